@@ -1,0 +1,38 @@
+# SUNK Bridge. `make test` runs every suite (unit, HTTP, real SQLite, real sshd, real NSS) and
+# ends with Swift Testing's closing line; it installs the Debian packages it needs first.
+SWIFT ?= swift
+STATIC_HELPER := .build/static/release/sunk-authorized-keys
+
+.PHONY: deps build helper test serve bench deb clean
+
+deps:
+	bash scripts/install-deps.sh
+
+build:
+	$(SWIFT) build --build-tests
+
+# The sshd key helper ships fully static and without Foundation: it runs on every login attempt.
+helper:
+	$(SWIFT) build -c release --scratch-path .build/static --product sunk-authorized-keys -Xswiftc -static-executable
+
+test: deps build helper
+	SUNK_AUTHORIZED_KEYS_BIN=$(CURDIR)/$(STATIC_HELPER) SUNK_BRIDGE_BIN=$(CURDIR)/.build/debug/sunk-bridge \
+		$(SWIFT) test --skip-build
+
+# Debian package from static release builds (nodes have no Swift runtime).
+VERSION ?= 0.1.0
+deb:
+	$(SWIFT) build -c release --scratch-path .build/static-stdlib --static-swift-stdlib --product sunk-bridge
+	$(SWIFT) build -c release --scratch-path .build/static --product sunk-authorized-keys -Xswiftc -static-executable
+	mkdir -p dist/bin
+	cp .build/static-stdlib/release/sunk-bridge $(STATIC_HELPER) dist/bin/
+	bash packaging/deb/build-deb.sh dist/bin $(VERSION) dist
+
+serve:
+	$(SWIFT) run sunk-bridge serve
+
+bench: helper
+	bash Benchmarks/helper-startup.sh $(STATIC_HELPER)
+
+clean:
+	rm -rf .build dist

@@ -1,0 +1,78 @@
+// swift-tools-version:6.2
+// SUNK Bridge: a SCIM 2.0 receiver that turns Okta/Entra users into POSIX accounts and SSH keys
+// served locally on every Slurm node. Data flows one way:
+// SCIM HTTP -> model + validation -> store -> snapshot -> node materialisers -> CLI.
+import PackageDescription
+
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "SunkBridge",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sunk-bridge", targets: ["sunk-bridge"]),
+        .executable(name: "sunk-authorized-keys", targets: ["sunk-authorized-keys"]),
+    ],
+    dependencies: [
+        // Exact pins: Package.resolved is not committed, so every machine gets the same graph.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1",
+                 traits: ["ConfigurationSupport"]),
+        .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
+    ],
+    targets: [
+        // Domain values and the security rules. No dependencies, no Foundation: the static
+        // sshd key helper links it.
+        .target(name: "SunkModel", swiftSettings: strict),
+        // SCIM wire format: JSON values, filters, PATCH, errors, schemas (RFC 7643/7644).
+        .target(name: "SCIMProtocol", swiftSettings: strict),
+        // The only SQLite user: migrations, records, allocation, tokens, audit.
+        .target(name: "SunkStore", dependencies: [
+            "SunkModel", "SCIMProtocol", "SunkSnapshot",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: strict),
+        // Versioned, deterministic export document that nodes consume.
+        .target(name: "SunkSnapshot", dependencies: [
+            "SunkModel",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: strict),
+        // HTTP routes, bearer auth, error mapping.
+        .target(name: "SCIMServer", dependencies: [
+            "SunkModel", "SCIMProtocol", "SunkStore", "SunkSnapshot",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        // Node side: fetch a snapshot, render NSS files, write atomically, create homes.
+        .target(name: "NodeSync", dependencies: [
+            "SunkModel", "SunkSnapshot", "AuthorizedKeys",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ], swiftSettings: strict),
+        // Tiny exact lookup in the keys cache, shared by the helper and `getent`. No Foundation.
+        .target(name: "AuthorizedKeys", dependencies: ["SunkModel"], swiftSettings: strict),
+        .executableTarget(name: "sunk-bridge", dependencies: [
+            "SunkModel", "SCIMProtocol", "SunkStore", "SunkSnapshot", "SCIMServer", "NodeSync",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "sunk-authorized-keys", dependencies: ["AuthorizedKeys", "SunkModel"],
+                          swiftSettings: strict),
+
+        .testTarget(name: "SunkModelTests", dependencies: ["SunkModel"]),
+        .testTarget(name: "SCIMProtocolTests", dependencies: ["SCIMProtocol"]),
+        .testTarget(name: "SunkStoreTests", dependencies: ["SunkStore", "SunkModel", "SCIMProtocol"]),
+        .testTarget(name: "SCIMServerTests", dependencies: [
+            "SCIMServer", "SunkStore", "SunkModel", "SCIMProtocol", "SunkSnapshot",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
+        .testTarget(name: "NodeSyncTests", dependencies: [
+            "NodeSync", "SunkSnapshot", "SunkModel", "AuthorizedKeys",
+        ]),
+    ]
+)

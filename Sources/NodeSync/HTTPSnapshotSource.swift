@@ -1,0 +1,122 @@
+// `sync --from URL --token-file F [--ca-file F]`: the snapshot from the SUNK Bridge server.
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// GETs the full snapshot URL (`https://HOST/scim/ORG/export/v1/snapshot`) with the node's bearer
+/// token and `If-None-Match`. HTTPS verifies the server certificate against the system trust store,
+/// or against `caFile` alone when one is given. Redirects are not followed (the token must not travel
+/// elsewhere).
+public struct HTTPSnapshotSource: SnapshotSource {
+    public let url: String
+    public let tokenFile: String
+    public let caFile: String?
+    /// The largest document accepted.
+    public var maxBytes = 512 << 20
+    /// Connect and read timeout.
+    public var timeoutSeconds: Int64 = 60
+
+    /// Checks the URL; `warning` is set for plain http to a host that is not loopback.
+    public init(url: String, tokenFile: String, caFile: String? = nil) throws(SyncError) {
+        self.url = url
+        self.tokenFile = tokenFile
+        self.caFile = caFile
+        _ = try Self.check(url: url)
+    }
+
+    public var label: String { url }
+
+    /// A warning to print on stderr for plain http to a non-loopback host, else nil.
+    public var warning: String? { (try? Self.check(url: url)) ?? nil }
+
+    /// Validates the URL's scheme and host; returns the plain-http warning when one applies.
+    public static func check(url: String) throws(SyncError) -> String? {
+        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(),
+              let host = parsed.host, !host.isEmpty else {
+            throw .usage("--from \(url): not an absolute http(s) URL")
+        }
+        switch scheme {
+        case "https": return nil
+        case "http":
+            return isLoopback(host) ? nil
+                : "warning: --from \(url) uses plain http: the token and the snapshot travel unencrypted and unauthenticated; use https"
+        default:
+            throw .usage("--from \(url): scheme must be https (or http on loopback)")
+        }
+    }
+
+    /// `localhost`, `127.0.0.0/8` and `::1`.
+    public static func isLoopback(_ host: String) -> Bool {
+        let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        if h == "localhost" || h == "::1" || h == "0:0:0:0:0:0:0:1" { return true }
+        let parts = h.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
+    }
+
+    public func fetch(ifNoneMatch: String?) async throws(SyncError) -> SnapshotFetch {
+        let token = try TokenFile.read(tokenFile)
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let caFile {
+            guard FileManager.default.isReadableFile(atPath: caFile) else {
+                throw .usage("--ca-file \(caFile): cannot be read")
+            }
+            tls.trustRoots = .file(caFile)
+        }
+        let configuration = HTTPClient.Configuration(
+            tlsConfiguration: tls, redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(min(timeoutSeconds, 10)), read: .seconds(timeoutSeconds)))
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let result: Result<SnapshotFetch, SyncError>
+        do {
+            result = .success(try await perform(client, token: token, ifNoneMatch: ifNoneMatch))
+        } catch let error as SyncError {
+            result = .failure(error)
+        } catch {
+            result = .failure(.fetch(url: url, reason: Self.describe(error)))
+        }
+        try? await client.shutdown()
+        return try result.get()
+    }
+
+    private func perform(_ client: HTTPClient, token: String, ifNoneMatch: String?) async throws -> SnapshotFetch {
+        var request = HTTPClientRequest(url: url)
+        request.method = .GET
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Accept", value: "application/json")
+        if let ifNoneMatch { request.headers.add(name: "If-None-Match", value: ifNoneMatch) }
+        let response = try await client.execute(request, timeout: .seconds(timeoutSeconds))
+        let status = Int(response.status.code)
+        if status == 304 { return .notModified }
+        let body = try await response.body.collect(upTo: maxBytes)
+        let data = Data(body.readableBytesView)
+        guard status == 200 else {
+            throw SyncError.http(url: url, status: status, detail: Self.excerpt(data))
+        }
+        if let length = response.headers.first(name: "Content-Length").flatMap(Int.init), length != data.count {
+            throw SyncError.snapshot(.truncated(byteCount: data.count))
+        }
+        return .document(data, etag: response.headers.first(name: "ETag"))
+    }
+
+    /// The first line of an error body, printable characters only, at most 200.
+    static func excerpt(_ data: Data) -> String {
+        let text = String(decoding: data.prefix(400), as: UTF8.self)
+        let line = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        return String(line.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f }.prefix(200)
+            .map(Character.init))
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let e = error as? HTTPClientError {
+            if e == .remoteConnectionClosed { return "the server closed the connection early (truncated body?)" }
+            if e == .readTimeout || e == .deadlineExceeded { return "timed out" }
+            if e == .connectTimeout { return "connection timed out" }
+        }
+        if error is NIOSSLError || String(describing: error).contains("handshake") {
+            return "TLS failed (\(error)); check the server certificate or --ca-file"
+        }
+        return String(describing: error)
+    }
+}

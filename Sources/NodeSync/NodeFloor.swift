@@ -1,0 +1,111 @@
+// Applies the node's floor and the org's deactivation policy to a validated snapshot.
+import SunkModel
+import SunkSnapshot
+
+/// Turns a validated snapshot body into the accounts this node writes.
+///
+/// - A user whose name or uid exists in the local `/etc/passwd`, or whose primary gid exists in the
+///   local `/etc/group`, is skipped and reported; so is a group whose name or gid exists locally.
+/// - Deactivated users: `lock` keeps them with `PosixRules.lockedShell` and no keys; `remove` omits them.
+/// - A shell missing from `/etc/shells` becomes `policy.defaultShell` (skipped when that is missing
+///   too); nologin shells (`PosixRules.isNologinShell`) are kept even when `/etc/shells` lacks them.
+/// - Group members are limited to written users. Every primary gid that no written SCIM group
+///   provides gets a user-private group: named after the user when the gid is that user's alone (and
+///   the name is free and a valid group name), else `g<gid>`; omitted if both names are taken.
+public enum NodeFloor {
+    public static func plan(_ body: SnapshotBody, local: LocalAccounts) -> NodePlan {
+        let policy = body.policy
+        var skipped = body.skipped.map {
+            NodeSkip(kind: .user, origin: .server, id: $0.id, name: nil, userName: $0.userName, reason: $0.reason)
+        }
+        var users: [NodeUser] = []
+        var fallbacks = 0
+        var removed = 0
+        for u in body.users {
+            func skip(_ reason: String) {
+                skipped.append(NodeSkip(kind: .user, origin: .node, id: u.id, name: u.name,
+                                        userName: u.userName, reason: reason))
+            }
+            if !u.active && policy.deactivation == .remove {
+                removed += 1
+                continue
+            }
+            if local.users[u.name] != nil {
+                skip("name \(u.name) is a local account in /etc/passwd on this node")
+                continue
+            }
+            if let owner = local.uids[u.uid] {
+                skip("uid \(u.uid) belongs to local account \(owner) in /etc/passwd on this node")
+                continue
+            }
+            if let owner = local.gids[u.gid] {
+                skip("primary gid \(u.gid) belongs to local group \(owner) in /etc/group on this node")
+                continue
+            }
+            var shell = u.shell
+            var keys = u.keys
+            if !u.active {
+                shell = PosixRules.lockedShell
+                keys = []
+            } else if !PosixRules.isNologinShell(shell) && !local.shells.contains(shell) {
+                guard local.shells.contains(policy.defaultShell) else {
+                    skip("shell \(shell) and the default shell \(policy.defaultShell) are both missing from /etc/shells on this node")
+                    continue
+                }
+                shell = policy.defaultShell
+                fallbacks += 1
+            }
+            users.append(NodeUser(name: u.name, uid: u.uid, gid: u.gid, gecos: u.gecos, home: u.home,
+                                  shell: shell, keys: keys, locked: !u.active))
+        }
+        let written = Set(users.map(\.name))
+
+        var groups: [NodeGroup] = []
+        for g in body.groups {
+            func skip(_ reason: String) {
+                skipped.append(NodeSkip(kind: .group, origin: .node, id: g.id, name: g.name,
+                                        userName: g.displayName, reason: reason))
+            }
+            if local.groups[g.name] != nil {
+                skip("name \(g.name) is a local group in /etc/group on this node")
+                continue
+            }
+            if let owner = local.gids[g.gid] {
+                skip("gid \(g.gid) belongs to local group \(owner) in /etc/group on this node")
+                continue
+            }
+            groups.append(NodeGroup(name: g.name, gid: g.gid, members: g.members.filter(written.contains),
+                                    userPrivate: false))
+        }
+        groups += userPrivateGroups(users: users, scimGroups: groups, local: local, policy: policy)
+        users.sort { SnapshotOrder.less($0.name, $1.name) }
+        groups.sort { SnapshotOrder.less($0.name, $1.name) }
+        return NodePlan(users: users, groups: groups, skipped: skipped, shellFallbacks: fallbacks,
+                        removedByPolicy: removed)
+    }
+
+    static func userPrivateGroups(users: [NodeUser], scimGroups: [NodeGroup], local: LocalAccounts,
+                                  policy: Policy) -> [NodeGroup] {
+        let provided = Set(scimGroups.map(\.gid))
+        var owners: [UInt32: [String]] = [:]
+        for u in users where !provided.contains(u.gid) { owners[u.gid, default: []].append(u.name) }
+        var taken = Set(scimGroups.map(\.name)).union(local.groups.keys)
+        var result: [NodeGroup] = []
+        func take(_ name: String, _ gid: UInt32) -> Bool {
+            guard !taken.contains(name) else { return false }
+            taken.insert(name)
+            result.append(NodeGroup(name: name, gid: gid, members: [], userPrivate: true))
+            return true
+        }
+        // Shared gids first, so a user named like `g<gid>` cannot take another gid's fallback name.
+        let sorted = owners.keys.sorted()
+        for gid in sorted where owners[gid]!.count > 1 { _ = take("g\(gid)", gid) }
+        for gid in sorted where owners[gid]!.count == 1 {
+            let name = owners[gid]![0]
+            let valid = (try? PosixRules.groupName(name, policy: policy)) == name
+            if valid && take(name, gid) { continue }
+            _ = take("g\(gid)", gid)
+        }
+        return result
+    }
+}

@@ -1,0 +1,170 @@
+// `sunk-bridge sync`: fetch, verify, apply the node floor, guard, write atomically, record state.
+import AuthorizedKeys
+import Foundation
+import SunkModel
+import SunkSnapshot
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+/// Runs one sync. Nothing is written unless the snapshot passed every check and guard; then only
+/// files whose content changed are replaced, each atomically.
+///
+/// Order: lock → fetch → decode (format, digest) → validate every entry → node floor → render →
+/// keys cache rendered → guards (empty, removals) → NSS files (group, passwd, shadow; cache indexes
+/// after their data) → keys cache → last snapshot → homes → state. Any failure before the NSS files
+/// leaves every node file untouched and records the reason as `lastError` in the state file.
+public struct NodeSyncer: Sendable {
+    public let source: any SnapshotSource
+    public let options: SyncOptions
+
+    public init(source: any SnapshotSource, options: SyncOptions) {
+        self.source = source
+        self.options = options
+    }
+
+    public func run() async throws(SyncError) -> SyncReport {
+        let paths = NodePaths(root: options.root)
+        if options.dryRun { return try await dryRun(paths) }
+        try SystemCall.makeDirectories(paths.stateDirectory)
+        let lock = try SyncLock(path: paths.lockFile)
+        defer { lock.release() }
+        var state = (try? SyncState.load(paths)) ?? SyncState()
+        state.lastAttempt = options.now()
+        do throws(SyncError) {
+            let report = try await apply(paths, state: &state)
+            state.lastResult = report.result == .applied ? .applied
+                : report.result == .notModified ? .notModified : .unchanged
+            state.lastError = nil
+            state.lastSuccess = options.now()
+            try state.save(paths)
+            return report
+        } catch {
+            state.lastResult = .failed
+            state.lastError = error.description
+            try? state.save(paths)
+            throw error
+        }
+    }
+
+    // MARK: - Steps
+
+    private struct Prepared {
+        var document: SnapshotDocument
+        var plan: NodePlan
+        var files: NSSFileSet
+        var keys: [UInt8]
+        var current: [String]
+    }
+
+    /// Everything up to the guards; writes nothing.
+    private func prepare(_ data: Data, paths: NodePaths) throws(SyncError) -> Prepared {
+        let document: SnapshotDocument
+        do throws(SnapshotError) {
+            document = try SnapshotDocument.decode(data)
+            try document.validated()
+        } catch {
+            throw .snapshot(error)
+        }
+        let local = try LocalAccounts.load(paths)
+        let plan = NodeFloor.plan(document.body, local: local)
+        let shadowGID = local.groups["shadow"].map { $0 == UInt32.max ? 0 : $0 } ?? 0
+        let files = NSSFileSet(plan: plan, format: options.format, paths: paths, shadowGID: gid_t(shadowGID))
+        let entries = plan.users.map { KeysCacheEntry(name: $0.name, uid: $0.uid, keys: $0.keys) }
+        let keys: [UInt8]
+        do throws(KeysCacheError) {
+            keys = try KeysCacheWriter.render(entries: entries, options: document.body.policy.keyOptions)
+        } catch {
+            throw .keysCache(error.description)
+        }
+        let current = try SyncGuards.currentUserNames(passwdPath: options.format.passwdPath(paths))
+        return Prepared(document: document, plan: plan, files: files, keys: keys, current: current)
+    }
+
+    private func apply(_ paths: NodePaths, state: inout SyncState) async throws(SyncError) -> SyncReport {
+        let stored = state.digest == nil ? nil : try SystemCall.read(paths.lastSnapshot)
+        let fetched = try await source.fetch(ifNoneMatch: stored == nil ? nil : state.etag)
+        let data: Data
+        var etag = state.etag
+        var notModified = false
+        switch fetched {
+        case .notModified:
+            guard let stored else {
+                throw .fetch(url: source.label, reason: "server answered 304 Not Modified but this node has no stored snapshot")
+            }
+            data = Data(stored)
+            notModified = true
+        case .document(let d, let e):
+            data = d
+            etag = e
+        }
+        let p = try prepare(data, paths: paths)
+        try SyncGuards.check(current: p.current, planned: p.plan, maxDeletePercent: options.maxDeletePercent)
+
+        try SystemCall.makeDirectories(options.format.directory(paths))
+        var written = try p.files.commit()
+        let keysAttributes = FileAttributes(mode: 0o644)
+        if try !AtomicFileWriter.isCurrent(p.keys, at: paths.keysCache, attributes: keysAttributes) {
+            try AtomicFileWriter.write(p.keys, to: paths.keysCache, attributes: keysAttributes)
+            written.append(paths.keysCache)
+        }
+        let snapshotBytes = [UInt8](p.document.encoded())
+        if try !AtomicFileWriter.isCurrent(snapshotBytes, at: paths.lastSnapshot,
+                                           attributes: FileAttributes(mode: 0o600)) {
+            try AtomicFileWriter.write(snapshotBytes, to: paths.lastSnapshot, attributes: FileAttributes(mode: 0o600))
+        }
+        let homes = options.createHomes ? createHomes(p.plan, policy: p.document.body.policy) : []
+
+        let body = p.document.body
+        state.org = body.org
+        state.serial = body.serial
+        state.digest = p.document.digest
+        state.etag = etag
+        state.source = source.label
+        state.format = options.format
+        state.counts = SyncState.Counts(
+            users: p.plan.users.count, lockedUsers: p.plan.lockedUsers, groups: p.plan.groups.count,
+            userPrivateGroups: p.plan.userPrivateGroups, skipped: p.plan.skipped.count,
+            shellFallbacks: p.plan.shellFallbacks)
+        state.skipped = p.plan.skipped
+        let result: SyncReport.Result = !written.isEmpty ? .applied : notModified ? .notModified : .unchanged
+        return SyncReport(result: result, org: body.org, serial: body.serial, digest: p.document.digest,
+                          plan: p.plan, writtenFiles: written, diff: "", refusal: nil, homes: homes)
+    }
+
+    private func dryRun(_ paths: NodePaths) async throws(SyncError) -> SyncReport {
+        let fetched = try await source.fetch(ifNoneMatch: nil)
+        guard case .document(let data, _) = fetched else {
+            throw .fetch(url: source.label, reason: "server answered 304 to an unconditional request")
+        }
+        let p = try prepare(data, paths: paths)
+        var refusal: SyncError?
+        do throws(SyncError) {
+            try SyncGuards.check(current: p.current, planned: p.plan, maxDeletePercent: options.maxDeletePercent)
+        } catch {
+            refusal = error
+        }
+        var diff = ""
+        for (label, file) in [("passwd", p.files.files[1]), ("group", p.files.files[0])] {
+            let old = try SystemCall.read(file.path) ?? []
+            diff += SyncDiff.diff(label: file.path.isEmpty ? label : file.path, old: old, new: file.contents)
+        }
+        let body = p.document.body
+        return SyncReport(result: .dryRun, org: body.org, serial: body.serial, digest: p.document.digest,
+                          plan: p.plan, writtenFiles: [], diff: diff, refusal: refusal, homes: [])
+    }
+
+    /// Creates missing homes of active users; returns one line per home that was created or needs
+    /// attention. Failures are reported, never fatal (root_squash NFS, foreign owners).
+    private func createHomes(_ plan: NodePlan, policy: Policy) -> [String] {
+        let creator = HomeCreator(root: NodePaths(root: options.root).root, prefixes: policy.homePrefixes, mode: options.homeMode)
+        let active = plan.users.filter { !$0.locked }
+        var lines: [String] = []
+        for (index, user) in active.enumerated() {
+            let outcome = creator.ensureHome(path: user.home, uid: user.uid, gid: user.gid)
+            if outcome != .alreadyOwned { lines.append("home \(user.home) of \(user.name): \(outcome)") }
+            options.homeProgress?(index + 1, active.count)
+        }
+        return lines
+    }
+}

@@ -1,0 +1,81 @@
+// The knobs of one `sunk-bridge sync` run and what it reports back.
+import Foundation
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+/// Options of one sync run (the flags of `sunk-bridge sync`).
+public struct SyncOptions: Sendable {
+    /// Prefix of every path read or written (`--root`).
+    public var root: String
+    public var format: NSSFormat
+    /// Removals allowed, in percent of the users currently written (at least `SyncGuards.removalFloor`).
+    public var maxDeletePercent: Int
+    /// Compute and report the diff; write nothing (not even the state file).
+    public var dryRun: Bool
+    /// Create missing homes of active users (`--create-homes`).
+    public var createHomes: Bool
+    /// Mode of a newly created home.
+    public var homeMode: mode_t
+    /// Called after each home checked when creating homes (done, total), e.g. for a progress line.
+    public var homeProgress: (@Sendable (Int, Int) -> Void)?
+    /// The clock (tests pin it).
+    public var now: @Sendable () -> Date
+
+    public init(root: String = "/", format: NSSFormat = .extrausers, maxDeletePercent: Int = 10,
+                dryRun: Bool = false, createHomes: Bool = false, homeMode: mode_t = 0o700,
+                homeProgress: (@Sendable (Int, Int) -> Void)? = nil,
+                now: @escaping @Sendable () -> Date = { Date() }) {
+        self.root = root
+        self.format = format
+        self.maxDeletePercent = maxDeletePercent
+        self.dryRun = dryRun
+        self.createHomes = createHomes
+        self.homeMode = homeMode
+        self.homeProgress = homeProgress
+        self.now = now
+    }
+}
+
+/// What a sync run did.
+public struct SyncReport: Sendable {
+    public enum Result: String, Sendable {
+        /// Files were written.
+        case applied
+        /// Everything already matched the snapshot.
+        case unchanged
+        /// The server answered 304; the stored snapshot was re-applied (usually writing nothing).
+        case notModified
+        /// `--dry-run`: nothing was written.
+        case dryRun
+    }
+
+    public var result: Result
+    public var org: String
+    public var serial: Int64
+    public var digest: String
+    public var plan: NodePlan
+    /// Paths written (below the root), in write order.
+    public var writtenFiles: [String]
+    /// `--dry-run`: the passwd and group diff.
+    public var diff: String
+    /// `--dry-run`: the guard that would refuse this snapshot, if any.
+    public var refusal: SyncError?
+    /// Homes that were created or need attention (`--create-homes`), one line each.
+    public var homes: [String]
+
+    /// One line for the log: what was applied.
+    public var summary: String {
+        let p = plan
+        let verb: String
+        switch result {
+        case .applied: verb = "applied"
+        case .unchanged: verb = "unchanged"
+        case .notModified: verb = "not modified"
+        case .dryRun: verb = "dry run"
+        }
+        return "sync \(verb): org \(org) serial \(serial): \(p.users.count) users (\(p.lockedUsers) locked), "
+            + "\(p.groups.count) groups (\(p.userPrivateGroups) user-private), \(p.skipped.count) skipped, "
+            + "\(p.shellFallbacks) shell fallbacks; \(writtenFiles.count) files written"
+    }
+}

@@ -1,0 +1,68 @@
+// Thin helpers over Glibc for reading files and reporting errno.
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Small file-system helpers with `SyncError.io` errors.
+enum SystemCall {
+    /// `strerror(code)` as a Swift string.
+    static func message(_ code: Int32) -> String {
+        guard let text = strerror(code) else { return "error \(code)" }
+        return String(cString: text)
+    }
+
+    /// The bytes of a file, or nil when it does not exist.
+    static func read(_ path: String) throws(SyncError) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            let code = errno
+            if code == ENOENT || code == ENOTDIR { return nil }
+            throw .io(operation: "open", path: path, errno: code)
+        }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io(operation: "read", path: path, errno: errno)
+            }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        return bytes
+    }
+
+    /// Mode, owner and type of a path (not following a final symlink), or nil when it does not exist.
+    static func status(_ path: String) throws(SyncError) -> stat? {
+        var st = stat()
+        if lstat(path, &st) != 0 {
+            let code = errno
+            if code == ENOENT || code == ENOTDIR { return nil }
+            throw .io(operation: "lstat", path: path, errno: code)
+        }
+        return st
+    }
+
+    /// Creates `path` and its missing parents with `mode` (existing directories are left alone).
+    static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SyncError) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if mkdir(current, mode) != 0 {
+                let code = errno
+                if code == EEXIST {
+                    var st = stat()
+                    if stat(current, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { continue }
+                    throw .io(operation: "mkdir (exists and is not a directory)", path: current, errno: ENOTDIR)
+                }
+                throw .io(operation: "mkdir", path: current, errno: code)
+            }
+        }
+    }
+
+    static var isRoot: Bool { geteuid() == 0 }
+}

@@ -1,0 +1,168 @@
+import Foundation
+
+/// A JSON document as a plain value tree.
+///
+/// Numbers keep the distinction the wire made where Foundation lets us see it: a number without a
+/// fraction or exponent that fits in `Int64` becomes `.int`; anything else becomes `.double`.
+/// Whether `100001.0` comes back as `.int` or `.double` depends on the Foundation `JSONDecoder`
+/// (on swift-corelibs/swift-foundation for Linux it decodes as `.int(100001)`, because the decoder
+/// accepts a whole-valued number for `Int64`). Code in this module never relies on either: schema
+/// normalisation turns a whole `.double` into `.int` for integer attributes, and the writer prints a
+/// whole double as an integer.
+public enum JSONValue: Sendable, Hashable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+}
+
+extension JSONValue {
+    /// Maximum nesting of arrays and objects accepted by ``parse(_:)``. SCIM documents nest a few
+    /// levels; anything deeper is refused before it reaches the recursive decoder.
+    public static let maximumNestingDepth = 64
+
+    /// Parses a UTF-8 JSON document.
+    ///
+    /// - Throws: `400 invalidSyntax` when the bytes are not valid JSON or nest deeper than
+    ///   ``maximumNestingDepth``. The detail never echoes the input.
+    public static func parse(_ bytes: [UInt8]) throws(SCIMError) -> JSONValue {
+        if let problem = nestingProblem(bytes) { throw .invalidSyntax(problem) }
+        do {
+            return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        } catch {
+            throw .invalidSyntax("The request body is not valid JSON.")
+        }
+    }
+
+    /// A quick scan outside strings that refuses hostile nesting (and the trailing commas Foundation
+    /// tolerates) before decoding.
+    private static func nestingProblem(_ bytes: [UInt8]) -> String? {
+        var depth = 0
+        var inString = false
+        var escaped = false
+        var last: UInt8 = 0
+        for b in bytes {
+            if inString {
+                if escaped { escaped = false }
+                else if b == UInt8(ascii: "\\") { escaped = true }
+                else if b == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            if b == UInt8(ascii: " ") || b == UInt8(ascii: "\n") || b == UInt8(ascii: "\r") || b == UInt8(ascii: "\t") {
+                continue
+            }
+            defer { last = b }
+            if (b == UInt8(ascii: "]") || b == UInt8(ascii: "}")) && last == UInt8(ascii: ",") {
+                return "The request body is not valid JSON."
+            }
+            switch b {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                if depth > maximumNestingDepth {
+                    return "The request body nests deeper than \(maximumNestingDepth) levels."
+                }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            default: break
+            }
+        }
+        return nil
+    }
+}
+
+extension JSONValue: Decodable {
+    /// Decodes in the order null, Bool, Int64, Double, String, array, object.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null; return }
+        if let b = try? c.decode(Bool.self) { self = .bool(b); return }
+        if let i = try? c.decode(Int64.self) { self = .int(i); return }
+        if let d = try? c.decode(Double.self) { self = .double(d); return }
+        if let s = try? c.decode(String.self) { self = .string(s); return }
+        if let a = try? c.decode([JSONValue].self) { self = .array(a); return }
+        self = .object(try c.decode([String: JSONValue].self))
+    }
+}
+
+extension JSONValue {
+    /// The member with exactly this key, when `self` is an object.
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let o) = self else { return nil }
+        return o[key]
+    }
+
+    /// Case-insensitive member lookup (SCIM attribute names are case-insensitive). An exact match
+    /// wins; otherwise the first case-insensitive match in key order.
+    public func member(_ name: String) -> (key: String, value: JSONValue)? {
+        guard case .object(let o) = self else { return nil }
+        return o.scimMember(name)
+    }
+
+    /// The string, when `self` is `.string`.
+    public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
+    /// The boolean, when `self` is `.bool`.
+    public var boolValue: Bool? { if case .bool(let b) = self { return b }; return nil }
+    /// The elements, when `self` is `.array`.
+    public var arrayValue: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
+    /// The members, when `self` is `.object`.
+    public var objectValue: [String: JSONValue]? { if case .object(let o) = self { return o }; return nil }
+    /// The integer, when `self` is `.int` or a whole `.double` within `Int64`.
+    public var int64Value: Int64? {
+        switch self {
+        case .int(let i): return i
+        case .double(let d): return d.wholeInt64
+        default: return nil
+        }
+    }
+    /// The number as a `Double`, when `self` is `.int` or `.double`.
+    public var doubleValue: Double? {
+        switch self {
+        case .int(let i): return Double(i)
+        case .double(let d): return d
+        default: return nil
+        }
+    }
+    /// `true` for `.null`.
+    public var isNull: Bool { self == .null }
+
+    /// `true` for values SCIM treats as unassigned: null, `""`, `[]` and `{}`.
+    public var isUnassigned: Bool {
+        switch self {
+        case .null: return true
+        case .string(let s): return s.isEmpty
+        case .array(let a): return a.isEmpty
+        case .object(let o): return o.isEmpty
+        default: return false
+        }
+    }
+}
+
+extension Double {
+    /// The value as `Int64` when it is finite, whole and in range.
+    var wholeInt64: Int64? {
+        guard isFinite, rounded(.towardZero) == self,
+              self >= -9_223_372_036_854_775_808.0, self < 9_223_372_036_854_775_808.0 else { return nil }
+        return Int64(self)
+    }
+}
+
+extension Dictionary where Key == String, Value == JSONValue {
+    /// Case-insensitive lookup: exact key first, then the first case-insensitive match in sorted order.
+    func scimMember(_ name: String) -> (key: String, value: JSONValue)? {
+        if let v = self[name] { return (name, v) }
+        let lower = name.lowercased()
+        for k in keys.sorted() where k.lowercased() == lower { return (k, self[k]!) }
+        return nil
+    }
+
+    /// The actual key that matches `name` case-insensitively.
+    func scimKey(_ name: String) -> String? { scimMember(name)?.key }
+}
+
+extension JSONValue: CustomStringConvertible {
+    /// The compact serialised form.
+    public var description: String { String(decoding: serialized(), as: UTF8.self) }
+}

@@ -1,0 +1,56 @@
+import HTTPTypes
+import Hummingbird
+import SCIMProtocol
+import SunkStore
+
+/// Which API a route belongs to: the IdP-facing SCIM API (switchable per org) or the node read
+/// API (continues while the SCIM API is off).
+enum APISurface {
+    case scim(write: Bool)
+    case node
+}
+
+/// Bearer-token authentication. Every request reads the token table, so a revoked token, a
+/// new token or an org switch takes effect on the next request.
+struct Authenticator: Sendable {
+    let database: SunkDatabase
+
+    func authorize(_ request: Request, org orgName: String, surface: APISurface) async throws -> (Org, Principal) {
+        guard let secret = Self.bearerToken(request.headers[.authorization]),
+              let principal = try await database.authenticate(secret: secret, org: orgName)
+        else { throw SCIMError.unauthorized() }
+        let org = try await database.org(named: orgName)
+        switch surface {
+        case .scim(let write):
+            var refusal: SCIMError?
+            if !org.scimAPI {
+                refusal = SCIMError(status: 403, detail: "the SCIM API of org \"\(org.name)\" is turned off (sunk-bridge org set \(org.name) --scim-api on)")
+            } else if write && principal.scope != .scim {
+                refusal = SCIMError(status: 403, detail: "token \"\(principal.tokenName)\" has scope \(principal.scope.rawValue); writes need a scim-scope token")
+            }
+            if let refusal {
+                // A refused write is audited like any other refused write.
+                if write {
+                    let prefix = "/scim/\(orgName)/"
+                    let path = request.uri.path
+                    let resource = path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
+                    try? await database.audit(org: org, actor: principal.tokenName, method: request.method.rawValue,
+                                              resource: resource, outcome: "403 \(refusal.detail)")
+                }
+                throw refusal
+            }
+        case .node:
+            break
+        }
+        return (org, principal)
+    }
+
+    /// `Authorization: Bearer TOKEN`; the scheme name is case-insensitive (RFC 7235).
+    static func bearerToken(_ header: String?) -> String? {
+        guard let header else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import SCIMProtocol
+import SunkStore
+import Synchronization
+
+/// Shared state of the running server: the database, the configuration and the base URL that
+/// `Location` and `meta.location` use (known only once the port is bound when it is 0).
+final class SCIMService: Sendable {
+    let database: SunkDatabase
+    let configuration: ServerConfiguration
+    let authenticator: Authenticator
+    let logger: Logger
+    private let boundURL = Mutex<String>("")
+
+    init(database: SunkDatabase, configuration: ServerConfiguration, logger: Logger) {
+        self.database = database
+        self.configuration = configuration
+        self.authenticator = Authenticator(database: database)
+        self.logger = logger
+        boundURL.withLock { $0 = "http://\(configuration.host):\(configuration.port)" }
+    }
+
+    func setBoundURL(_ url: String) { boundURL.withLock { $0 = url } }
+
+    /// `https://public.example/scim/ORG` (or the bound address when no public URL is set).
+    func baseURL(org: String) -> String {
+        let root = configuration.publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+            ?? boundURL.withLock { $0 }
+        return "\(root)/scim/\(org)"
+    }
+
+    /// Runs a handler and turns anything it throws into a SCIM error response.
+    func respond(_ request: Request, _ body: () async throws -> Response) async -> Response {
+        do {
+            return try await body()
+        } catch {
+            if let scim = ErrorMapping.scimError(for: error) {
+                if scim.status >= 500 {
+                    logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(scim.detail)"])
+                }
+                return SCIMResponse.error(scim)
+            }
+            logger.error("internal error", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            return SCIMResponse.error(SCIMError(status: 500, detail: "internal error; the server log has the details"))
+        }
+    }
+
+    /// Runs a write and records its outcome in the audit log when it was refused (successful
+    /// writes are audited by the store inside their transaction).
+    func audited<T>(org: Org, principal: Principal, method: String, resource: String,
+                    _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            let outcome = ErrorMapping.scimError(for: error).map { "\($0.status) \($0.scimType?.rawValue ?? ""): \($0.detail)" }
+                ?? "500 internal error"
+            try? await database.audit(org: org, actor: principal.tokenName, method: method, resource: resource,
+                                      outcome: String(outcome.prefix(500)))
+            throw error
+        }
+    }
+}
+
+/// Entry point used by `sunk-bridge serve` and the tests: builds the Hummingbird application
+/// with every route.
+public enum SCIMServerApp {
+    public static func make(
+        database: SunkDatabase, configuration: ServerConfiguration, logger: Logger,
+        onListening: @escaping @Sendable (String) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let service = SCIMService(database: database, configuration: configuration, logger: logger)
+        let router = Router()
+        router.add(middleware: SCIMFallbackMiddleware())
+        router.get("/healthz") { _, _ in "ok\n" }
+        DiscoveryRoutes(service: service).register(on: router)
+        UserRoutes(service: service).register(on: router)
+        GroupRoutes(service: service).register(on: router)
+        NodeRoutes(service: service).register(on: router)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port),
+                                 serverName: "sunk-bridge"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+                let url = "http://\(host):\(port)"
+                service.setBoundURL(url)
+                await onListening(url)
+            },
+            logger: logger)
+    }
+}
+
+/// Unmatched routes and framework errors answer with a SCIM error body too.
+struct SCIMFallbackMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context,
+                next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError {
+            let detail = error.status == .notFound ? "no such endpoint: \(request.method) \(request.uri.path)"
+                : (error.body ?? error.status.reasonPhrase)
+            return SCIMResponse.error(SCIMError(status: Int(error.status.code), detail: detail))
+        }
+    }
+}

@@ -1,0 +1,360 @@
+// The organisation's policy: ranges, prefixes, shells, reserved names, deactivation, key options.
+// It belongs to the org on the server and travels in the snapshot.
+
+/// An inclusive range of POSIX ids, `lower...upper`.
+public struct IDRange: Codable, Equatable, Hashable, Sendable, CustomStringConvertible {
+    public var lower: UInt32
+    public var upper: UInt32
+
+    public init(lower: UInt32, upper: UInt32) {
+        self.lower = lower
+        self.upper = upper
+    }
+
+    public init(_ range: ClosedRange<UInt32>) {
+        self.init(lower: range.lowerBound, upper: range.upperBound)
+    }
+
+    public func contains(_ id: UInt32) -> Bool { lower <= id && id <= upper }
+
+    /// True when every id of `other` is in `self`.
+    public func contains(_ other: IDRange) -> Bool { lower <= other.lower && other.upper <= upper }
+
+    public func overlaps(_ other: IDRange) -> Bool { lower <= other.upper && other.lower <= upper }
+
+    /// `"10000–2147483647"` (en dash).
+    public var description: String { "\(lower)–\(upper)" }
+}
+
+/// What happens to a deactivated user in the node exports.
+public enum DeactivationPolicy: String, Codable, Sendable, CaseIterable {
+    /// Kept in passwd with `/usr/sbin/nologin` and no keys (files stay owned by a name).
+    case lock
+    /// Removed from the exports.
+    case remove
+}
+
+/// Everything an organisation can configure about the POSIX side. Every field has a default, so a
+/// partial JSON document decodes (missing fields take the value of `Policy.default`).
+public struct Policy: Codable, Equatable, Sendable {
+    /// Ids an IdP may send for users (`sunkPosixUserId`). 60000–65535, 0 and ≥ 2^31 are always refused.
+    public var userIDRange: IDRange
+    /// Ids an IdP may send for groups (`sunkPosixGroupId`) and SCIM groups.
+    public var groupIDRange: IDRange
+    /// Where missing uids are allocated from (inside `userIDRange`).
+    public var allocatedUserIDRange: IDRange
+    /// Where SCIM group gids are allocated from (inside `groupIDRange`).
+    public var allocatedGroupIDRange: IDRange
+    /// Homes must lie strictly below one of these (absolute, normalised, not `/`).
+    public var homePrefixes: [String]
+    /// The login shells an IdP may choose.
+    public var shells: [String]
+    /// Used when the IdP sends no shell, or a node's /etc/shells lacks the chosen one.
+    public var defaultShell: String
+    /// User names that are refused (compared case-insensitively).
+    public var reservedUserNames: [String]
+    /// Group names that are refused (compared case-insensitively).
+    public var reservedGroupNames: [String]
+    /// CoreWeave console default groups; reserved only when `reserveLegacyConsoleGroups` is true.
+    public var legacyConsoleGroupNames: [String]
+    public var reserveLegacyConsoleGroups: Bool
+    /// Derived group name → POSIX name chosen by the administrator. Targets are validated too.
+    public var groupNameMappings: [String: String]
+    public var deactivation: DeactivationPolicy
+    /// authorized_keys options printed before each key by the helper (for example `restrict`).
+    /// Only the options of `Policy.allowedKeyOptions`, comma-separated.
+    public var keyOptions: String?
+    /// At most this many SSH keys per user.
+    public var maxKeys: Int
+    /// Longest POSIX user or group name.
+    public var nameMaxLength: Int
+    /// Smallest accepted RSA modulus, in bits.
+    public var minimumRSABits: Int
+
+    public static let defaultUserIDRange = IDRange(lower: 10000, upper: 2_147_483_647)
+    public static let defaultGroupIDRange = IDRange(lower: 10000, upper: 2_147_483_647)
+    public static let defaultAllocatedUserIDRange = IDRange(lower: 1_000_000, upper: 1_999_999)
+    public static let defaultAllocatedGroupIDRange = IDRange(lower: 2_000_000, upper: 2_999_999)
+    public static let defaultHomePrefixes = ["/home"]
+    public static let defaultShells: [String] = {
+        let names = ["sh", "bash", "dash", "zsh", "ksh", "csh", "tcsh", "fish"]
+        return names.map { "/bin/" + $0 } + names.map { "/usr/bin/" + $0 }
+            + ["/usr/sbin/nologin", "/sbin/nologin", "/bin/false", "/usr/bin/false"]
+    }()
+    public static let defaultDefaultShell = "/bin/bash"
+    public static let defaultReservedUserNames = [
+        "root", "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail", "news", "uucp", "proxy",
+        "www-data", "backup", "list", "irc", "gnats", "nobody", "systemd-network", "systemd-resolve",
+        "systemd-timesync", "messagebus", "sshd", "slurm", "munge", "polkitd", "_apt", "syslog", "admin",
+        "operator", "halt", "shutdown", "ftp", "postfix", "ntp", "chrony", "dbus", "uuidd", "tss", "lxd",
+    ]
+    public static let defaultReservedGroupNames = [
+        "root", "wheel", "sudo", "adm", "admin", "shadow", "docker", "daemon", "bin", "sys", "tty", "disk",
+        "lp", "mail", "kmem", "dialout", "cdrom", "floppy", "audio", "video", "plugdev", "staff", "users",
+        "nogroup", "systemd-journal", "ssh", "sshd", "slurm", "munge", "utmp", "operator", "input", "kvm",
+        "render", "sgx", "netdev", "lxd",
+    ]
+    public static let defaultLegacyConsoleGroupNames = ["metrics", "read", "write", "billing_viewer"]
+    public static let defaultMaxKeys = 32
+    public static let defaultNameMaxLength = 32
+    public static let defaultMinimumRSABits = 2048
+
+    /// The authorized_keys options an administrator may put in `keyOptions` (compared
+    /// case-insensitively, as sshd does). Each only restricts, or re-allows after `restrict`.
+    public static let allowedKeyOptions = [
+        "restrict", "no-agent-forwarding", "no-port-forwarding", "no-pty", "no-user-rc",
+        "no-X11-forwarding", "port-forwarding", "pty",
+    ]
+
+    /// Ids that no range may ever contain: below 1000 (system accounts).
+    public static let minimumRangeLowerBound: UInt32 = 1000
+    /// The highest id ever accepted (2^31 − 1): libnss-cache indexes do not find larger ids.
+    public static let maximumID: UInt32 = 2_147_483_647
+    /// Ids Debian and systemd reserve (dynamic users, containers, nobody = 65534): always refused.
+    public static let reservedIDs = IDRange(lower: 60000, upper: 65535)
+    /// The largest `minimumRSABits` and RSA key size accepted.
+    public static let maximumRSABits = 16384
+
+    public static let `default` = Policy()
+
+    public init(
+        userIDRange: IDRange = Policy.defaultUserIDRange,
+        groupIDRange: IDRange = Policy.defaultGroupIDRange,
+        allocatedUserIDRange: IDRange = Policy.defaultAllocatedUserIDRange,
+        allocatedGroupIDRange: IDRange = Policy.defaultAllocatedGroupIDRange,
+        homePrefixes: [String] = Policy.defaultHomePrefixes,
+        shells: [String] = Policy.defaultShells,
+        defaultShell: String = Policy.defaultDefaultShell,
+        reservedUserNames: [String] = Policy.defaultReservedUserNames,
+        reservedGroupNames: [String] = Policy.defaultReservedGroupNames,
+        legacyConsoleGroupNames: [String] = Policy.defaultLegacyConsoleGroupNames,
+        reserveLegacyConsoleGroups: Bool = false,
+        groupNameMappings: [String: String] = [:],
+        deactivation: DeactivationPolicy = .lock,
+        keyOptions: String? = nil,
+        maxKeys: Int = Policy.defaultMaxKeys,
+        nameMaxLength: Int = Policy.defaultNameMaxLength,
+        minimumRSABits: Int = Policy.defaultMinimumRSABits
+    ) {
+        self.userIDRange = userIDRange
+        self.groupIDRange = groupIDRange
+        self.allocatedUserIDRange = allocatedUserIDRange
+        self.allocatedGroupIDRange = allocatedGroupIDRange
+        self.homePrefixes = homePrefixes
+        self.shells = shells
+        self.defaultShell = defaultShell
+        self.reservedUserNames = reservedUserNames
+        self.reservedGroupNames = reservedGroupNames
+        self.legacyConsoleGroupNames = legacyConsoleGroupNames
+        self.reserveLegacyConsoleGroups = reserveLegacyConsoleGroups
+        self.groupNameMappings = groupNameMappings
+        self.deactivation = deactivation
+        self.keyOptions = keyOptions
+        self.maxKeys = maxKeys
+        self.nameMaxLength = nameMaxLength
+        self.minimumRSABits = minimumRSABits
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case userIDRange, groupIDRange, allocatedUserIDRange, allocatedGroupIDRange, homePrefixes, shells
+        case defaultShell, reservedUserNames, reservedGroupNames, legacyConsoleGroupNames
+        case reserveLegacyConsoleGroups, groupNameMappings, deactivation, keyOptions, maxKeys
+        case nameMaxLength, minimumRSABits
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = Policy.default
+        userIDRange = try c.decodeIfPresent(IDRange.self, forKey: .userIDRange) ?? d.userIDRange
+        groupIDRange = try c.decodeIfPresent(IDRange.self, forKey: .groupIDRange) ?? d.groupIDRange
+        allocatedUserIDRange = try c.decodeIfPresent(IDRange.self, forKey: .allocatedUserIDRange)
+            ?? d.allocatedUserIDRange
+        allocatedGroupIDRange = try c.decodeIfPresent(IDRange.self, forKey: .allocatedGroupIDRange)
+            ?? d.allocatedGroupIDRange
+        homePrefixes = try c.decodeIfPresent([String].self, forKey: .homePrefixes) ?? d.homePrefixes
+        shells = try c.decodeIfPresent([String].self, forKey: .shells) ?? d.shells
+        defaultShell = try c.decodeIfPresent(String.self, forKey: .defaultShell) ?? d.defaultShell
+        reservedUserNames = try c.decodeIfPresent([String].self, forKey: .reservedUserNames)
+            ?? d.reservedUserNames
+        reservedGroupNames = try c.decodeIfPresent([String].self, forKey: .reservedGroupNames)
+            ?? d.reservedGroupNames
+        legacyConsoleGroupNames = try c.decodeIfPresent([String].self, forKey: .legacyConsoleGroupNames)
+            ?? d.legacyConsoleGroupNames
+        reserveLegacyConsoleGroups = try c.decodeIfPresent(Bool.self, forKey: .reserveLegacyConsoleGroups)
+            ?? d.reserveLegacyConsoleGroups
+        groupNameMappings = try c.decodeIfPresent([String: String].self, forKey: .groupNameMappings)
+            ?? d.groupNameMappings
+        deactivation = try c.decodeIfPresent(DeactivationPolicy.self, forKey: .deactivation) ?? d.deactivation
+        keyOptions = try c.decodeIfPresent(String.self, forKey: .keyOptions) ?? d.keyOptions
+        maxKeys = try c.decodeIfPresent(Int.self, forKey: .maxKeys) ?? d.maxKeys
+        nameMaxLength = try c.decodeIfPresent(Int.self, forKey: .nameMaxLength) ?? d.nameMaxLength
+        minimumRSABits = try c.decodeIfPresent(Int.self, forKey: .minimumRSABits) ?? d.minimumRSABits
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(userIDRange, forKey: .userIDRange)
+        try c.encode(groupIDRange, forKey: .groupIDRange)
+        try c.encode(allocatedUserIDRange, forKey: .allocatedUserIDRange)
+        try c.encode(allocatedGroupIDRange, forKey: .allocatedGroupIDRange)
+        try c.encode(homePrefixes, forKey: .homePrefixes)
+        try c.encode(shells, forKey: .shells)
+        try c.encode(defaultShell, forKey: .defaultShell)
+        try c.encode(reservedUserNames, forKey: .reservedUserNames)
+        try c.encode(reservedGroupNames, forKey: .reservedGroupNames)
+        try c.encode(legacyConsoleGroupNames, forKey: .legacyConsoleGroupNames)
+        try c.encode(reserveLegacyConsoleGroups, forKey: .reserveLegacyConsoleGroups)
+        try c.encode(groupNameMappings, forKey: .groupNameMappings)
+        try c.encode(deactivation, forKey: .deactivation)
+        try c.encodeIfPresent(keyOptions, forKey: .keyOptions)
+        try c.encode(maxKeys, forKey: .maxKeys)
+        try c.encode(nameMaxLength, forKey: .nameMaxLength)
+        try c.encode(minimumRSABits, forKey: .minimumRSABits)
+    }
+
+    // MARK: - Derived sets
+
+    /// Every group name that is refused under this policy (reserved, plus the legacy console names when
+    /// `reserveLegacyConsoleGroups`), lowercased.
+    public var effectiveReservedGroupNames: [String] {
+        (reservedGroupNames + (reserveLegacyConsoleGroups ? legacyConsoleGroupNames : []))
+            .map(Text.asciiLowercased)
+    }
+
+    // MARK: - Validation of the policy itself
+
+    /// Checks the policy itself. Attributes are `policy.<field>`.
+    ///
+    /// - every id range is ordered, starts at 1000 or above (system ids are never delegated) and ends
+    ///   at 2147483647 or below;
+    /// - each allocation range lies inside its id range, avoids 60000–65535, and the two allocation
+    ///   ranges do not overlap (a user-private group takes gid = uid, which must not meet an allocated
+    ///   group gid);
+    /// - home prefixes: at least one, each absolute, normalised, not `/`;
+    /// - shells: at least one, each a clean absolute path; the default shell is one of them;
+    /// - `groupNameMappings` keys are derived names (as `PosixRules.derivedGroupBaseName` makes them)
+    ///   and targets are valid, non-reserved group names;
+    /// - `keyOptions` passes `validateKeyOptions`;
+    /// - `maxKeys` 0…1024, `nameMaxLength` 10…255 (room for the hash suffix of derived names),
+    ///   `minimumRSABits` 2048…16384.
+    public func validate() throws(ValidationError) {
+        try Policy.validateRange(userIDRange, field: "userIDRange")
+        try Policy.validateRange(groupIDRange, field: "groupIDRange")
+        try Policy.validateRange(allocatedUserIDRange, field: "allocatedUserIDRange")
+        try Policy.validateRange(allocatedGroupIDRange, field: "allocatedGroupIDRange")
+        for (alloc, ids, field, idField) in [
+            (allocatedUserIDRange, userIDRange, "allocatedUserIDRange", "userIDRange"),
+            (allocatedGroupIDRange, groupIDRange, "allocatedGroupIDRange", "groupIDRange"),
+        ] {
+            if !ids.contains(alloc) {
+                throw ValidationError(attribute: "policy." + field,
+                                      reason: "\(alloc) must lie inside \(idField) \(ids)")
+            }
+            if alloc.overlaps(Policy.reservedIDs) {
+                throw ValidationError(attribute: "policy." + field,
+                                      reason: "\(alloc) must not include \(Policy.reservedIDs), which Debian and systemd reserve")
+            }
+        }
+        if allocatedUserIDRange.overlaps(allocatedGroupIDRange) {
+            throw ValidationError(attribute: "policy.allocatedGroupIDRange",
+                                  reason: "\(allocatedGroupIDRange) must not overlap allocatedUserIDRange \(allocatedUserIDRange)")
+        }
+
+        if homePrefixes.isEmpty {
+            throw ValidationError(attribute: "policy.homePrefixes", reason: "at least one home prefix is required")
+        }
+        for prefix in homePrefixes {
+            let components: [Substring]
+            do throws(PathProblem) {
+                components = try Paths.components(prefix, stripTrailingSlash: false)
+            } catch {
+                throw ValidationError(attribute: "policy.homePrefixes",
+                                      reason: "\(Text.quoted(prefix)) \(error.reason)")
+            }
+            if components.isEmpty {
+                throw ValidationError(attribute: "policy.homePrefixes", reason: "\"/\" is not allowed as a home prefix")
+            }
+        }
+
+        if shells.isEmpty {
+            throw ValidationError(attribute: "policy.shells", reason: "at least one shell is required")
+        }
+        for shell in shells {
+            let components: [Substring]
+            do throws(PathProblem) {
+                components = try Paths.components(shell, stripTrailingSlash: false)
+            } catch {
+                throw ValidationError(attribute: "policy.shells", reason: "\(Text.quoted(shell)) \(error.reason)")
+            }
+            if components.isEmpty {
+                throw ValidationError(attribute: "policy.shells", reason: "\"/\" is not a shell")
+            }
+        }
+        if !shells.contains(defaultShell) {
+            throw ValidationError(attribute: "policy.defaultShell",
+                                  reason: "\(Text.quoted(defaultShell)) is not in the shells allowlist")
+        }
+
+        if !(0...1024).contains(maxKeys) {
+            throw ValidationError(attribute: "policy.maxKeys", reason: "must be between 0 and 1024")
+        }
+        if !(10...255).contains(nameMaxLength) {
+            throw ValidationError(attribute: "policy.nameMaxLength", reason: "must be between 10 and 255")
+        }
+        if !(2048...Policy.maximumRSABits).contains(minimumRSABits) {
+            throw ValidationError(attribute: "policy.minimumRSABits", reason: "must be between 2048 and 16384")
+        }
+
+        for key in groupNameMappings.keys.sorted() {
+            // Keys are derived names; a displayName written as a key would silently never match.
+            let derived = PosixRules.derivedGroupBaseName(fromDisplayName: key, policy: self)
+            if derived != key {
+                throw ValidationError(attribute: "policy.groupNameMappings",
+                                      reason: "key \(Text.quoted(key)) is not a derived group name; use \(Text.quoted(derived))")
+            }
+            let target = groupNameMappings[key]!
+            do throws(ValidationError) {
+                _ = try PosixRules.groupName(target, policy: self)
+            } catch {
+                throw ValidationError(attribute: "policy.groupNameMappings",
+                                      reason: "mapping for \(Text.quoted(key)): \(error.reason)")
+            }
+        }
+
+        if let keyOptions {
+            try Policy.validateKeyOptions(keyOptions)
+        }
+    }
+
+    /// Checks an authorized_keys option string: a comma-separated list (no spaces, no empty items) of
+    /// options from `allowedKeyOptions`, compared case-insensitively. Attribute `policy.keyOptions`.
+    public static func validateKeyOptions(_ options: String) throws(ValidationError) {
+        if options.isEmpty {
+            throw ValidationError(attribute: "policy.keyOptions", reason: "must not be empty (omit it instead)")
+        }
+        let allowed = allowedKeyOptions.map(Text.asciiLowercased)
+        for item in options.split(separator: ",", omittingEmptySubsequences: false) {
+            if item.isEmpty {
+                throw ValidationError(attribute: "policy.keyOptions", reason: "must be a comma-separated list without empty items")
+            }
+            if !allowed.contains(Text.asciiLowercased(String(item))) {
+                throw ValidationError(attribute: "policy.keyOptions",
+                                      reason: "\(Text.quoted(String(item))) is not an allowed option; allowed: "
+                                          + allowedKeyOptions.joined(separator: ", "))
+            }
+        }
+    }
+
+    private static func validateRange(_ r: IDRange, field: String) throws(ValidationError) {
+        if r.lower > r.upper {
+            throw ValidationError(attribute: "policy." + field, reason: "lower bound \(r.lower) is above upper bound \(r.upper)")
+        }
+        if r.lower < minimumRangeLowerBound {
+            throw ValidationError(attribute: "policy." + field,
+                                  reason: "\(r) must not start below \(minimumRangeLowerBound) (system ids)")
+        }
+        if r.upper > maximumID {
+            throw ValidationError(attribute: "policy." + field, reason: "\(r) must not end above \(maximumID)")
+        }
+    }
+}

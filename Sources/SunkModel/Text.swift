@@ -1,0 +1,87 @@
+// Small text helpers shared by the rules. Standard library only.
+
+enum Text {
+    /// True for scalars that must never reach a passwd/group line, a path, a key comment or a log line
+    /// unescaped: C0 and C1 controls and DEL (category Cc), format characters such as bidi overrides and
+    /// zero-width joiners (Cf), line and paragraph separators (Zl, Zp), surrogates, private-use and
+    /// unassigned code points.
+    static func isUnsafe(_ u: Unicode.Scalar) -> Bool {
+        if u.value < 0x20 || (u.value >= 0x7F && u.value <= 0x9F) { return true }
+        if u.isASCII { return false }
+        switch u.properties.generalCategory {
+        case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .privateUse, .unassigned:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Renders a value for a human reason: in double quotes, with `"` and `\` escaped, every unsafe
+    /// scalar written as `\n`, `\t`, `\0`, `\u{…}`, and at most `limit` scalars (then `…`).
+    static func quoted(_ s: String, limit: Int = 64) -> String {
+        var out = "\""
+        var count = 0
+        for u in s.unicodeScalars {
+            if count == limit { out += "…"; break }
+            count += 1
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\0": out += "\\0"
+            default:
+                if isUnsafe(u) {
+                    out += "\\u{" + String(u.value, radix: 16, uppercase: true) + "}"
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// Renders raw bytes (for example a type name embedded in a key blob) like `quoted`, replacing
+    /// invalid UTF-8 with U+FFFD.
+    static func quoted(bytes: some Collection<UInt8>, limit: Int = 64) -> String {
+        quoted(String(decoding: Array(bytes.prefix(limit * 4)), as: UTF8.self), limit: limit)
+    }
+
+    /// Lowercases ASCII letters A–Z only; every other scalar is kept as is.
+    static func asciiLowercased(_ s: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        for u in s.unicodeScalars {
+            if u.value >= 0x41 && u.value <= 0x5A {
+                scalars.append(Unicode.Scalar(UInt8(u.value + 0x20)))
+            } else {
+                scalars.append(u)
+            }
+        }
+        return String(scalars)
+    }
+
+    /// FNV-1a, 32 bits, over the UTF-8 bytes of `s`.
+    static func fnv1a32(_ s: String) -> UInt32 {
+        var hash: UInt32 = 0x811C_9DC5
+        for byte in s.utf8 {
+            hash ^= UInt32(byte)
+            hash &*= 0x0100_0193
+        }
+        return hash
+    }
+
+    /// Eight lowercase hexadecimal digits.
+    static func hex8(_ v: UInt32) -> String {
+        let digits = String(v, radix: 16, uppercase: false)
+        return String(repeating: "0", count: 8 - digits.count) + digits
+    }
+
+    /// Removes leading and trailing spaces and tabs.
+    static func trimmingBlanks(_ s: String) -> Substring {
+        var sub = Substring(s)
+        while let first = sub.first, first == " " || first == "\t" { sub.removeFirst() }
+        while let last = sub.last, last == " " || last == "\t" { sub.removeLast() }
+        return sub
+    }
+}

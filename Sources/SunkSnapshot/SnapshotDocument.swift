@@ -1,0 +1,117 @@
+// The versioned export document: {"body":…,"digest":"sha256:…","format":"sunk-bridge.snapshot.v1"}.
+import Crypto
+import Foundation
+import SunkModel
+
+/// A snapshot with its digest. See `docs/snapshot.md` for the wire format and the digest rule.
+public struct SnapshotDocument: Equatable, Sendable {
+    /// The only format this version reads and writes.
+    public static let format = "sunk-bridge.snapshot.v1"
+
+    public let body: SnapshotBody
+    /// `"sha256:"` + lowercase hex SHA-256 of `SnapshotDocument.canonicalEncoding(of: body)`.
+    public let digest: String
+
+    private init(body: SnapshotBody, digest: String) {
+        self.body = body
+        self.digest = digest
+    }
+
+    /// Canonicalises the body (sort order) and computes its digest.
+    public static func make(body: SnapshotBody) -> SnapshotDocument {
+        let canonical = body.canonicalized()
+        return SnapshotDocument(body: canonical, digest: digest(of: canonical))
+    }
+
+    /// The canonical bytes of a body: `JSONEncoder` with `[.sortedKeys, .withoutEscapingSlashes]`.
+    public static func canonicalEncoding(of body: SnapshotBody) -> Data {
+        do {
+            return try canonicalEncoder().encode(body)
+        } catch {
+            // Every field is a string, integer, bool, array or string-keyed object: encoding cannot fail.
+            preconditionFailure("snapshot body failed to encode: \(error)")
+        }
+    }
+
+    /// `"sha256:<lowercase hex>"` of the canonical encoding of `body`.
+    public static func digest(of body: SnapshotBody) -> String {
+        let hash = SHA256.hash(data: canonicalEncoding(of: body))
+        return "sha256:" + hash.map { byte in
+            let s = String(byte, radix: 16)
+            return byte < 16 ? "0" + s : s
+        }.joined()
+    }
+
+    /// The document as served and written to files (canonical encoder; ends without a newline).
+    public func encoded() -> Data {
+        do {
+            return try Self.canonicalEncoder().encode(Wire(format: Self.format, digest: digest, body: body))
+        } catch {
+            preconditionFailure("snapshot document failed to encode: \(error)")
+        }
+    }
+
+    /// Parses a document, checks its format and recomputes the digest. Does not check entries: call
+    /// `validated()` before using them.
+    public static func decode(_ data: Data) throws(SnapshotError) -> SnapshotDocument {
+        let header: Header
+        do {
+            header = try JSONDecoder().decode(Header.self, from: data)
+        } catch {
+            throw classify(error, data: data)
+        }
+        guard let format = header.format else { throw .badFormat(found: "(missing)") }
+        guard format == Self.format else { throw .badFormat(found: format) }
+        let wire: Wire
+        do {
+            wire = try JSONDecoder().decode(Wire.self, from: data)
+        } catch {
+            throw classify(error, data: data)
+        }
+        let actual = digest(of: wire.body)
+        guard wire.digest == actual else { throw .digestMismatch(expected: wire.digest, actual: actual) }
+        return SnapshotDocument(body: wire.body, digest: actual)
+    }
+
+    // MARK: - Wire
+
+    private struct Header: Decodable {
+        var format: String?
+    }
+
+    private struct Wire: Codable {
+        var format: String
+        var digest: String
+        var body: SnapshotBody
+    }
+
+    private static func canonicalEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    /// A JSON error on a document that does not end with `}` is a truncation; anything else is
+    /// malformed.
+    private static func classify(_ error: any Error, data: Data) -> SnapshotError {
+        let last = data.last(where: { ![0x20, 0x0a, 0x0d, 0x09].contains($0) })
+        if last != UInt8(ascii: "}") {
+            return .truncated(byteCount: data.count)
+        }
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            return .malformed("missing field \(path(context.codingPath + [key]))")
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            return .malformed("wrong type at \(path(context.codingPath))")
+        case DecodingError.dataCorrupted(let context):
+            return .malformed(context.codingPath.isEmpty
+                ? "not JSON" : "\(path(context.codingPath)): \(context.debugDescription)")
+        default:
+            return .malformed(String(describing: error))
+        }
+    }
+
+    private static func path(_ keys: [any CodingKey]) -> String {
+        keys.map { key in key.intValue.map { "[\($0)]" } ?? "." + key.stringValue }.joined()
+    }
+}

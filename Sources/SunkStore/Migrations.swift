@@ -1,0 +1,105 @@
+import GRDB
+
+/// Append-only schema history. Never edit a registered migration: add a new one.
+/// Schema invariants (NOT NULL, uniqueness, foreign keys, enumerations) live in SQLite itself,
+/// so a bug in Swift code cannot store an inconsistent row.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-orgs-tokens-users-groups") { db in
+            try db.execute(sql: """
+                CREATE TABLE org (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE
+                        CHECK (length(name) BETWEEN 1 AND 63 AND name NOT GLOB '*[^a-z0-9-]*'),
+                    scimAPI INTEGER NOT NULL DEFAULT 1 CHECK (scimAPI IN (0, 1)),
+                    provisioning INTEGER NOT NULL DEFAULT 1 CHECK (provisioning IN (0, 1)),
+                    policy TEXT NOT NULL,
+                    serial INTEGER NOT NULL DEFAULT 0 CHECK (serial >= 0),
+                    -- the snapshot nodes receive while provisioning is paused
+                    frozenSnapshot BLOB,
+                    nextUID INTEGER,
+                    nextGID INTEGER,
+                    createdAt TEXT NOT NULL,
+                    changedAt TEXT NOT NULL
+                );
+                CREATE TABLE token (
+                    id INTEGER PRIMARY KEY,
+                    orgID INTEGER NOT NULL REFERENCES org(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 128),
+                    scope TEXT NOT NULL CHECK (scope IN ('scim', 'node')),
+                    secretHash BLOB NOT NULL UNIQUE CHECK (length(secretHash) = 32),
+                    createdAt TEXT NOT NULL,
+                    lastUsedAt TEXT,
+                    UNIQUE (orgID, name)
+                );
+                CREATE TABLE scimUser (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    orgID INTEGER NOT NULL REFERENCES org(id) ON DELETE CASCADE,
+                    userName TEXT NOT NULL CHECK (length(userName) > 0),
+                    userNameKey TEXT NOT NULL,
+                    externalID TEXT,
+                    active INTEGER NOT NULL CHECK (active IN (0, 1)),
+                    document TEXT NOT NULL,
+                    gecos TEXT NOT NULL,
+                    explicitName TEXT,
+                    posixName TEXT,
+                    explicitUID INTEGER,
+                    allocatedUID INTEGER,
+                    uid INTEGER NOT NULL CHECK (uid >= 1000),
+                    explicitGID INTEGER,
+                    gid INTEGER NOT NULL CHECK (gid >= 1000),
+                    explicitHome TEXT,
+                    home TEXT,
+                    explicitShell TEXT,
+                    shell TEXT NOT NULL,
+                    keys TEXT NOT NULL,
+                    exportProblem TEXT,
+                    version INTEGER NOT NULL CHECK (version >= 1),
+                    createdAt TEXT NOT NULL,
+                    modifiedAt TEXT NOT NULL,
+                    UNIQUE (orgID, userNameKey),
+                    CHECK ((posixName IS NULL) = (home IS NULL)),
+                    CHECK ((posixName IS NULL) = (exportProblem IS NOT NULL))
+                );
+                CREATE UNIQUE INDEX scimUserPosixName ON scimUser(orgID, posixName) WHERE posixName IS NOT NULL;
+                CREATE UNIQUE INDEX scimUserUID ON scimUser(orgID, uid);
+                CREATE UNIQUE INDEX scimUserHome ON scimUser(orgID, home) WHERE home IS NOT NULL;
+                CREATE INDEX scimUserExternalID ON scimUser(orgID, externalID);
+                CREATE TABLE scimGroup (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    orgID INTEGER NOT NULL REFERENCES org(id) ON DELETE CASCADE,
+                    displayName TEXT NOT NULL CHECK (length(displayName) > 0),
+                    displayNameKey TEXT NOT NULL,
+                    externalID TEXT,
+                    document TEXT NOT NULL,
+                    posixName TEXT NOT NULL,
+                    gid INTEGER NOT NULL CHECK (gid >= 1000),
+                    version INTEGER NOT NULL CHECK (version >= 1),
+                    createdAt TEXT NOT NULL,
+                    modifiedAt TEXT NOT NULL,
+                    UNIQUE (orgID, displayNameKey),
+                    UNIQUE (orgID, posixName),
+                    UNIQUE (orgID, gid)
+                );
+                CREATE TABLE membership (
+                    groupID TEXT NOT NULL REFERENCES scimGroup(id) ON DELETE CASCADE,
+                    userID TEXT NOT NULL REFERENCES scimUser(id) ON DELETE CASCADE,
+                    PRIMARY KEY (groupID, userID)
+                ) WITHOUT ROWID;
+                CREATE INDEX membershipUser ON membership(userID);
+                CREATE TABLE audit (
+                    id INTEGER PRIMARY KEY,
+                    orgID INTEGER REFERENCES org(id) ON DELETE SET NULL,
+                    at TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    method TEXT NOT NULL,
+                    resource TEXT NOT NULL,
+                    outcome TEXT NOT NULL
+                );
+                CREATE INDEX auditOrgAt ON audit(orgID, at);
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,34 @@
+/// Why a store operation did not happen. Each case carries a message an operator or an IdP
+/// administrator can act on; the SCIM layer maps them to RFC 7644 errors.
+public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// No org of that name. `sunk-bridge org list` shows the existing ones.
+    case orgNotFound(String)
+    /// An org, token or resource with that identity already exists.
+    case alreadyExists(String)
+    /// A resource id that does not exist in this org.
+    case notFound(String)
+    /// A value that must be unique in the org is already taken (SCIM 409 `uniqueness`).
+    case uniqueness(String)
+    /// The request is well-formed but refers to something invalid (SCIM 400 `invalidValue`).
+    case invalidValue(String)
+    /// `If-Match` named a version that is no longer current (SCIM 412).
+    case preconditionFailed(String)
+    /// An id range is used up; the policy's allocation range must be widened.
+    case exhausted(String)
+    /// The database was written by a newer SUNK Bridge; refuse to touch it.
+    case newerSchema([String])
+
+    public var description: String {
+        switch self {
+        case .orgNotFound(let name): "no org named \"\(name)\" (see `sunk-bridge org list`)"
+        case .alreadyExists(let what): "\(what) already exists"
+        case .notFound(let what): "\(what) not found"
+        case .uniqueness(let detail), .invalidValue(let detail), .preconditionFailed(let detail),
+             .exhausted(let detail):
+            detail
+        case .newerSchema(let ids):
+            "the database has migrations this version does not know (\(ids.joined(separator: ", "))): "
+                + "it was written by a newer sunk-bridge; upgrade instead of downgrading"
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import SunkStore
+
+/// `sunk-bridge groups`: POSIX name, gid and members of pushed groups.
+struct GroupsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "groups", abstract: "List and show provisioned groups.", subcommands: [List.self, Show.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List groups.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var org: OrgOption
+
+        func run() throws {
+            let db = try database.open()
+            let rows = try db.groups(org: db.org(named: org.org)).map { group in
+                [group.posixName, "\(group.gid)", "\(group.members.count)", group.displayName]
+            }
+            say(Table.render(header: ["NAME", "GID", "MEMBERS", "DISPLAYNAME"], rows: rows))
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one group by POSIX name, displayName or id.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var org: OrgOption
+        @Argument var group: String
+
+        func run() throws {
+            let db = try database.open()
+            let organisation = try db.org(named: org.org)
+            let groups = try db.groups(org: organisation)
+            guard let found = groups.first(where: { $0.posixName == group || $0.id == group })
+                ?? groups.first(where: { $0.displayName.lowercased() == group.lowercased() })
+            else { throw ValidationError("no group \"\(group)\" in org \(org.org)") }
+            let users = try db.users(org: organisation)
+            let names = Dictionary(uniqueKeysWithValues: users.map { ($0.id, $0.posixName ?? "(not exported: \($0.userName))") })
+            say("""
+                displayName: \(found.displayName)
+                id:          \(found.id)
+                POSIX name:  \(found.posixName)
+                gid:         \(found.gid)
+                members:     \(found.members.map { names[$0.id] ?? $0.userName }.joined(separator: ", "))
+                """)
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Crypto
+import Foundation
+import SunkModel
+import SunkStore
+
+/// `sunk-bridge users`: what the console's "View Details → Slurm Attributes" shows.
+struct UsersCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "users", abstract: "List and show provisioned users.", subcommands: [List.self, Show.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List users with their POSIX attributes.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var org: OrgOption
+
+        func run() throws {
+            let db = try database.open()
+            let users = try db.users(org: db.org(named: org.org))
+            let rows = users.map { user in
+                [user.posixName ?? "-", "\(user.uid)", "\(user.gid)", user.home ?? "-", user.shell,
+                 "\(user.keys.count)", user.active ? "yes" : "no", user.userName]
+            }
+            say(Table.render(header: ["NAME", "UID", "GID", "HOME", "SHELL", "KEYS", "ACTIVE", "USERNAME"], rows: rows))
+            let problems = users.filter { $0.exportProblem != nil }
+            if !problems.isEmpty {
+                say("\nnot exported to nodes:")
+                for user in problems { say("  \(user.userName): \(user.exportProblem!)") }
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one user by POSIX name, userName or id.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var org: OrgOption
+        @Argument(help: "POSIX name, userName or SCIM id.") var user: String
+
+        func run() throws {
+            let db = try database.open()
+            let users = try db.users(org: db.org(named: org.org))
+            guard let found = users.first(where: { $0.posixName == user || $0.id == user })
+                ?? users.first(where: { UserKey.fold($0.userName) == UserKey.fold(user) })
+            else { throw ValidationError("no user \"\(user)\" in org \(org.org)") }
+            say(UserDescription.render(found))
+        }
+    }
+}
+
+enum UserDescription {
+    static func render(_ user: StoredUser) -> String {
+        var lines = [
+            "userName:    \(user.userName)", "id:          \(user.id)",
+            "active:      \(user.active ? "yes" : "no")",
+            "POSIX name:  \(user.posixName ?? "-")\(user.explicitName == nil ? " (derived from userName)" : "")",
+            "uid:         \(user.uid)\(user.uidAllocated ? " (allocated)" : "")",
+            "gid:         \(user.gid)\(user.explicitGID == nil ? " (user-private group)" : "")",
+            "home:        \(user.home ?? "-")\(user.explicitHome == nil ? " (default)" : "")",
+            "shell:       \(user.shell)\(user.explicitShell == nil ? " (default)" : "")",
+            "gecos:       \(user.gecos)",
+            "groups:      \(user.groups.map(\.displayName).joined(separator: ", "))",
+            "ssh keys:    \(user.keys.count)",
+        ]
+        for key in user.keys { lines.append("  " + KeyFingerprint.describe(key)) }
+        if let problem = user.exportProblem { lines.append("NOT EXPORTED: \(problem)") }
+        lines.append("version:     \(user.version) (modified \(user.modifiedAt))")
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// `ssh-keygen -l` style: type, SHA256 fingerprint, comment.
+enum KeyFingerprint {
+    static func describe(_ rendered: String) -> String {
+        guard let key = try? SSHPublicKey(parsing: rendered) else { return "(unparsable key)" }
+        let digest = Data(SHA256.hash(data: Data(key.blob))).base64EncodedString().replacingOccurrences(of: "=", with: "")
+        return "\(key.type) SHA256:\(digest)\(key.comment.map { " " + $0 } ?? "")"
+    }
+}

@@ -1,0 +1,141 @@
+// What one `doctor` run looks at: the root prefix, the files it was pointed at, and small
+// read-only file-system helpers. Nothing here writes anything.
+import Foundation
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+enum DoctorNSSFormat: String, Sendable, CaseIterable {
+    case extrausers
+    case cache
+
+    /// The nsswitch.conf source name of the module.
+    var module: String { rawValue }
+    /// The shared object glibc loads for it.
+    var library: String { "libnss_\(rawValue).so.2" }
+    var other: DoctorNSSFormat { self == .extrausers ? .cache : .extrausers }
+}
+
+struct DoctorContext: Sendable {
+    /// The root prefix without trailing slashes (`""` for `/`).
+    let root: String
+    let sshdConfig: String
+    let nsswitch: String
+    /// Set by `--nss-format`; nil means "what the last sync used, else extrausers".
+    let requestedFormat: DoctorNSSFormat?
+    /// nil when sshd is not to be run (binary absent or `--sshd-binary none`).
+    let sshdBinary: String?
+    let maxAge: Int
+    let helperPath: String
+    let now: Date
+
+    static let packagedHelper = "/usr/libexec/sunk-bridge/sunk-authorized-keys"
+    static let stateFile = "/var/lib/sunk-bridge/state.json"
+    static let snapshotFile = "/var/lib/sunk-bridge/snapshot.json"
+    static let keysCache = "/var/lib/sunk-bridge/keys.cache"
+
+    init(root: String, sshdConfig: String?, nsswitch: String?, format: DoctorNSSFormat?, sshdBinary: String?,
+         maxAge: Int, helperPath: String = DoctorContext.packagedHelper, now: Date = Date()) {
+        var r = root
+        while r.hasSuffix("/") { r.removeLast() }
+        self.root = r
+        self.sshdConfig = sshdConfig ?? (r + "/etc/ssh/sshd_config")
+        self.nsswitch = nsswitch ?? (r + "/etc/nsswitch.conf")
+        self.requestedFormat = format
+        self.sshdBinary = sshdBinary
+        self.maxAge = maxAge
+        self.helperPath = helperPath
+        self.now = now
+    }
+
+    /// `root` + an absolute path.
+    func path(_ absolute: String) -> String { root + absolute }
+
+    /// The root as shown to people.
+    var rootShown: String { root.isEmpty ? "/" : root }
+}
+
+/// Read-only file-system probes.
+enum DoctorFS {
+    struct Info: Sendable {
+        var uid: UInt32
+        var gid: UInt32
+        var mode: UInt32  // permission bits and type
+        var isDirectory: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFDIR) }
+        var isRegular: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFREG) }
+        var permissions: UInt32 { mode & 0o7777 }
+        var groupOrWorldWritable: Bool { mode & 0o022 != 0 }
+    }
+
+    /// stat(2), following symbolic links (as sshd does after resolving the path); nil if absent.
+    static func info(_ path: String) -> Info? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return Info(uid: UInt32(st.st_uid), gid: UInt32(st.st_gid), mode: UInt32(st.st_mode))
+    }
+
+    static func exists(_ path: String) -> Bool { info(path) != nil }
+
+    static func isExecutableFile(_ path: String) -> Bool {
+        guard let i = info(path), i.isRegular else { return false }
+        return access(path, X_OK) == 0
+    }
+
+    /// The file's text, nil when it cannot be read.
+    static func text(_ path: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Paths matching a glob pattern, sorted (as sshd's Include does).
+    static func glob(_ pattern: String) -> [String] {
+        var g = glob_t()
+        defer { globfree(&g) }
+        guard Glibc.glob(pattern, 0, nil, &g) == 0 else { return [] }
+        var out: [String] = []
+        for i in 0..<Int(g.gl_pathc) {
+            if let p = g.gl_pathv[i] { out.append(String(cString: p)) }
+        }
+        return out.sorted()
+    }
+
+    /// `0755` style.
+    static func octal(_ mode: UInt32) -> String {
+        let s = String(mode & 0o7777, radix: 8)
+        return String(repeating: "0", count: max(0, 4 - s.count)) + s
+    }
+
+    /// The parent directory of an absolute path (`/` for `/x`).
+    static func parent(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        if slash == path.startIndex { return "/" }
+        return String(path[..<slash])
+    }
+
+    /// Reads a JSON object file; nil when absent, `.failure` text when unreadable.
+    static func jsonObject(_ path: String) -> Result<[String: Any], JSONProblem>? {
+        guard exists(path) else { return nil }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            return .failure(JSONProblem(reason: "cannot be read"))
+        }
+        do {
+            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                return .failure(JSONProblem(reason: "is not a JSON object"))
+            }
+            return .success(object)
+        } catch {
+            return .failure(JSONProblem(reason: "is not valid JSON"))
+        }
+    }
+
+    struct JSONProblem: Error, Sendable { var reason: String }
+}
+
+/// Lines of a `name:…` colon file (passwd, subuid), comments and blanks dropped.
+func doctorColonRecords(_ text: String) -> [[Substring]] {
+    text.split(separator: "\n").compactMap { line in
+        let t = line.trimmingCharacters(in: .whitespaces)
+        if t.isEmpty || t.hasPrefix("#") { return nil }
+        return t.split(separator: ":", omittingEmptySubsequences: false)
+    }
+}

@@ -1,0 +1,122 @@
+// `sunk-bridge sync`: what cron or the systemd timer runs on every node.
+import ArgumentParser
+import Foundation
+import NodeSync
+
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Fetch the snapshot and write the node's NSS files, keys cache and state.",
+        discussion: """
+            Nothing is written unless the snapshot's digest and every entry check out and the guards pass \
+            (no empty snapshot over a populated node, no more removals than --max-delete-percent). Only \
+            changed files are replaced, each atomically. Exit 0 on success or when nothing changed, 1 when \
+            the snapshot was refused or could not be fetched (reason in `sunk-bridge status`), 75 when \
+            another sync holds the lock.
+            """)
+
+    @Option(name: .customLong("from"), help: "Snapshot URL: https://HOST/scim/ORG/export/v1/snapshot")
+    var from: String?
+
+    @Option(name: .customLong("token-file"), help: "File with the node token (mode 0600 or stricter).")
+    var tokenFile: String?
+
+    @Option(name: .customLong("ca-file"), help: "PEM file: the only trust root for the server's certificate.")
+    var caFile: String?
+
+    @Option(name: .customLong("snapshot"), help: "Read the snapshot from a file (e.g. from `sunk-bridge export`).")
+    var snapshot: String?
+
+    @Option(help: "Prefix of every path read or written.")
+    var root: String = "/"
+
+    @Option(name: .customLong("nss-format"), help: "extrausers (default) or cache (libnss-cache).")
+    var nssFormat: String = NSSFormat.extrausers.rawValue
+
+    @Option(name: .customLong("max-delete-percent"),
+            help: "Refuse to remove more than this percentage of the current users (at least 5 are always allowed).")
+    var maxDeletePercent: Int = 10
+
+    @Flag(name: .customLong("dry-run"), help: "Print the passwd/group diff and write nothing.")
+    var dryRun = false
+
+    @Flag(name: .customLong("create-homes"), help: "Create missing homes of active users below the allowed prefixes.")
+    var createHomes = false
+
+    @Option(name: .customLong("home-mode"), help: "Octal mode of new homes.")
+    var homeMode: String = "0700"
+
+    @Flag(help: "Print nothing on success.")
+    var quiet = false
+
+    func validate() throws {
+        let sources = [from != nil, snapshot != nil].filter { $0 }.count
+        if sources != 1 { throw ValidationError("give exactly one of --from URL or --snapshot FILE") }
+        if from != nil && tokenFile == nil { throw ValidationError("--from needs --token-file") }
+        if from == nil && (tokenFile != nil || caFile != nil) {
+            throw ValidationError("--token-file and --ca-file only apply to --from")
+        }
+        if !(0...100).contains(maxDeletePercent) { throw ValidationError("--max-delete-percent must be 0…100") }
+        guard let mode = UInt32(homeMode, radix: 8), mode <= 0o7777 else {
+            throw ValidationError("--home-mode must be an octal mode such as 0700")
+        }
+        _ = mode
+        _ = try parseNSSFormat(nssFormat)
+    }
+
+    func run() async throws {
+        let source: any SnapshotSource
+        do throws(SyncError) {
+            source = try makeSource()
+        } catch {
+            printError("sunk-bridge sync: \(error)")
+            throw ExitCode(error.exitCode)
+        }
+        let interactive = isatty(STDERR_FILENO) == 1 && !quiet
+        let progress: (@Sendable (Int, Int) -> Void)? = interactive ? Self.homeProgressLine : nil
+        let options = SyncOptions(
+            root: root, format: try parseNSSFormat(nssFormat), maxDeletePercent: maxDeletePercent,
+            dryRun: dryRun, createHomes: createHomes, homeMode: mode_t(UInt32(homeMode, radix: 8) ?? 0o700),
+            homeProgress: progress)
+        let report: SyncReport
+        do throws(SyncError) {
+            report = try await NodeSyncer(source: source, options: options).run()
+        } catch {
+            printError("sunk-bridge sync: \(error)")
+            throw ExitCode(error.exitCode)
+        }
+        if dryRun {
+            print(report.diff.isEmpty ? "no changes to passwd or group" : report.diff, terminator: "")
+            print(report.summary)
+            if let refusal = report.refusal {
+                printError("sunk-bridge sync: would refuse: \(refusal)")
+                throw ExitCode(refusal.exitCode)
+            }
+            return
+        }
+        for line in report.homes { printError(line) }
+        if !quiet {
+            print(report.summary)
+            for skip in report.plan.skipped where skip.origin == .node {
+                print("skipped \(skip.kind.rawValue) \(skip.name ?? skip.userName): \(skip.reason)")
+            }
+        }
+    }
+
+    /// A progress line on a terminal when many homes are checked.
+    @Sendable static func homeProgressLine(done: Int, total: Int) {
+        guard total >= 50, done % 50 == 0 || done == total else { return }
+        FileHandle.standardError.write(Data("\rhomes: \(done)/\(total)\(done == total ? "\n" : "")".utf8))
+    }
+
+    /// `--from` or `--snapshot`. (A `--db PATH` source for single-node setups plugs in here as another
+    /// `SnapshotSource`.)
+    private func makeSource() throws(SyncError) -> any SnapshotSource {
+        if let from, let tokenFile {
+            let http = try HTTPSnapshotSource(url: from, tokenFile: tokenFile, caFile: caFile)
+            if let warning = http.warning { printError(warning) }
+            return http
+        }
+        return FileSnapshotSource(path: snapshot ?? "")
+    }
+}

@@ -1,0 +1,6 @@
+import ArgumentParser
+
+/// The node-side subcommands (sync, getent, status), kept in Node/.
+enum NodeCommands {
+    static let all: [any ParsableCommand.Type] = []
+}

@@ -1,0 +1,292 @@
+// `sunk-bridge doctor` against prepared bad login-node roots, file-text path (no sshd needed).
+import Foundation
+import Testing
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+@Suite("doctor: nsswitch and NSS module")
+struct DoctorNSSwitchTests {
+    @Test("module before files, stale module of the other format, missing database: FAIL with the fix")
+    func badNsswitch() throws {
+        try DoctorTestTools.requireRoot("root-owned scratch root")
+        let s = try DoctorScratch()
+        s.write("/etc/nsswitch.conf", "passwd: extrausers files\ngroup: files extrausers cache\n# shadow: files extrausers\n")
+        let out = try s.doctor()
+        #expect(out.status == 1)
+        #expect(out.has("FAIL nsswitch: ", "`passwd: extrausers files`", "comes before `files`"), "\(out.stdout)")
+        #expect(out.has("FAIL nsswitch: ", "`group: files extrausers cache`", "stale cache module"), "\(out.stdout)")
+        #expect(out.has("FAIL nsswitch: ", "no `shadow:` line"), "a commented line does not count:\n\(out.stdout)")
+        #expect(out.has("  fix: ", "`passwd: files extrausers`"))
+        #expect(out.has("  fix: ", "remove cache and its files"))
+    }
+
+    @Test("actions like [NOTFOUND=return] and other sources are fine; missing `files` is not")
+    func actionsAndSources() throws {
+        try DoctorTestTools.requireRoot("root-owned scratch root")
+        let s = try DoctorScratch()
+        s.write("/etc/nsswitch.conf", """
+            passwd:  files [NOTFOUND=continue] systemd extrausers sss
+            group:   extrausers
+            shadow:  files extrausers
+            """)
+        let out = try s.doctor()
+        #expect(out.has("ok nsswitch: ", "`passwd: files systemd extrausers sss`"), "\(out.stdout)")
+        #expect(out.has("FAIL nsswitch: ", "`group: extrausers`", "no `files` source"), "\(out.stdout)")
+        #expect(out.status == 1)
+    }
+
+    @Test("--nss-format cache wants `cache` and libnss_cache.so.2; extrausers is then stale")
+    func cacheFormat() throws {
+        try DoctorTestTools.requireRoot("root-owned scratch root")
+        let s = try DoctorScratch()
+        var out = try s.doctor(["--nss-format", "cache"])
+        #expect(out.status == 1)
+        #expect(out.has("FAIL nsswitch: ", "cache missing (--nss-format cache)", "stale extrausers"), "\(out.stdout)")
+        #expect(out.has("FAIL nss-module: ", "libnss_cache.so.2 not found"), "\(out.stdout)")
+        #expect(out.has("  fix: apt-get install libnss-cache"))
+
+        s.write("/etc/nsswitch.conf", "passwd: files cache\ngroup: files cache\nshadow: files cache\n")
+        s.write("/usr/lib/x86_64-linux-gnu/libnss_cache.so.2", "")
+        out = try s.doctor(["--nss-format", "cache"])
+        #expect(out.status == 0, "\(out.stdout)")
+        #expect(out.has("ok nss-module: ", "libnss_cache.so.2 installed"))
+    }
+
+    @Test("without --nss-format the state file's format is used")
+    func formatFromState() throws {
+        try DoctorTestTools.requireRoot("root-owned scratch root")
+        let s = try DoctorScratch()
+        s.state(lastSuccess: Date(), format: "cache")
+        let out = try s.doctor()
+        #expect(out.status == 1)
+        #expect(out.has("FAIL nsswitch: ", "cache missing (the format of the last sync)"), "\(out.stdout)")
+    }
+
+    @Test("the module is found in /lib, /usr/lib or a multiarch directory; absent: FAIL")
+    func moduleLocations() throws {
+        try DoctorTestTools.requireRoot("root-owned scratch root")
+        let s = try DoctorScratch()
+        try FileManager.default.removeItem(atPath: s.root + "/usr/lib/x86_64-linux-gnu/libnss_extrausers.so.2")
+        var out = try s.doctor()
+        #expect(out.has("FAIL nss-module: ", "libnss_extrausers.so.2 not found"), "\(out.stdout)")
+        #expect(out.has("  fix: apt-get install libnss-extrausers"))
+        s.write("/usr/lib/libnss_extrausers.so.2", "")   // where Debian's libnss-extrausers puts it
+        out = try s.doctor()
+        #expect(out.has("ok nss-module: ", s.root + "/usr/lib/libnss_extrausers.so.2"), "\(out.stdout)")
+        #expect(out.status == 0)
+    }
+}
+
+@Suite("doctor: sshd configuration read as text")
+struct DoctorSSHDTextTests {
+    @Test("no AuthorizedKeysCommand, no user: FAIL pointing at the shipped snippet")
+    func missing() throws {
+        try DoctorTestTools.requireRoot("root-owned scratch root")
+        let s = try DoctorScratch()
+        s.write("/etc/ssh/sshd_config", "PasswordAuthentication no\n#AuthorizedKeysCommand /usr/libexec/sunk-bridge/sunk-authorized-keys %u %U\n")
+        let out = try s.doctor()
+        #expect(out.status == 1)
+        #expect(out.has("FAIL sshd-command: no AuthorizedKeysCommand"), "\(out.stdout)")
+        #expect(out.has("  fix: ", "examples/sshd_config.d/sunk-bridge.conf"))
+        #expect(out.has("FAIL sshd-command-user: no AuthorizedKeysCommandUser"), "\(out.stdout)")
+    }
+
+    @Test("relative path, no %U, root as command user: each FAIL")
+    func wrongValues() throws {
+        try DoctorTestTools.requireRoot("root-owned scratch root")
+        let s = try DoctorScratch()
+        s.write("/etc/ssh/sshd_config", "AuthorizedKeysCommand sunk-authorized-keys %u %U\nAuthorizedKeysCommandUser root\n")
+        var out = try s.doctor()
+        #expect(out.has("FAIL sshd-command: ", "not an absolute path"), "\(out.stdout)")
+        #expect(out.has("FAIL sshd-command-user: AuthorizedKeysCommandUser is root"), "\(out.stdout)")
+        s.write("/etc/ssh/sshd_config", "authorizedkeyscommand=/usr/libexec/sunk-bridge/sunk-authorized-keys %u\n"
+                + "AuthorizedKeysCommandUser nobody-here\n")
+        out = try s.doctor()
+        #expect(out.has("FAIL sshd-command: ", "does not pass `%u %U`"), "keyword=value form, any case:\n\(out.stdout)")
+        #expect(out.has("WARN sshd-command-user: ", "nobody-here is not in"), "\(out.stdout)")
+        #expect(out.status == 1)
+    }
+
+    @Test("the first value wins, as in sshd; Include is followed below the root")
+    func firstValueAndInclude() throws {
+        try DoctorTestTools.requireRoot("root-owned scratch root")
+        let s = try DoctorScratch()
+        // Debian layout: the include comes first, so the drop-in's value wins over the later line.
+        s.write("/etc/ssh/sshd_config", """
+            Include /etc/ssh/sshd_config.d/*.conf
+            AuthorizedKeysCommand /usr/bin/false %u %U
+            AuthorizedKeysCommandUser root
+            """)
+        s.write("/etc/ssh/sshd_config.d/sunk-bridge.conf", """
+            AuthorizedKeysCommand /usr/libexec/sunk-bridge/sunk-authorized-keys %u %U
+            AuthorizedKeysCommandUser sunk-bridge-keys
+            """)
+        var out = try s.doctor()
+        #expect(out.status == 0, "\(out.stdout)")
+        #expect(out.has("ok sshd-command: ", "/usr/libexec/sunk-bridge/sunk-authorized-keys %u %U"), "\(out.stdout)")
+        #expect(out.has("ok sshd-command-user: ", "sunk-bridge-keys"))
+
+        // Without the include the earlier, wrong values are the effective ones.
+        s.write("/etc/ssh/sshd_config", """
+            AuthorizedKeysCommand /usr/bin/false %u %U
+            Include sshd_config.d/*.conf
+            """)
+        out = try s.doctor()
+        #expect(out.has("WARN sshd-command: ", "runs /usr/bin/false, not the packaged helper"), "\(out.stdout)")
+    }
+
+    @Test("a command set only inside a Match block is not global: FAIL plus a note")
+    func matchOnly() throws {
+        try DoctorTestTools.requireRoot("root-owned scratch root")
+        let s = try DoctorScratch()
+        s.write("/etc/ssh/sshd_config", """
+            PidFile none
+            Match Group hpc
+                AuthorizedKeysCommand /usr/libexec/sunk-bridge/sunk-authorized-keys %u %U
+                AuthorizedKeysCommandUser sunk-bridge-keys
+            """)
+        let out = try s.doctor()
+        #expect(out.status == 1)
+        #expect(out.has("WARN sshd-config: AuthorizedKeysCommand is also set inside a Match block"), "\(out.stdout)")
+        #expect(out.has("FAIL sshd-command: no AuthorizedKeysCommand"), "\(out.stdout)")
+    }
+
+    @Test("unreadable --sshd-config: FAIL")
+    func unreadable() throws {
+        try DoctorTestTools.requireRoot("root-owned scratch root")
+        let s = try DoctorScratch()
+        let out = try s.doctor(["--sshd-config", s.base + "/missing_config"])
+        #expect(out.status == 1)
+        #expect(out.has("FAIL sshd-config: ", "missing_config cannot be read"), "\(out.stdout)")
+    }
+}
+
+@Suite("doctor: helper, keys cache, state, homes, id ranges")
+struct DoctorFilesTests {
+    @Test("helper not root-owned, a group-writable parent, a missing helper: FAIL")
+    func helper() throws {
+        try DoctorTestTools.requireRoot("chown to another uid")
+        let s = try DoctorScratch()
+        let helper = s.root + "/usr/libexec/sunk-bridge/sunk-authorized-keys"
+        #expect(chown(helper, 65534, 65534) == 0)
+        chmod(s.root + "/usr/libexec", 0o775)
+        var out = try s.doctor()
+        #expect(out.status == 1)
+        #expect(out.has("FAIL helper: ", "sunk-authorized-keys is owned by uid 65534, not root",
+                        "directory \(s.root)/usr/libexec is writable by group or others (mode 0775)"), "\(out.stdout)")
+        #expect(out.has("  fix: chown root:root"))
+        try FileManager.default.removeItem(atPath: helper)
+        out = try s.doctor()
+        #expect(out.has("FAIL helper: \(helper) is missing"), "\(out.stdout)")
+    }
+
+    @Test("the helper named in the configuration is the one checked")
+    func configuredHelper() throws {
+        try DoctorTestTools.requireRoot("root-owned scratch root")
+        let s = try DoctorScratch()
+        try s.mkdirs("/opt/wrap")
+        s.write("/opt/wrap/keys", "#!/bin/sh\n", mode: 0o757)
+        s.write("/etc/ssh/sshd_config", "AuthorizedKeysCommand /opt/wrap/keys %u %U\nAuthorizedKeysCommandUser sunk-bridge-keys\n")
+        let out = try s.doctor()
+        #expect(out.has("WARN sshd-command: ", "/opt/wrap/keys"), "\(out.stdout)")
+        #expect(out.has("FAIL helper: \(s.root)/opt/wrap/keys is writable by group or others (mode 0757)"), "\(out.stdout)")
+    }
+
+    @Test("keys cache missing, or below a directory owned by the server's user: FAIL")
+    func keysCache() throws {
+        try DoctorTestTools.requireRoot("chown to another uid")
+        let s = try DoctorScratch()
+        #expect(chown(s.root + "/var/lib/sunk-bridge", 1234, 1234) == 0)
+        var out = try s.doctor()
+        #expect(out.has("FAIL keys-cache: ", "directory \(s.root)/var/lib/sunk-bridge is owned by uid 1234"), "\(out.stdout)")
+        #expect(out.has("  fix: ", "/var/lib/sunk-bridge/server"))
+        try FileManager.default.removeItem(atPath: s.root + "/var/lib/sunk-bridge/keys.cache")
+        out = try s.doctor()
+        #expect(out.has("FAIL keys-cache: ", "keys.cache is missing"), "\(out.stdout)")
+        #expect(out.status == 1)
+    }
+
+    @Test("state: never synced, stale, failed attempt, fractional seconds, garbage")
+    func state() throws {
+        try DoctorTestTools.requireRoot("root-owned scratch root")
+        let s = try DoctorScratch()
+        try FileManager.default.removeItem(atPath: s.root + "/var/lib/sunk-bridge/state.json")
+        var out = try s.doctor()
+        #expect(out.has("FAIL sync-state: ", "state.json is missing: this node never synced"), "\(out.stdout)")
+
+        s.state(lastSuccess: Date().addingTimeInterval(-7200))
+        out = try s.doctor(["--max-age", "600"])
+        #expect(out.has("FAIL sync-state: last successful sync ", "older than --max-age 600"), "\(out.stdout)")
+        out = try s.doctor(["--max-age", "86400"])
+        #expect(out.has("ok sync-state: last successful sync "), "the same age within a larger --max-age:\n\(out.stdout)")
+        #expect(out.status == 0)
+
+        s.state(lastSuccess: Date(), result: "failed", error: "digest mismatch")
+        out = try s.doctor()
+        #expect(out.has("WARN sync-state: the latest sync attempt failed: digest mismatch"), "\(out.stdout)")
+        #expect(out.status == 0, "a warning alone does not fail:\n\(out.stdout)")
+
+        s.write("/var/lib/sunk-bridge/state.json", "{\"lastSuccess\": \"\(DoctorTestTools.rfc3339(Date()).dropLast()).250Z\"}")
+        out = try s.doctor()
+        #expect(out.has("ok sync-state: "), "fractional seconds:\n\(out.stdout)")
+
+        s.state(lastSuccess: nil, result: "failed", error: "server unreachable")
+        out = try s.doctor()
+        #expect(out.has("FAIL sync-state: ", "has no lastSuccess"), "\(out.stdout)")
+
+        s.write("/var/lib/sunk-bridge/state.json", "{ not json")
+        out = try s.doctor()
+        #expect(out.has("FAIL sync-state: ", "is not valid JSON"), "\(out.stdout)")
+        #expect(out.status == 1)
+    }
+
+    @Test("home prefix: world-writable or missing FAIL; the policy's prefixes are the ones checked")
+    func homes() throws {
+        try DoctorTestTools.requireRoot("root-owned scratch root")
+        let s = try DoctorScratch()
+        chmod(s.root + "/home", 0o1777)
+        var out = try s.doctor()
+        #expect(out.has("FAIL home-prefix: \(s.root)/home is writable by group or others (mode 1777)"), "\(out.stdout)")
+        chmod(s.root + "/home", 0o755)
+        s.state(lastSuccess: Date(), extra: "\"policy\" : { \"homePrefixes\" : [ \"/home\", \"/shared/home\" ] }")
+        out = try s.doctor()
+        #expect(out.has("ok home-prefix: \(s.root)/home exists"), "\(out.stdout)")
+        #expect(out.has("FAIL home-prefix: \(s.root)/shared/home is missing"), "\(out.stdout)")
+        #expect(out.status == 1)
+    }
+
+    @Test("subuid/subgid overlapping the allocated or accepted ranges: WARN, exit still 0")
+    func idRanges() throws {
+        try DoctorTestTools.requireRoot("root-owned scratch root")
+        let s = try DoctorScratch()
+        s.write("/etc/subuid", "# comment\nbob:1500000:65536\nalice:100000:65536\n")
+        s.write("/etc/subgid", "bob:3000000000:65536\n")
+        var out = try s.doctor()
+        #expect(out.status == 0, "warnings only:\n\(out.stdout)")
+        #expect(out.has("WARN id-ranges: ", "bob:1500000–1565535", "allocated uid range 1000000–1999999",
+                        "the default policy"), "\(out.stdout)")
+        #expect(out.has("WARN id-ranges: ", "alice:100000–165535", "uid range 10000–2147483647 an IdP may send"),
+                "\(out.stdout)")
+        #expect(out.has("ok id-ranges: ", "subgid does not overlap"), "\(out.stdout)")
+
+        // The last snapshot's policy, when the state file has none.
+        s.write("/var/lib/sunk-bridge/snapshot.json", """
+            {"org": "acme", "policy": {"userIDRange": {"lower": 5000000, "upper": 5999999},
+             "allocatedUserIDRange": {"lower": 5000000, "upper": 5099999}}, "users": []}
+            """)
+        out = try s.doctor()
+        #expect(out.has("ok id-ranges: ", "subuid does not overlap the uid ranges 5000000–5099999 / 5000000–5999999"),
+                "\(out.stdout)")
+        s.write("/etc/subuid", "carol:5050000:1000\n")
+        out = try s.doctor()
+        #expect(out.has("WARN id-ranges: ", "carol:5050000–5050999", "the policy of the last snapshot"), "\(out.stdout)")
+    }
+
+    @Test("bad arguments: exit 64 with the reason")
+    func badArguments() throws {
+        let out = try DoctorTestTools.run(try DoctorTestTools.sunkBridge(), ["doctor", "--nss-format", "ldap"])
+        #expect(out.status == 64)
+        #expect(out.stderr.contains("--nss-format must be one of: extrausers, cache"), "\(out.stderr)")
+    }
+}

@@ -1,0 +1,137 @@
+// Fixtures shared by the node-side tests: a scratch root with local accounts, snapshot builders,
+// key material, and a recorder of every node file's bytes.
+import Foundation
+import NodeSync
+import SunkModel
+import SunkSnapshot
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+enum Fixture {
+    /// A scratch node root with `/etc/passwd`, `/etc/group`, `/etc/shells` like a small Debian node:
+    /// local `alice` (uid 1000) and `svc` (uid 20000), group `shadow` (42) and `localgrp` (20001).
+    static func makeRoot(shells: [String] = ["/bin/sh", "/bin/bash", "/usr/bin/bash"],
+                         extraPasswd: String = "") throws -> String {
+        let root = FileManager.default.temporaryDirectory
+            .appendingPathComponent("nodesync-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
+        try """
+            root:x:0:0:root:/root:/bin/bash
+            daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin
+            alice:x:1000:1000:Local Alice:/home/alice:/bin/bash
+            svc:x:20000:20000:Service:/srv/svc:/usr/sbin/nologin
+
+            """.appending(extraPasswd).write(toFile: root + "/etc/passwd", atomically: false, encoding: .utf8)
+        try """
+            root:x:0:
+            shadow:x:42:
+            alice:x:1000:
+            localgrp:x:20001:alice
+
+            """.write(toFile: root + "/etc/group", atomically: false, encoding: .utf8)
+        try ("# /etc/shells: valid login shells\n" + shells.joined(separator: "\n") + "\n")
+            .write(toFile: root + "/etc/shells", atomically: false, encoding: .utf8)
+        return root
+    }
+
+    static func remove(_ root: String) { try? FileManager.default.removeItem(atPath: root) }
+
+    /// A canonical ed25519 public key line made from `seed`.
+    static func key(_ seed: UInt8, comment: String? = "user@laptop") -> String {
+        let type = Array("ssh-ed25519".utf8)
+        let blob: [UInt8] = [0, 0, 0, UInt8(type.count)] + type + [0, 0, 0, 32]
+            + (0..<32).map { UInt8(truncatingIfNeeded: Int($0) &* 7 &+ Int(seed)) }
+        return "ssh-ed25519 " + Base64.encode(blob) + (comment.map { " " + $0 } ?? "")
+    }
+
+    static func user(_ name: String, uid: UInt32, gid: UInt32? = nil, active: Bool = true,
+                     shell: String = "/bin/bash", keys: [String]? = nil, gecos: String? = nil,
+                     home: String? = nil) -> SnapshotUser {
+        SnapshotUser(id: "id-\(name)", userName: "\(name)@example.com", name: name, uid: uid, gid: gid ?? uid,
+                     gecos: gecos ?? "User \(name)", home: home ?? "/home/\(name)", shell: shell,
+                     keys: keys ?? [key(UInt8(truncatingIfNeeded: uid), comment: "\(name)@laptop")], active: active)
+    }
+
+    static func group(_ name: String, gid: UInt32, members: [String]) -> SnapshotGroup {
+        SnapshotGroup(id: "gid-\(name)", displayName: "Group \(name)", name: name, gid: gid, members: members)
+    }
+
+    static func body(users: [SnapshotUser], groups: [SnapshotGroup] = [], skipped: [SkippedEntry] = [],
+                     policy: Policy = .default, serial: Int64 = 1) -> SnapshotBody {
+        SnapshotBody(org: "default", serial: serial, publishedAt: Date(timeIntervalSince1970: 1_795_000_000),
+                     policy: policy, users: users, groups: groups, skipped: skipped)
+    }
+
+    /// `count` ordinary users `u001`… with uids from 100001.
+    static func users(_ count: Int, from first: UInt32 = 100001) -> [SnapshotUser] {
+        (0..<count).map { i in
+            let n = String(i + 1)
+            return user("u" + String(repeating: "0", count: max(0, 3 - n.count)) + n, uid: first + UInt32(i))
+        }
+    }
+
+    /// Writes the encoded document to `<root>/in/snapshot.json` and returns the path.
+    @discardableResult
+    static func writeSnapshot(_ data: Data, root: String, name: String = "snapshot.json") throws -> String {
+        try FileManager.default.createDirectory(atPath: root + "/in", withIntermediateDirectories: true)
+        let path = root + "/in/" + name
+        try data.write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    static func sync(_ root: String, snapshot path: String, format: NSSFormat = .extrausers,
+                     maxDeletePercent: Int = 10, dryRun: Bool = false) async throws(SyncError) -> SyncReport {
+        try await NodeSyncer(source: FileSnapshotSource(path: path),
+                             options: SyncOptions(root: root, format: format, maxDeletePercent: maxDeletePercent,
+                                                  dryRun: dryRun)).run()
+    }
+
+    /// Encodes `body`, writes it and syncs.
+    static func syncBody(_ body: SnapshotBody, root: String, format: NSSFormat = .extrausers,
+                         maxDeletePercent: Int = 10, dryRun: Bool = false) async throws -> SyncReport {
+        let path = try writeSnapshot(SnapshotDocument.make(body: body).encoded(), root: root)
+        return try await sync(root, snapshot: path, format: format, maxDeletePercent: maxDeletePercent, dryRun: dryRun)
+    }
+
+    static func read(_ path: String) -> String {
+        (try? String(contentsOfFile: path, encoding: .utf8)) ?? "<missing \(path)>"
+    }
+
+    static func mode(_ path: String) -> UInt32 {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return 0 }
+        return UInt32(st.st_mode & 0o7777)
+    }
+}
+
+/// Bytes, inode and mtime of every file below a root except the state file and the lock, so a test
+/// can prove that a refused sync left the node's files exactly as they were (not even rewritten).
+struct NodeFiles: Equatable, CustomStringConvertible {
+    struct Entry: Equatable {
+        var bytes: Data
+        var inode: UInt64
+        var mtime: Int
+        var mtimeNanos: Int
+    }
+    var entries: [String: Entry]
+
+    init(root: String) {
+        var result: [String: Entry] = [:]
+        let skip: Set<String> = ["var/lib/sunk-bridge/state.json", "var/lib/sunk-bridge/sync.lock"]
+        if let walker = FileManager.default.enumerator(atPath: root) {
+            while let relative = walker.nextObject() as? String {
+                if skip.contains(relative) || relative.hasPrefix("in/") { continue }
+                let path = root + "/" + relative
+                var st = stat()
+                guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
+                result[relative] = Entry(bytes: FileManager.default.contents(atPath: path) ?? Data(),
+                                         inode: UInt64(st.st_ino), mtime: st.st_mtim.tv_sec,
+                                         mtimeNanos: st.st_mtim.tv_nsec)
+            }
+        }
+        entries = result
+    }
+
+    var description: String { entries.keys.sorted().joined(separator: ", ") }
+}

@@ -1,0 +1,135 @@
+// The Debian package: build it (or take the one `make deb` left in dist/), then
+// Tests/e2e/deb/run.sh installs it into a scratch root with real dpkg, checks owners and modes,
+// runs `sunk-bridge doctor` against a good and a bad node set-up, removes and purges it, and
+// checks that the host was not touched.
+//
+// Where the .deb comes from, first match wins:
+//   SUNK_BRIDGE_DEB=path                  that file;
+//   SUNK_BRIDGE_TEST_MAKE_DEB=1           `make deb` in the repository, then dist/;
+//   dist/sunk-bridge_*.deb                the newest one (CI runs `make deb` before `swift test`);
+//   SUNK_BRIDGE_BIN_DIR=dir               packaging/deb/build-deb.sh with the executables there;
+//   the test build's own executables      sunk-bridge and sunk-authorized-keys next to this test
+//                                         binary (dynamic: packaged with ALLOW_DYNAMIC_SWIFT=1).
+import Foundation
+import Testing
+
+@Suite("packaging: the .deb in a scratch root", .serialized)
+struct PackageDebTests {
+    /// The repository (this file's real location, symlinks resolved), or SUNK_BRIDGE_REPO.
+    static func repository(file: String = #filePath) -> String {
+        if let r = ProcessInfo.processInfo.environment["SUNK_BRIDGE_REPO"], !r.isEmpty { return r }
+        return URL(fileURLWithPath: file).resolvingSymlinksInPath()
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+
+    static func newestDeb(in dir: String) -> String? {
+        let fm = FileManager.default
+        let debs = ((try? fm.contentsOfDirectory(atPath: dir)) ?? [])
+            .filter { $0.hasPrefix("sunk-bridge_") && $0.hasSuffix(".deb") }
+            .map { dir + "/" + $0 }
+        return debs.max { a, b in
+            let da = (try? fm.attributesOfItem(atPath: a)[.modificationDate] as? Date) ?? .distantPast
+            let db = (try? fm.attributesOfItem(atPath: b)[.modificationDate] as? Date) ?? .distantPast
+            return da < db
+        }
+    }
+
+    /// Builds with build-deb.sh from BIN_DIR into a temp directory.
+    static func buildDeb(binDir: String, allowDynamic: Bool) throws -> String {
+        let repo = repository()
+        let out = NSTemporaryDirectory() + "/sunk-bridge-deb-test-\(UUID().uuidString.prefix(8))"
+        var env = ProcessInfo.processInfo.environment
+        if allowDynamic { env["ALLOW_DYNAMIC_SWIFT"] = "1" }
+        let r = try DoctorTestTools.run("/bin/bash", [repo + "/packaging/deb/build-deb.sh", binDir, "0.0.0~test", out],
+                                        environment: env)
+        guard r.status == 0, let path = r.lines.last, FileManager.default.fileExists(atPath: path) else {
+            throw DoctorTestError(description: "build-deb.sh failed (\(r.status)): \(r.stdout)\(r.stderr)")
+        }
+        return path
+    }
+
+    static func findDeb() throws -> (path: String, origin: String) {
+        let env = ProcessInfo.processInfo.environment
+        let repo = repository()
+        if let d = env["SUNK_BRIDGE_DEB"], !d.isEmpty { return (d, "SUNK_BRIDGE_DEB") }
+        if env["SUNK_BRIDGE_TEST_MAKE_DEB"] == "1" {
+            let r = try DoctorTestTools.run("/usr/bin/make", ["-C", repo, "deb"])
+            guard r.status == 0 else {
+                throw DoctorTestError(description: "make deb failed (\(r.status)): \(r.stdout.suffix(2000))\(r.stderr.suffix(2000))")
+            }
+        }
+        if let d = newestDeb(in: repo + "/dist") { return (d, "dist/ (make deb)") }
+        if let dir = env["SUNK_BRIDGE_BIN_DIR"], !dir.isEmpty {
+            return (try buildDeb(binDir: dir, allowDynamic: false), "build-deb.sh with SUNK_BRIDGE_BIN_DIR=\(dir)")
+        }
+        let products = URL(fileURLWithPath: try DoctorTestTools.sunkBridge()).deletingLastPathComponent().path
+        guard FileManager.default.isExecutableFile(atPath: products + "/sunk-authorized-keys") else {
+            throw DoctorTestError(description: """
+                no .deb to test: run `make deb` (dist/), or set SUNK_BRIDGE_DEB, or SUNK_BRIDGE_BIN_DIR to a \
+                directory with sunk-bridge and sunk-authorized-keys (none next to the test binary in \(products))
+                """)
+        }
+        return (try buildDeb(binDir: products, allowDynamic: true), "the test build's executables (dynamic)")
+    }
+
+    @Test("install into a scratch root, modes and owners, doctor good and bad, remove and purge")
+    func endToEnd() throws {
+        try DoctorTestTools.requireRoot("dpkg into a scratch root, chown, a private mount namespace")
+        for tool in ["/usr/bin/dpkg", "/usr/bin/dpkg-deb", "/usr/bin/unshare", "/usr/sbin/adduser"] {
+            guard FileManager.default.isExecutableFile(atPath: tool) else {
+                throw DoctorTestError(description: "\(tool) is missing (apt-get install dpkg util-linux adduser)")
+            }
+        }
+        let (deb, origin) = try Self.findDeb()
+        print("testing \(deb) from \(origin)")
+        defer {   // a .deb this test built lives in its own temp directory
+            let dir = URL(fileURLWithPath: deb).deletingLastPathComponent().path
+            if dir.contains("/sunk-bridge-deb-test-") { try? FileManager.default.removeItem(atPath: dir) }
+        }
+
+        let field = { (name: String) throws -> String in
+            try DoctorTestTools.run("/usr/bin/dpkg-deb", ["-f", deb, name]).stdout
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(try field("Package") == "sunk-bridge")
+        #expect(try field("Depends").contains("libc6"))
+        #expect(try field("Recommends") == "libnss-extrausers | libnss-cache, openssh-server")
+
+        let script = Self.repository() + "/Tests/e2e/deb/run.sh"
+        let r = try DoctorTestTools.run("/bin/bash", [script, deb])
+        #expect(r.status == 0, "run.sh failed:\n\(r.stdout)\(r.stderr)")
+        #expect(r.lines.last == "ALL CHECKS PASSED", "\(r.lines.suffix(5))")
+        for expected in [
+            "ok   dpkg -i into the scratch root",
+            "ok   helper and every parent directory root-owned and not group/world-writable",
+            "ok   scratch /etc/ssh, /etc/nsswitch.conf and /etc/pam.d unchanged by installing",
+            "ok   doctor good (text): exit 0 (got 0)",
+            "ok   doctor bad (text): exit 1 (got 1)",
+            "ok   dpkg --purge",
+            "ok   purge: the database survives (/var/lib/sunk-bridge/server/sunk-bridge.sqlite)",
+            "ok   purge: nothing else left behind",
+            "ok   host untouched (accounts, nsswitch.conf, sshd_config, dpkg status, no package path)",
+        ] {
+            #expect(r.lines.contains(expected), "missing line: \(expected)")
+        }
+        #expect(!r.lines.contains { $0.hasPrefix("FAIL ") }, "\(r.lines.filter { $0.hasPrefix("FAIL ") })")
+    }
+
+    @Test("build-deb.sh refuses executables that need the Swift runtime (nodes have none)")
+    func refusesDynamicSwift() throws {
+        let dir = NSTemporaryDirectory() + "/sunk-bridge-deb-dyn-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // This test binary is a dynamic Swift executable: a stand-in for a non-static build.
+        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        try FileManager.default.copyItem(atPath: me, toPath: dir + "/sunk-bridge")
+        try FileManager.default.copyItem(atPath: "/bin/true", toPath: dir + "/sunk-authorized-keys")
+        var env = ProcessInfo.processInfo.environment
+        env["ALLOW_DYNAMIC_SWIFT"] = nil
+        let r = try DoctorTestTools.run("/bin/bash", [Self.repository() + "/packaging/deb/build-deb.sh", dir, "1.0", dir + "/out"],
+                                        environment: env)
+        #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
+        #expect(r.stderr.contains("needs Swift runtime libraries") && r.stderr.contains("libswiftCore"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/out/sunk-bridge_1.0_amd64.deb"))
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+
+/// Runs a program to completion and returns its exit status and combined output.
+@discardableResult
+func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    if let environment { process.environment = environment }
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// A built executable named by an environment variable (`make test` sets them), else the
+/// debug build folder. A missing binary fails the test with what to do.
+func builtBinary(_ variable: String, fallback: String) throws -> String {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().path
+    let candidates = [ProcessInfo.processInfo.environment[variable], root + "/" + fallback].compactMap { $0 }
+    guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        Issue.record("no executable for \(variable) (tried \(candidates.joined(separator: ", "))): run `make test`, which builds it")
+        throw CancellationError()
+    }
+    return found
+}
+
+/// The repository root (for scripts under Tests/e2e).
+var repositoryRoot: String {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().path
+}
+
+/// A fresh temporary directory.
+func temporaryDirectory(_ label: String) throws -> String {
+    let path = NSTemporaryDirectory() + "sunk-\(label)-" + UUID().uuidString.prefix(8)
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}

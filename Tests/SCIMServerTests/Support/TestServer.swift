@@ -1,0 +1,145 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+import SCIMProtocol
+import SCIMServer
+import SunkStore
+import Testing
+
+/// A real SUNK Bridge server on 127.0.0.1 (free port) over a real SQLite file in a fresh temp
+/// directory, and a real HTTP client. Each test gets its own.
+final class TestServer: Sendable {
+    let directory: String
+    let databasePath: String
+    let database: SunkDatabase
+    let baseURL: String
+    let token: String
+    let nodeToken: String
+    private let task: Task<Void, any Error>
+    let client: HTTPClient
+
+    /// Starts a server; `databasePath` reuses an existing database (restart tests).
+    static func start(databasePath: String? = nil, publicURL: String? = nil, maxBodyBytes: Int = 1 << 20,
+                      maxResults: Int = 1000,
+                      prepare: (SunkDatabase) throws -> Void = { _ in }) async throws -> TestServer {
+        let directory: String
+        if let databasePath {
+            directory = (databasePath as NSString).deletingLastPathComponent
+        } else {
+            directory = NSTemporaryDirectory() + "sunk-server-test-" + UUID().uuidString
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        let path = databasePath ?? directory + "/sunk.sqlite"
+        let fresh = !SunkDatabase.exists(at: path)
+        let database = try SunkDatabase(path: path)
+        if fresh { _ = try database.createOrg("default") }
+        let token = try database.createToken(org: "default", name: "okta-\(UUID().uuidString.prefix(8))", scope: .scim)
+        let nodeToken = try database.createToken(org: "default", name: "node-\(UUID().uuidString.prefix(8))", scope: .node)
+        try prepare(database)
+        var logger = Logger(label: "test")
+        // Cancellation at shutdown logs at error level; SUNK_TEST_LOG=debug shows everything.
+        logger.logLevel = ProcessInfo.processInfo.environment["SUNK_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+        let (stream, continuation) = AsyncStream<String>.makeStream()
+        let app = SCIMServerApp.make(
+            database: database,
+            configuration: ServerConfiguration(host: "127.0.0.1", port: 0, publicURL: publicURL, maxBodyBytes: maxBodyBytes,
+                                               maxResults: maxResults),
+            logger: logger
+        ) { url in continuation.yield(url) }
+        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        var url: String?
+        for await value in stream { url = value; break }
+        let bound = try #require(url, "the server did not report a listening address")
+        return TestServer(directory: directory, databasePath: path, database: database, baseURL: bound,
+                          token: token, nodeToken: nodeToken, task: task)
+    }
+
+    private init(directory: String, databasePath: String, database: SunkDatabase, baseURL: String, token: String,
+                 nodeToken: String, task: Task<Void, any Error>) {
+        self.directory = directory; self.databasePath = databasePath; self.database = database
+        self.baseURL = baseURL; self.token = token; self.nodeToken = nodeToken; self.task = task
+        self.client = HTTPClient(eventLoopGroupProvider: .singleton)
+    }
+
+    /// Stops the server (graceful shutdown) and the client; keeps the directory for restarts.
+    func stop() async {
+        try? await client.shutdown()
+        task.cancel()
+        _ = try? await task.value
+    }
+
+    /// Stops and removes the temp directory.
+    func finish() async {
+        await stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    var scimURL: String { baseURL + "/scim/default" }
+
+    struct Reply: Sendable {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: [UInt8]
+        var json: JSONValue? { try? JSONValue.parse(body) }
+        var text: String { String(decoding: body, as: UTF8.self) }
+        subscript(key: String) -> JSONValue? { json?[key] }
+    }
+
+    /// Sends one request. `path` is relative to /scim/default unless it starts with "http" or "//".
+    func request(_ method: HTTPMethod, _ path: String, json: JSONValue? = nil, body: [UInt8]? = nil,
+                 token: String? = nil, headers: [(String, String)] = [], authorize: Bool = true) async throws -> Reply {
+        let url = path.hasPrefix("http") ? path : (path.hasPrefix("//") ? baseURL + path.dropFirst() : scimURL + path)
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        if authorize { request.headers.add(name: "Authorization", value: "Bearer \(token ?? self.token)") }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let bytes = body ?? json?.serialized() {
+            if !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
+                request.headers.add(name: "Content-Type", value: "application/scim+json")
+            }
+            request.body = .bytes(ByteBuffer(bytes: bytes))
+        }
+        let response = try await client.execute(request, timeout: .seconds(60))
+        let buffer = try await response.body.collect(upTo: 64 << 20)
+        return Reply(status: Int(response.status.code), headers: response.headers, body: Array(buffer.readableBytesView))
+    }
+
+    func get(_ path: String, token: String? = nil) async throws -> Reply { try await request(.GET, path, token: token) }
+    func post(_ path: String, _ json: JSONValue, token: String? = nil) async throws -> Reply {
+        try await request(.POST, path, json: json, token: token)
+    }
+    func put(_ path: String, _ json: JSONValue) async throws -> Reply { try await request(.PUT, path, json: json) }
+    func patch(_ path: String, _ json: JSONValue) async throws -> Reply { try await request(.PATCH, path, json: json) }
+    func delete(_ path: String) async throws -> Reply { try await request(.DELETE, path) }
+}
+
+/// Parses JSON text written in a test.
+func json(_ text: String) -> JSONValue {
+    do { return try JSONValue.parse(Array(text.utf8)) } catch { fatalError("bad test JSON: \(error)\n\(text)") }
+}
+
+/// Runs `body` against a fresh server and always cleans up.
+func withServer(publicURL: String? = nil, maxBodyBytes: Int = 1 << 20, maxResults: Int = 1000,
+                _ body: (TestServer) async throws -> Void) async throws {
+    let server = try await TestServer.start(publicURL: publicURL, maxBodyBytes: maxBodyBytes, maxResults: maxResults)
+    do { try await body(server) } catch { await server.finish(); throw error }
+    await server.finish()
+}
+
+/// A minimal valid user body.
+func userBody(_ userName: String, posixName: String? = nil, uid: Int? = nil, extra: String = "") -> JSONValue {
+    var ext: [String] = []
+    if let posixName { ext.append("\"sunkPosixUsername\": \"\(posixName)\"") }
+    if let uid { ext.append("\"sunkPosixUserId\": \(uid)") }
+    if !extra.isEmpty { ext.append(extra) }
+    let extensionPart = ext.isEmpty ? "" : """
+        , "urn:coreweave:params:scim:schemas:extension:coreweave:2.0:CoreWeaveUser": {\(ext.joined(separator: ","))}
+        """
+    return json("""
+        {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "\(userName)", "active": true,
+         "name": {"givenName": "Test", "familyName": "User"}\(extensionPart)}
+        """)
+}

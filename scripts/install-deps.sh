@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build and the tests need, only those missing.
+# The tests use the real things: sshd and ssh, glibc NSS through libnss-extrausers and
+# libnss-cache, unshare/mount from util-linux, dpkg-deb for the package test.
+set -euo pipefail
+packages=(
+  libsqlite3-dev          # GRDB links the system SQLite
+  openssh-server          # real sshd for the AuthorizedKeysCommand end-to-end test
+  openssh-client          # ssh, ssh-keygen
+  libnss-extrausers       # NSS module for /var/lib/extrausers
+  libnss-cache            # NSS module for /etc/*.cache with indexes
+  util-linux              # unshare, setpriv
+  dpkg-dev                # dpkg-deb for `make deb`
+  sqlite3                 # backup/restore checks and debugging
+  python3                 # prometheus text-format parser in the metrics test
+  strace                  # proves libnss-cache uses its index
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then echo "deps: all present"; exit 0; fi
+if [ "$(id -u)" != 0 ]; then
+  echo "deps: missing ${missing[*]}; run as root: apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# policy-rc.d keeps package scripts from starting sshd on the test machine
+had_policy=0; [ -e /usr/sbin/policy-rc.d ] && had_policy=1
+[ $had_policy = 1 ] || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 0755 /usr/sbin/policy-rc.d; }
+apt-get install -y -q --no-install-recommends "${missing[@]}"
+[ $had_policy = 1 ] || rm -f /usr/sbin/policy-rc.d

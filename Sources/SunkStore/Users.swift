@@ -258,6 +258,10 @@ extension SunkDatabase {
         try await write { db in
             let current = try Self.user(db, orgID: org.id, id: id)
             try Precondition.check(ifMatch, current: current.etag)
+            // Groups lose a member: their version (ETag) and lastModified change too.
+            try db.execute(
+                sql: "UPDATE scimGroup SET version = version + 1, modifiedAt = ? WHERE id IN (SELECT groupID FROM membership WHERE userID = ?)",
+                arguments: [Clock.now(), id])
             try db.execute(sql: "DELETE FROM scimUser WHERE id = ?", arguments: [id])
             try Self.bumpSerial(db, orgID: org.id)
             try Audit.record(db, orgID: org.id, actor: actor, method: "DELETE", resource: "Users/\(id)",

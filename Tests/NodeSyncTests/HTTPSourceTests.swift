@@ -10,10 +10,11 @@ struct HTTPSourceTests {
     /// Serves DIR/snapshot.json at /scim/default/export/v1/snapshot when the bearer token is `secret`
     /// (else 401), with ETag "\"<serial>\"" from DIR/etag, 304 on a matching If-None-Match, 404
     /// elsewhere. Listens on 127.0.0.1, an ephemeral port printed on the first line. Logs requests to
-    /// DIR/requests.log.
+    /// DIR/requests.log. Exits by itself after 120 s.
     static let server = #"""
-    import http.server, os, sys
+    import http.server, os, sys, threading
     d = sys.argv[1]
+    threading.Timer(120, lambda: os._exit(0)).start()   # never outlive a hung test
     class H(http.server.BaseHTTPRequestHandler):
         def log_message(self, *a): pass
         def do_GET(self):
@@ -42,6 +43,7 @@ struct HTTPSourceTests {
 
         init(directory: String) throws {
             self.directory = directory
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
             process.arguments = ["-c", HTTPSourceTests.server, directory]
             let pipe = Pipe()

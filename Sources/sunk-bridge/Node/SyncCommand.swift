@@ -27,6 +27,12 @@ struct SyncCommand: AsyncParsableCommand {
     @Option(name: .customLong("snapshot"), help: "Read the snapshot from a file (e.g. from `sunk-bridge export`).")
     var snapshot: String?
 
+    @Option(name: .customLong("db"), help: "Single-node setups: read the published snapshot from this database file.")
+    var db: String?
+
+    @Option(name: .customLong("org"), help: "With --db: the org to export (default: default).")
+    var org: String = "default"
+
     @Option(help: "Prefix of every path read or written.")
     var root: String = "/"
 
@@ -50,8 +56,8 @@ struct SyncCommand: AsyncParsableCommand {
     var quiet = false
 
     func validate() throws {
-        let sources = [from != nil, snapshot != nil].filter { $0 }.count
-        if sources != 1 { throw ValidationError("give exactly one of --from URL or --snapshot FILE") }
+        let sources = [from != nil, snapshot != nil, db != nil].filter { $0 }.count
+        if sources != 1 { throw ValidationError("give exactly one of --from URL, --snapshot FILE or --db PATH") }
         if from != nil && tokenFile == nil { throw ValidationError("--from needs --token-file") }
         if from == nil && (tokenFile != nil || caFile != nil) {
             throw ValidationError("--token-file and --ca-file only apply to --from")
@@ -117,6 +123,7 @@ struct SyncCommand: AsyncParsableCommand {
             if let warning = http.warning { printError(warning) }
             return http
         }
+        if let db { return DatabaseSnapshotSource(path: db, org: org) }
         return FileSnapshotSource(path: snapshot ?? "")
     }
 }

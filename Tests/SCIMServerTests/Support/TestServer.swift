@@ -61,7 +61,12 @@ final class TestServer: Sendable {
                  nodeToken: String, task: Task<Void, any Error>) {
         self.directory = directory; self.databasePath = databasePath; self.database = database
         self.baseURL = baseURL; self.token = token; self.nodeToken = nodeToken; self.task = task
-        self.client = HTTPClient(eventLoopGroupProvider: .singleton)
+        // Up to 32 parallel connections and generous timeouts: the concurrency tests open 16 at
+        // once, and the machine running every suite in parallel is small and shared.
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 32)
+        configuration.timeout = .init(connect: .seconds(60), read: .seconds(120))
+        self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
     /// Stops the server (graceful shutdown) and the client; keeps the directory for restarts.

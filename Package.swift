@@ -22,6 +22,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
         .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-configuration.git", exact: "1.4.0", traits: ["YAML"]),
+        .package(url: "https://github.com/jpsim/Yams.git", exact: "6.2.2"),
     ],
     targets: [
         // Domain values and the security rules. No dependencies, no Foundation: the static
@@ -44,7 +48,11 @@ let package = Package(
         .target(name: "SCIMServer", dependencies: [
             "SunkModel", "SCIMProtocol", "SunkStore", "SunkSnapshot",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: strict),
         // Node side: fetch a snapshot, render NSS files, write atomically, create homes.
         .target(name: "NodeSync", dependencies: [
@@ -59,13 +67,18 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "Configuration", package: "swift-configuration"),
         ], swiftSettings: strict),
         .executableTarget(name: "sunk-authorized-keys", dependencies: ["AuthorizedKeys", "SunkModel"],
                           swiftSettings: strict),
 
         .testTarget(name: "SunkModelTests", dependencies: ["SunkModel"]),
         .testTarget(name: "SCIMProtocolTests", dependencies: ["SCIMProtocol"]),
-        .testTarget(name: "SunkStoreTests", dependencies: ["SunkStore", "SunkModel", "SCIMProtocol"]),
+        .testTarget(name: "SunkStoreTests", dependencies: [
+            "SunkStore", "SunkModel", "SCIMProtocol", "SunkSnapshot",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "SCIMServerTests", dependencies: [
             "SCIMServer", "SunkStore", "SunkModel", "SCIMProtocol", "SunkSnapshot",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import SCIMProtocol
 import SunkStore
@@ -69,6 +70,7 @@ final class SCIMService: Sendable {
 public enum SCIMServerApp {
     public static func make(
         database: SunkDatabase, configuration: ServerConfiguration, logger: Logger,
+        server: HTTPServerBuilder = .http1(), scheme: String = "http",
         onListening: @escaping @Sendable (String) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let service = SCIMService(database: database, configuration: configuration, logger: logger)
@@ -81,12 +83,13 @@ public enum SCIMServerApp {
         NodeRoutes(service: service).register(on: router)
         return Application(
             router: router,
+            server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                                  serverName: "sunk-bridge"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
-                let url = "http://\(host):\(port)"
+                let url = "\(scheme)://\(host):\(port)"
                 service.setBoundURL(url)
                 await onListening(url)
             },

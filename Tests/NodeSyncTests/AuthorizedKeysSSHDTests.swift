@@ -66,7 +66,7 @@ enum AKBinaries {
 struct AuthorizedKeysSSHDTests {
 
     @Test("real sshd on 127.0.0.1: right key in, wrong key out, keyless user out, uid mismatch out")
-    func sshdLogins() throws {
+    func sshdLogins() async throws {
         try #require(getuid() == 0, "the sshd end-to-end test needs root (unshare --mount, bind mounts, sshd)")
         for (path, package) in [("/usr/sbin/sshd", "openssh-server"), ("/usr/bin/ssh", "openssh-client"),
                                 ("/usr/bin/ssh-keygen", "openssh-client"), ("/usr/bin/unshare", "util-linux")] {
@@ -137,7 +137,8 @@ struct AuthorizedKeysSSHDTests {
             """
         try cases.write(toFile: scratch + "/cases", atomically: false, encoding: .utf8)
 
-        let (status, out, err) = try AKBinaries.run("/bin/bash", [script, helper, root, scratch + "/cases"])
+        let casesFile = scratch + "/cases"
+        let (status, out, err) = try await offload { try AKBinaries.run("/bin/bash", [script, helper, root, casesFile]) }
         let transcript = "exit \(status)\n--- stdout\n\(out)\n--- stderr\n\(err)"
         try #require(status == 0, "run.sh failed:\n\(transcript)")
         let lines = out.split(separator: "\n")

@@ -75,20 +75,24 @@ struct NSSEndToEndTests {
         try checks.map { "\($0.0)\t\($0.1)\n" }.joined().write(toFile: checksFile, atomically: false, encoding: .utf8)
         let before = hostEtcFingerprint()
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script, format.rawValue, root, checksFile]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let script = Self.script
+        let (status, output) = try await offload { () throws -> (Int32, String) in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = [script, format.rawValue, root, checksFile]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            try process.run()
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, output)
+        }
 
-        switch process.terminationStatus {
+        switch status {
         case 0: break
         case 3: Issue.record("NSS module missing: \(output) — apt-get install libnss-extrausers libnss-cache")
-        default: Issue.record("nss_check.sh \(format.rawValue) exited \(process.terminationStatus):\n\(output)")
+        default: Issue.record("nss_check.sh \(format.rawValue) exited \(status):\n\(output)")
         }
         let passed = output.split(separator: "\n").filter { $0.hasPrefix("ok   \(format.rawValue)") }.count
         #expect(passed == checks.count, "\(passed) of \(checks.count) checks passed:\n\(output)")

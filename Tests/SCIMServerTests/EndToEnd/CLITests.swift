@@ -23,7 +23,7 @@ struct CLITests {
             try #require(group.status == 201, "\(group.text)")
 
             let out = work + "/snapshot.json"
-            let export = try run(bridge, ["export", "--db", server.databasePath, "--out", out])
+            let export = try await run(bridge, ["export", "--db", server.databasePath, "--out", out])
             #expect(export.status == 0, "\(export.output)")
             let served = try await server.get("/export/v1/snapshot", token: server.nodeToken)
             let exported = try Data(contentsOf: URL(fileURLWithPath: out))
@@ -34,28 +34,28 @@ struct CLITests {
             for file in ["passwd", "group", "shells"] {
                 try FileManager.default.copyItem(atPath: "/etc/\(file)", toPath: "\(root)/etc/\(file)")
             }
-            let sync = try run(bridge, ["sync", "--db", server.databasePath, "--root", root, "--quiet"])
+            let sync = try await run(bridge, ["sync", "--db", server.databasePath, "--root", root, "--quiet"])
             #expect(sync.status == 0, "\(sync.output)")
             let passwd = try String(contentsOfFile: root + "/var/lib/extrausers/passwd", encoding: .utf8)
             #expect(passwd.contains("ada:x:100001:100001:Test User:/home/ada:/bin/bash\n"), "\(passwd)")
             let groups = try String(contentsOfFile: root + "/var/lib/extrausers/group", encoding: .utf8)
             #expect(groups.contains("hpc-research-eu:x:2000000:ada\n"), "\(groups)")
 
-            let getent = try run(bridge, ["getent", "passwd", "ada", "--root", root])
+            let getent = try await run(bridge, ["getent", "passwd", "ada", "--root", root])
             #expect(getent.status == 0 && getent.output.hasPrefix("ada:x:100001:"), "\(getent.output)")
-            let missing = try run(bridge, ["getent", "passwd", "nobody-here", "--root", root])
+            let missing = try await run(bridge, ["getent", "passwd", "nobody-here", "--root", root])
             #expect(missing.status == 2, "getent exits 2 for an unknown key")
-            let status = try run(bridge, ["status", "--root", root])
+            let status = try await run(bridge, ["status", "--root", root])
             #expect(status.status == 0, "\(status.output)")
 
-            let show = try run(bridge, ["users", "show", "ada", "--db", server.databasePath])
+            let show = try await run(bridge, ["users", "show", "ada", "--db", server.databasePath])
             #expect(show.status == 0)
             #expect(show.output.contains("uid:         100001"), "\(show.output)")
             #expect(show.output.contains("ssh-ed25519 SHA256:"), "key fingerprints are shown: \(show.output)")
-            let groupShow = try run(bridge, ["groups", "show", "hpc-research-eu", "--db", server.databasePath])
+            let groupShow = try await run(bridge, ["groups", "show", "hpc-research-eu", "--db", server.databasePath])
             #expect(groupShow.output.contains("gid:         2000000") && groupShow.output.contains("members:     ada"),
                     "\(groupShow.output)")
-            let tokens = try run(bridge, ["token", "list", "--db", server.databasePath])
+            let tokens = try await run(bridge, ["token", "list", "--db", server.databasePath])
             #expect(!tokens.output.contains(server.token), "token list never shows a secret")
         }
     }
@@ -64,12 +64,12 @@ struct CLITests {
     func tokenLifecycle() async throws {
         let bridge = try builtBinary("SUNK_BRIDGE_BIN", fallback: ".build/debug/sunk-bridge")
         try await withServer { server in
-            let created = try run(bridge, ["token", "create", "--db", server.databasePath, "--name", "Okta ID", "--quiet"])
+            let created = try await run(bridge, ["token", "create", "--db", server.databasePath, "--name", "Okta ID", "--quiet"])
             #expect(created.status == 0)
             let secret = created.output.trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(!secret.contains("\n") && secret.hasPrefix("sbt_"), "\(created.output)")
             #expect(try await server.get("/Users", token: secret).status == 200)
-            let revoked = try run(bridge, ["token", "revoke", "--db", server.databasePath, "Okta ID"])
+            let revoked = try await run(bridge, ["token", "revoke", "--db", server.databasePath, "Okta ID"])
             #expect(revoked.status == 0, "\(revoked.output)")
             #expect(try await server.get("/Users", token: secret).status == 401, "revocation takes effect at once")
         }

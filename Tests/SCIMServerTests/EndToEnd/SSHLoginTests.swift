@@ -16,7 +16,7 @@ struct SSHLoginTests {
         let work = try temporaryDirectory("ssh-e2e")
         defer { try? FileManager.default.removeItem(atPath: work) }
         for name in ["ada", "bob", "wrong"] {
-            let generated = try run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "\(name)@e2e", "-f", "\(work)/id_\(name)"])
+            let generated = try await run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "\(name)@e2e", "-f", "\(work)/id_\(name)"])
             try #require(generated.status == 0, "ssh-keygen failed: \(generated.output)")
         }
         func publicKey(_ name: String) throws -> String {
@@ -33,15 +33,15 @@ struct SSHLoginTests {
             let tokenFile = work + "/node-token"
             FileManager.default.createFile(atPath: tokenFile, contents: Data((server.nodeToken + "\n").utf8),
                                            attributes: [.posixPermissions: 0o600])
-            func sync() throws {
-                let result = try run(bridge, ["sync", "--from", server.scimURL + "/export/v1/snapshot",
+            func sync() async throws {
+                let result = try await run(bridge, ["sync", "--from", server.scimURL + "/export/v1/snapshot",
                                               "--token-file", tokenFile, "--root", root, "--quiet"])
                 #expect(result.status == 0, "sync failed: \(result.output)")
             }
-            func logins(_ cases: [String]) throws {
+            func logins(_ cases: [String]) async throws {
                 let casesFile = work + "/cases"
                 try (cases.joined(separator: "\n") + "\n").write(toFile: casesFile, atomically: true, encoding: .utf8)
-                let result = try run("/bin/bash", [repositoryRoot + "/Tests/e2e/sshd/run.sh", helper, root, casesFile])
+                let result = try await run("/bin/bash", [repositoryRoot + "/Tests/e2e/sshd/run.sh", helper, root, casesFile])
                 #expect(result.status == 0, "sshd logins did not go as expected:\n\(result.output)")
             }
 
@@ -62,8 +62,8 @@ struct SSHLoginTests {
             try #require(bob.status == 201, "create bob: \(bob.text)")
             let bobID = try #require(bob["id"]?.stringValue)
 
-            try sync()
-            try logins([
+            try await sync()
+            try await logins([
                 "ok   ada   \(work)/id_ada    key from the SCIM profile",
                 "fail ada   \(work)/id_wrong  a key nobody pushed",
                 "ok   bob   \(work)/id_bob    allocated uid",
@@ -82,8 +82,8 @@ struct SSHLoginTests {
                 """))
             #expect(deactivated.status == 200, "deactivate: \(deactivated.text)")
 
-            try sync()
-            try logins([
+            try await sync()
+            try await logins([
                 "fail ada   \(work)/id_ada    key removed through SCIM PATCH",
                 "fail bob   \(work)/id_bob    deactivated user",
             ])

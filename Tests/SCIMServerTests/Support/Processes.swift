@@ -1,9 +1,15 @@
 import Foundation
 import Testing
 
-/// Runs a program to completion and returns its exit status and combined output.
+/// Runs a program to completion and returns its exit status and combined output. The wait
+/// happens on a Dispatch thread (see `offload`), so the in-process server keeps answering the
+/// child (e.g. `sunk-bridge sync` fetching from it).
 @discardableResult
-func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
+func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) async throws -> (status: Int32, output: String) {
+    try await offload { try runBlocking(executable, arguments, environment: environment) }
+}
+
+func runBlocking(_ executable: String, _ arguments: [String], environment: [String: String]?) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments

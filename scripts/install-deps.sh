@@ -14,12 +14,14 @@ packages=(
   sqlite3                 # backup/restore checks and debugging
   python3                 # prometheus text-format parser in the metrics test
   strace                  # proves libnss-cache uses its index
+  openssl                 # test CAs and certificates for the TLS tests
+  nginx-light             # the reverse-proxy TLS set-up test (never started as a service)
 )
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then echo "deps: all present"; exit 0; fi
+if [ ${#missing[@]} -eq 0 ]; then echo "deps: all Debian packages present"; else
 if [ "$(id -u)" != 0 ]; then
   echo "deps: missing ${missing[*]}; run as root: apt-get install -y ${missing[*]}" >&2
   exit 1
@@ -32,3 +34,10 @@ had_policy=0; [ -e /usr/sbin/policy-rc.d ] && had_policy=1
 [ $had_policy = 1 ] || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 0755 /usr/sbin/policy-rc.d; }
 apt-get install -y -q --no-install-recommends "${missing[@]}"
 [ $had_policy = 1 ] || rm -f /usr/sbin/policy-rc.d
+fi
+
+# The metrics test parses /metrics with the reference Prometheus text-format parser.
+if ! python3 -c 'import prometheus_client' 2>/dev/null; then
+  echo "deps: installing prometheus-client (PyPI)"
+  python3 -m pip install -q prometheus-client
+fi

@@ -34,8 +34,18 @@ struct CLITests {
             for file in ["passwd", "group", "shells"] {
                 try FileManager.default.copyItem(atPath: "/etc/\(file)", toPath: "\(root)/etc/\(file)")
             }
-            let sync = try await run(bridge, ["sync", "--db", server.databasePath, "--root", root, "--quiet"])
+            try FileManager.default.createDirectory(atPath: root + "/home", withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o755])
+            try FileManager.default.createDirectory(atPath: root + "/etc/skel", withIntermediateDirectories: true)
+            try "# skeleton\n".write(toFile: root + "/etc/skel/.profile", atomically: true, encoding: .utf8)
+            let sync = try await run(bridge, ["sync", "--db", server.databasePath, "--root", root, "--quiet", "--create-homes"])
             #expect(sync.status == 0, "\(sync.output)")
+            let home = try FileManager.default.attributesOfItem(atPath: root + "/home/ada")
+            #expect((home[.ownerAccountID] as? NSNumber)?.intValue == 100001, "the home belongs to the user")
+            #expect((home[.groupOwnerAccountID] as? NSNumber)?.intValue == 100001)
+            #expect((home[.posixPermissions] as? NSNumber)?.intValue == 0o700)
+            let profile = try FileManager.default.attributesOfItem(atPath: root + "/home/ada/.profile")
+            #expect((profile[.ownerAccountID] as? NSNumber)?.intValue == 100001, "the skeleton is copied and owned by the user")
             let passwd = try String(contentsOfFile: root + "/var/lib/extrausers/passwd", encoding: .utf8)
             #expect(passwd.contains("ada:x:100001:100001:Test User:/home/ada:/bin/bash\n"), "\(passwd)")
             let groups = try String(contentsOfFile: root + "/var/lib/extrausers/group", encoding: .utf8)

@@ -15,9 +15,11 @@ build:
 helper:
 	$(SWIFT) build -c release --scratch-path .build/static --product sunk-authorized-keys -Xswiftc -static-executable
 
+# Suites run one at a time: they start real sshd, NSS namespaces and child processes, and
+# Foundation's Process.run() is not safe to call from several threads at once on Linux.
 test: deps build helper
 	SUNK_AUTHORIZED_KEYS_BIN=$(CURDIR)/$(STATIC_HELPER) SUNK_BRIDGE_BIN=$(CURDIR)/.build/debug/sunk-bridge \
-		$(SWIFT) test --skip-build
+		$(SWIFT) test --skip-build --no-parallel
 
 # Debian package from static release builds (nodes have no Swift runtime).
 VERSION ?= 0.1.0

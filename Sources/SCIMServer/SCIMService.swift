@@ -12,14 +12,14 @@ import Synchronization
 final class SCIMService: Sendable {
     let database: SunkDatabase
     let configuration: ServerConfiguration
-    let authenticator: Authenticator
+    let authenticator: ObservedAuthenticator
     let logger: Logger
     private let boundURL = Mutex<String>("")
 
     init(database: SunkDatabase, configuration: ServerConfiguration, logger: Logger) {
         self.database = database
         self.configuration = configuration
-        self.authenticator = Authenticator(database: database)
+        self.authenticator = ObservedAuthenticator(database: database)
         self.logger = logger
         boundURL.withLock { $0 = "http://\(configuration.host):\(configuration.port)" }
     }
@@ -39,13 +39,16 @@ final class SCIMService: Sendable {
             return try await body()
         } catch {
             if let scim = ErrorMapping.scimError(for: error) {
+                RequestObservation.current?.noteError(scim)
                 if scim.status >= 500 {
                     logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(scim.detail)"])
                 }
                 return SCIMResponse.error(scim)
             }
             logger.error("internal error", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            return SCIMResponse.error(SCIMError(status: 500, detail: "internal error; the server log has the details"))
+            let failure = SCIMError(status: 500, detail: "internal error; the server log has the details")
+            RequestObservation.current?.noteError(failure)
+            return SCIMResponse.error(failure)
         }
     }
 
@@ -75,6 +78,7 @@ public enum SCIMServerApp {
     ) -> some ApplicationProtocol {
         let service = SCIMService(database: database, configuration: configuration, logger: logger)
         let router = Router()
+        addObservability(to: router, database: database, logger: logger)
         router.add(middleware: SCIMFallbackMiddleware())
         router.get("/healthz") { _, _ in "ok\n" }
         DiscoveryRoutes(service: service).register(on: router)
@@ -86,6 +90,7 @@ public enum SCIMServerApp {
             server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                                  serverName: "sunk-bridge"),
+            services: [DatabaseCloser(database: database, logger: logger)],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host

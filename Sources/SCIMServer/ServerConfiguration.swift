@@ -34,4 +34,18 @@ public struct ServerConfiguration: Sendable {
         guard let port = Int(portPart), (0...65535).contains(port) else { return nil }
         return (hostPart.isEmpty ? "0.0.0.0" : String(hostPart), port)
     }
+
+    /// A public URL must be absolute http(s) with a host, without query or fragment; nil if it is
+    /// acceptable, else the reason.
+    public static func publicURLProblem(_ text: String) -> String? {
+        guard text.hasPrefix("https://") || text.hasPrefix("http://") else {
+            return "must start with https:// (or http:// for tests)"
+        }
+        let rest = text.drop(while: { $0 != ":" }).dropFirst(3)
+        if rest.isEmpty || rest.hasPrefix("/") { return "has no host" }
+        if text.contains("?") || text.contains("#") || text.contains(where: { $0.isWhitespace }) {
+            return "must not contain a query, a fragment or spaces"
+        }
+        return nil
+    }
 }

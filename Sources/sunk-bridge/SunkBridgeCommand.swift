@@ -9,6 +9,6 @@ struct SunkBridgeCommand: AsyncParsableCommand {
         abstract: "SCIM 2.0 receiver and node sync that turn IdP users into POSIX accounts and SSH keys.",
         subcommands: [
             ServeCommand.self, OrgCommand.self, TokenCommand.self, UsersCommand.self, GroupsCommand.self,
-            AuditCommand.self, ExportCommand.self, DoctorCommand.self,
+            AuditCommand.self, ExportCommand.self, DoctorCommand.self, BackupCommand.self, ConfigCommand.self,
         ] + NodeCommands.all)
 }

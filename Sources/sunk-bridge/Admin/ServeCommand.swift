@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import NodeSync
 import SCIMServer
 import SunkStore
 
@@ -10,49 +11,137 @@ import SunkStore
 /// with no flags on a fresh machine.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "serve", abstract: "Run the SCIM 2.0 receiver.")
+        commandName: "serve", abstract: "Run the SCIM 2.0 receiver.",
+        discussion: """
+            Settings come from flags, else SUNK_BRIDGE_* environment variables, else the configuration \
+            file (--config, $SUNK_BRIDGE_CONFIG or /etc/sunk-bridge/config.yaml), else the defaults shown. \
+            With --tls-cert and --tls-key it serves HTTPS itself; SIGHUP re-reads both files without \
+            dropping the listener (a reload that fails keeps the previous certificate and logs an error).
+            """)
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: "Address to listen on: HOST:PORT, [V6]:PORT; port 0 picks a free port.")
-    var listen = "127.0.0.1:8080"
+    @Option(name: .customLong("config"), help: "Configuration file (default: $SUNK_BRIDGE_CONFIG, else /etc/sunk-bridge/config.yaml if present).")
+    var config: String?
+
+    @Option(help: "Address to listen on: HOST:PORT, [V6]:PORT; port 0 picks a free port. Default 127.0.0.1:8080.")
+    var listen: String?
 
     @Option(name: .customLong("public-url"),
             help: "External base URL (https://scim.example.com) used in Location, meta.location and the printed base URL.")
     var publicURL: String?
 
-    @Option(name: .customLong("max-body-bytes"), help: "Largest accepted request body; larger ones get 413.")
-    var maxBodyBytes = 1 << 20
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain (leaf first) to serve HTTPS with; needs --tls-key.")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert; must be mode 0600 or stricter.")
+    var tlsKey: String?
+
+    @Option(name: .customLong("max-body-bytes"), help: "Largest accepted request body; larger ones get 413. Default 1048576.")
+    var maxBodyBytes: Int?
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
     func validate() throws {
-        guard ServerConfiguration.parseListen(listen) != nil else {
+        if let listen, ServerConfiguration.parseListen(listen) == nil {
             throw ValidationError("--listen must look like 127.0.0.1:8080, [::1]:8080 or :8080")
         }
-        if let publicURL, !(publicURL.hasPrefix("https://") || publicURL.hasPrefix("http://")) {
-            throw ValidationError("--public-url must start with https:// (or http:// for tests)")
+        if let publicURL, let reason = ServerConfiguration.publicURLProblem(publicURL) {
+            throw ValidationError("--public-url \(reason)")
         }
-        guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
+        if let maxBodyBytes, maxBodyBytes < 1024 { throw ValidationError("--max-body-bytes must be at least 1024") }
     }
 
     func run() async throws {
         var logger = Logger(label: "sunk-bridge")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let path = database.path
+        let file = await ConfigLoader.load(flag: config)
+        try file.requireValid(command: "serve", ignoring: ["node."])
+
+        let listen = self.listen ?? file.listen ?? "127.0.0.1:8080"
+        let publicURL = self.publicURL ?? file.publicURL
+        let maxBodyBytes = self.maxBodyBytes ?? file.maxBodyBytes ?? 1 << 20
+        let (certFile, keyFile) = (tlsCert ?? file.tlsCert, tlsKey ?? file.tlsKey)
+        if (certFile == nil) != (keyFile == nil) {
+            printError("sunk-bridge serve: --tls-cert and --tls-key go together (give both, or neither)")
+            throw ExitCode.failure
+        }
+        let tls: TLSCertificateStore?
+        if let certFile, let keyFile {
+            do throws(TLSFileError) {
+                tls = try TLSCertificateStore(certificateFile: certFile, keyFile: keyFile, logger: logger)
+            } catch {
+                printError("sunk-bridge serve: refusing to start: \(error)")
+                throw ExitCode.failure
+            }
+        } else {
+            tls = nil
+        }
+
+        let path = Self.databasePath(flag: database.db, configured: file.databasePath)
         let fresh = !SunkDatabase.exists(at: path)
         let db = try SunkDatabase(path: path)
         if fresh { try Bootstrap.run(db, path: path) }
+        try Self.applyPolicies(file, to: db)
+
         let (host, port) = ServerConfiguration.parseListen(listen)!
+        if tls == nil && !HTTPSnapshotSource.isLoopback(host) {
+            printError("warning: serving plain HTTP on \(host): Okta requires HTTPS; use --tls-cert/--tls-key or a TLS proxy")
+        }
         let configuration = ServerConfiguration(host: host, port: port, publicURL: publicURL, maxBodyBytes: maxBodyBytes)
         let orgs = try db.orgs().map(\.name)
-        let app = SCIMServerApp.make(database: db, configuration: configuration, logger: logger) { url in
+        let reloader = SignalReloader { [logger] in
+            if let tls { tls.reload() } else { logger.notice("SIGHUP: no TLS certificate configured, nothing to reload") }
+        }
+        defer { reloader.cancel() }
+        if let tls {
+            logger.info("TLS certificate loaded", metadata: [
+                "certificate": "\(tls.credentials.certificateFile)", "serial": "\(tls.credentials.serialHex)",
+                "notAfter": "\(tls.credentials.notValidAfter)",
+            ])
+        }
+        let app = SCIMServerApp.make(
+            database: db, configuration: configuration, logger: logger,
+            server: tls?.httpsServer() ?? .http1(), scheme: tls == nil ? "http" : "https"
+        ) { url in
             say("listening on \(url)")
             let base = publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? url
             for org in orgs { say("SCIM base URL for org \(org): \(base)/scim/\(org)") }
         }
         try await app.runService()
+    }
+
+    /// `--db`, else `$SUNK_BRIDGE_DB`, else `database.path` (`$SUNK_BRIDGE_DATABASE_PATH` or the
+    /// file), else the built-in default.
+    static func databasePath(flag: String?, configured: String?) -> String {
+        if let flag, !flag.isEmpty { return flag }
+        if let env = ProcessInfo.processInfo.environment["SUNK_BRIDGE_DB"], !env.isEmpty { return env }
+        return configured ?? DatabasePath.resolve(nil)
+    }
+
+    /// Applies `orgs.<name>.policy` from the configuration: keys given replace the org's current
+    /// values, keys left out keep them; an org named there that does not exist is created.
+    static func applyPolicies(_ file: SunkConfiguration, to db: SunkDatabase) throws {
+        let existing = Set(try db.orgs().map(\.name))
+        for (name, overrides) in file.orgs {
+            do {
+                if existing.contains(name) {
+                    let org = try db.org(named: name)
+                    let policy = overrides.applied(to: org.policy)
+                    if policy != org.policy {
+                        _ = try db.updateOrg(name, policy: policy)
+                        say("applied the configured policy to org \(name)")
+                    }
+                } else {
+                    _ = try db.createOrg(name, policy: overrides.applied(to: .default))
+                    say("created org \(name) from the configuration")
+                }
+            } catch {
+                printError("sunk-bridge serve: configuration orgs.\(name).policy: \(error)")
+                throw ExitCode.failure
+            }
+        }
     }
 }
 

@@ -33,21 +33,22 @@ struct SyncCommand: AsyncParsableCommand {
     @Option(name: .customLong("org"), help: "With --db: the org to export (default: default).")
     var org: String = "default"
 
-    @Option(help: "Prefix of every path read or written.")
-    var root: String = "/"
+    @Option(help: "Prefix of every path read or written (default /).")
+    var root: String?
 
     @Option(name: .customLong("nss-format"), help: "extrausers (default) or cache (libnss-cache).")
-    var nssFormat: String = NSSFormat.extrausers.rawValue
+    var nssFormat: String?
 
     @Option(name: .customLong("max-delete-percent"),
-            help: "Refuse to remove more than this percentage of the current users (at least 5 are always allowed).")
-    var maxDeletePercent: Int = 10
+            help: "Refuse to remove more than this percentage of the current users (at least 5 are always allowed; default 10).")
+    var maxDeletePercent: Int?
 
     @Flag(name: .customLong("dry-run"), help: "Print the passwd/group diff and write nothing.")
     var dryRun = false
 
-    @Flag(name: .customLong("create-homes"), help: "Create missing homes of active users below the allowed prefixes.")
-    var createHomes = false
+    @Flag(name: .customLong("create-homes"), inversion: .prefixedNo,
+          help: "Create missing homes of active users below the allowed prefixes (default: no).")
+    var createHomes: Bool?
 
     @Option(name: .customLong("home-mode"), help: "Octal mode of new homes.")
     var homeMode: String = "0700"
@@ -55,22 +56,34 @@ struct SyncCommand: AsyncParsableCommand {
     @Flag(help: "Print nothing on success.")
     var quiet = false
 
-    func validate() throws {
+    @Option(name: .customLong("config"),
+            help: "Configuration file whose node.* keys fill options left out here (default: $SUNK_BRIDGE_CONFIG, else /etc/sunk-bridge/config.yaml if present).")
+    var config: String?
+
+    /// Checked after the configuration has filled the options left out (see applyConfiguration).
+    func checkOptions() throws {
         let sources = [from != nil, snapshot != nil, db != nil].filter { $0 }.count
         if sources != 1 { throw ValidationError("give exactly one of --from URL, --snapshot FILE or --db PATH") }
         if from != nil && tokenFile == nil { throw ValidationError("--from needs --token-file") }
         if from == nil && (tokenFile != nil || caFile != nil) {
             throw ValidationError("--token-file and --ca-file only apply to --from")
         }
-        if !(0...100).contains(maxDeletePercent) { throw ValidationError("--max-delete-percent must be 0…100") }
+        if !(0...100).contains(maxDeletePercent ?? 10) { throw ValidationError("--max-delete-percent must be 0…100") }
         guard let mode = UInt32(homeMode, radix: 8), mode <= 0o7777 else {
             throw ValidationError("--home-mode must be an octal mode such as 0700")
         }
         _ = mode
-        _ = try parseNSSFormat(nssFormat)
+        _ = try parseNSSFormat(nssFormat ?? NSSFormat.extrausers.rawValue)
     }
 
     func run() async throws {
+        var command = self
+        try await command.applyConfiguration()
+        try command.checkOptions()
+        try await command.execute()
+    }
+
+    func execute() async throws {
         let source: any SnapshotSource
         do throws(SyncError) {
             source = try makeSource()
@@ -81,8 +94,8 @@ struct SyncCommand: AsyncParsableCommand {
         let interactive = isatty(STDERR_FILENO) == 1 && !quiet
         let progress: (@Sendable (Int, Int) -> Void)? = interactive ? Self.homeProgressLine : nil
         let options = SyncOptions(
-            root: root, format: try parseNSSFormat(nssFormat), maxDeletePercent: maxDeletePercent,
-            dryRun: dryRun, createHomes: createHomes, homeMode: mode_t(UInt32(homeMode, radix: 8) ?? 0o700),
+            root: root ?? "/", format: try parseNSSFormat(nssFormat ?? NSSFormat.extrausers.rawValue),
+            maxDeletePercent: maxDeletePercent ?? 10, dryRun: dryRun, createHomes: createHomes ?? false, homeMode: mode_t(UInt32(homeMode, radix: 8) ?? 0o700),
             homeProgress: progress)
         let report: SyncReport
         do throws(SyncError) {

@@ -1,0 +1,38 @@
+import Hummingbird
+import SCIMProtocol
+import SunkStore
+import Synchronization
+
+/// What the handlers learn about a request that its log line needs: the authenticated token's
+/// name and the SCIM error type of a refusal. The observability middleware creates one per
+/// request and binds it to a task-local for the handler's duration; handlers run in the same
+/// task, so they find it without any change to the routes.
+final class RequestObservation: Sendable {
+    @TaskLocal static var current: RequestObservation?
+
+    private struct State {
+        var tokenName: String?
+        var scimType: String?
+    }
+    private let state = Mutex(State())
+
+    var tokenName: String? { state.withLock { $0.tokenName } }
+    var scimType: String? { state.withLock { $0.scimType } }
+
+    func noteToken(_ name: String) { state.withLock { $0.tokenName = name } }
+    func noteError(_ error: SCIMError) { state.withLock { $0.scimType = error.scimType?.rawValue } }
+}
+
+/// The authenticator the routes call: the real one, plus a note of which token was presented so
+/// the request's log line can name it (the name only; the secret never leaves `Authenticator`).
+struct ObservedAuthenticator: Sendable {
+    let base: Authenticator
+
+    init(database: SunkDatabase) { base = Authenticator(database: database) }
+
+    func authorize(_ request: Request, org: String, surface: APISurface) async throws -> (Org, Principal) {
+        let (org, principal) = try await base.authorize(request, org: org, surface: surface)
+        RequestObservation.current?.noteToken(principal.tokenName)
+        return (org, principal)
+    }
+}

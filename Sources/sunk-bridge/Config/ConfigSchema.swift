@@ -1,0 +1,95 @@
+// Every key of /etc/sunk-bridge/config.yaml, its kind, and how a policy key maps onto `Policy`.
+import SunkModel
+
+/// The shape a value must have in the YAML file.
+enum ConfigKind: Sendable, Equatable {
+    case string, integer, boolean, idRange, stringList, stringMap
+
+    var yamlShape: String {
+        switch self {
+        case .string, .integer, .boolean, .idRange: return "a single value"
+        case .stringList: return "a list"
+        case .stringMap: return "a mapping of names to names"
+        }
+    }
+}
+
+enum ConfigSchema {
+    /// Sections and leaves outside `orgs`, by their dotted key.
+    static let fixed: [String: ConfigKind] = [
+        "server.listen": .string,
+        "server.publicURL": .string,
+        "server.tls.cert": .string,
+        "server.tls.key": .string,
+        "server.maxBodyBytes": .integer,
+        "database.path": .string,
+        "node.root": .string,
+        "node.nssFormat": .string,
+        "node.maxDeletePercent": .integer,
+        "node.createHomes": .boolean,
+        "node.from": .string,
+        "node.tokenFile": .string,
+        "node.caFile": .string,
+    ]
+
+    /// Keys below `orgs.<name>.policy.`.
+    static let policy: [String: ConfigKind] = [
+        "uidRange": .idRange,
+        "gidRange": .idRange,
+        "allocatedUidRange": .idRange,
+        "allocatedGidRange": .idRange,
+        "homePrefixes": .stringList,
+        "shells": .stringList,
+        "defaultShell": .string,
+        "reservedUserNames": .stringList,
+        "reservedGroupNames": .stringList,
+        "legacyConsoleGroups": .boolean,
+        "groupNameMappings": .stringMap,
+        "deactivation": .string,
+        "keyOptions": .string,
+    ]
+
+    /// The `Policy` field each policy key sets (as `Policy.validate()` names it in `policy.<field>`).
+    static let policyField: [String: String] = [
+        "uidRange": "userIDRange",
+        "gidRange": "groupIDRange",
+        "allocatedUidRange": "allocatedUserIDRange",
+        "allocatedGidRange": "allocatedGroupIDRange",
+        "homePrefixes": "homePrefixes",
+        "shells": "shells",
+        "defaultShell": "defaultShell",
+        "reservedUserNames": "reservedUserNames",
+        "reservedGroupNames": "reservedGroupNames",
+        "legacyConsoleGroups": "reserveLegacyConsoleGroups",
+        "groupNameMappings": "groupNameMappings",
+        "deactivation": "deactivation",
+        "keyOptions": "keyOptions",
+    ]
+
+    /// The config key for a `Policy.validate()` attribute such as `policy.userIDRange`.
+    static func configKey(org: String, validationAttribute attribute: String) -> String {
+        let field = attribute.hasPrefix("policy.") ? String(attribute.dropFirst("policy.".count)) : attribute
+        let key = policyField.first(where: { $0.value == field })?.key ?? field
+        return "orgs.\(org).policy.\(key)"
+    }
+
+    /// The sections that may hold other keys.
+    static let sections: Set<String> = ["server", "server.tls", "database", "node", "orgs"]
+
+    /// The environment variable that overrides a key: `SUNK_BRIDGE_` + the key's words in upper
+    /// case joined by `_` (camelCase splits: `server.maxBodyBytes` → `SUNK_BRIDGE_SERVER_MAX_BODY_BYTES`).
+    static func environmentName(_ key: String) -> String {
+        var words: [String] = ["SUNK", "BRIDGE"]
+        for component in key.split(separator: ".") {
+            var word = ""
+            var previous: Character?
+            for ch in component {
+                if let p = previous, p.isLowercase, ch.isUppercase { word.append("_") }
+                word.append(ch.isLetter || ch.isNumber ? Character(ch.uppercased()) : "_")
+                previous = ch
+            }
+            words.append(word)
+        }
+        return words.joined(separator: "_")
+    }
+}

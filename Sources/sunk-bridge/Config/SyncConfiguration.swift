@@ -1,0 +1,21 @@
+// `sync` takes node.* from the configuration when its flags are absent.
+import NodeSync
+
+extension SyncCommand {
+    /// Fills every option left out on the command line from the configuration (file and
+    /// SUNK_BRIDGE_NODE_* variables). `node.from`, `node.tokenFile` and `node.caFile` apply only
+    /// when no other source (--snapshot, --db) is given on the command line.
+    mutating func applyConfiguration() async throws {
+        let file = await ConfigLoader.load(flag: config)
+        try file.requireValid(command: "sync", ignoring: ["server.", "database.", "orgs."])
+        if from == nil && snapshot == nil && db == nil { from = file.nodeFrom }
+        if from != nil {
+            tokenFile = tokenFile ?? file.nodeTokenFile
+            caFile = caFile ?? file.nodeCAFile
+        }
+        root = root ?? file.nodeRoot
+        nssFormat = nssFormat ?? file.nodeNSSFormat
+        maxDeletePercent = maxDeletePercent ?? file.nodeMaxDeletePercent
+        createHomes = createHomes ?? file.nodeCreateHomes
+    }
+}

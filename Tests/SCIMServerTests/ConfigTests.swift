@@ -1,0 +1,184 @@
+import Foundation
+import Testing
+
+/// `sunk-bridge config check` and the precedence flags > SUNK_BRIDGE_* environment > file > defaults,
+/// run as the real binary.
+@Suite("Configuration file: config check and precedence")
+struct ConfigTests {
+    /// Runs `sunk-bridge ARGS` with only PATH and HOME from this environment plus `environment`.
+    func bridge(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
+        let binary = try builtBinary("SUNK_BRIDGE_BIN", fallback: ".build/debug/sunk-bridge")
+        var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
+        env.merge(environment) { $1 }
+        return try await run(binary, arguments, environment: env)
+    }
+
+    func check(_ yaml: String, environment: [String: String] = [:], in work: String) async throws -> (status: Int32, output: String) {
+        let file = work + "/config-\(UUID().uuidString.prefix(6)).yaml"
+        try writeFile(file, yaml, mode: 0o644)
+        return try await bridge(["config", "check", "--config", file], environment: environment)
+    }
+
+    static let fullExample = """
+        # every key, with values other than the defaults
+        server:
+          listen: 0.0.0.0:8443
+          publicURL: https://scim.example.com
+          maxBodyBytes: 2097152
+        database:
+          path: /var/lib/sunk-bridge/sunk-bridge.sqlite
+        orgs:
+          default:
+            policy:
+              uidRange: 10000-2147483647
+              gidRange: 10000-2147483647
+              allocatedUidRange: 1000000-1999999
+              allocatedGidRange: 2000000-2999999
+              homePrefixes: [/home, /mnt/home]
+              shells: [/bin/bash, /bin/zsh, /usr/sbin/nologin]
+              defaultShell: /bin/bash
+              reservedUserNames: [root, admin, slurm]
+              reservedGroupNames: [root, wheel, sudo]
+              legacyConsoleGroups: true
+              groupNameMappings:
+                hpc-research: research
+              deactivation: remove
+              keyOptions: restrict,pty
+          research: {}
+        node:
+          root: /
+          nssFormat: cache
+          maxDeletePercent: 20
+          createHomes: true
+          from: https://scim.example.com/scim/default/export/v1/snapshot
+          tokenFile: /etc/sunk-bridge/node-token
+          caFile: /etc/sunk-bridge/ca.pem
+        """
+
+    @Test("a complete valid file passes with exit 0")
+    func validFile() async throws {
+        let work = try temporaryDirectory("config-ok")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let result = try await check(Self.fullExample, in: work)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains(": OK"), "\(result.output)")
+        #expect(result.output.contains("listen 0.0.0.0:8443") && result.output.contains("orgs: default, research"),
+                "\(result.output)")
+    }
+
+    @Test("each class of error is reported with the key it concerns, all at once, exit 1",
+          arguments: [
+            ("server:\n  listn: 127.0.0.1:8080\n", "server.listn: unknown key; allowed here: listen, maxBodyBytes, publicURL, tls"),
+            ("nodes:\n  root: /\n", "nodes: unknown key"),
+            ("orgs:\n  default:\n    policy:\n      uidRnge: 1-2\n", "orgs.default.policy.uidRnge: unknown key"),
+            ("orgs:\n  default:\n    policy:\n      uidRange: 20000\n", "orgs.default.policy.uidRange: \"20000\" must look like LOW-HIGH"),
+            ("orgs:\n  default:\n    policy:\n      uidRange: 30000-20000\n", "orgs.default.policy.uidRange: lower bound 30000 is above upper bound 20000"),
+            ("orgs:\n  default:\n    policy:\n      uidRange: 500-20000\n", "orgs.default.policy.uidRange: 500–20000 must not start below 1000"),
+            ("orgs:\n  default:\n    policy:\n      allocatedUidRange: 60000-70000\n", "orgs.default.policy.allocatedUidRange:"),
+            ("orgs:\n  default:\n    policy:\n      defaultShell: /bin/fish2\n", "orgs.default.policy.defaultShell: \"/bin/fish2\" is not in the shells allowlist"),
+            ("orgs:\n  default:\n    policy:\n      shells: /bin/bash\n", "orgs.default.policy.shells: must be a list"),
+            ("orgs:\n  default:\n    policy:\n      deactivation: delete\n", "orgs.default.policy.deactivation: \"delete\" must be lock or remove"),
+            ("orgs:\n  default:\n    policy:\n      keyOptions: command=\"/bin/sh\"\n", "orgs.default.policy.keyOptions:"),
+            ("orgs:\n  default:\n    policy:\n      legacyConsoleGroups: maybe\n", "orgs.default.policy.legacyConsoleGroups: \"maybe\" is not true or false"),
+            ("orgs:\n  Bad_Org:\n    policy: {}\n", "orgs.Bad_Org: org name"),
+            ("server:\n  listen: localhost\n", "server.listen: \"localhost\" must look like"),
+            ("server:\n  maxBodyBytes: lots\n", "server.maxBodyBytes: \"lots\" is not an integer"),
+            ("server:\n  publicURL: scim.example.com\n", "server.publicURL: \"scim.example.com\" must start with https://"),
+            ("server:\n  tls:\n    cert: /etc/ssl/x.pem\n", "server.tls.key: missing: server.tls.cert is set"),
+            ("server:\n  tls:\n    cert: /nonexistent/cert.pem\n    key: /nonexistent/key.pem\n", "server.tls.cert: TLS certificate /nonexistent/cert.pem: cannot be read"),
+            ("node:\n  nssFormat: files\n", "node.nssFormat: \"files\" must be extrausers or cache"),
+            ("node:\n  maxDeletePercent: 150\n", "node.maxDeletePercent: 150 must be between 0 and 100"),
+            ("node:\n  from: ftp://example.com/x\n", "node.from:"),
+          ])
+    func errorsNameTheirKey(yaml: String, expected: String) async throws {
+        let work = try temporaryDirectory("config-bad")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let result = try await check(yaml, in: work)
+        #expect(result.status == 1, "\(yaml) → \(result.output)")
+        #expect(result.output.contains("error: " + expected), "expected \(expected) in: \(result.output)")
+        #expect(result.output.contains("line "), "the file line is given: \(result.output)")
+    }
+
+    @Test("several errors are all listed; an unreadable or world-readable TLS key is named by server.tls.key")
+    func tlsFilesAndManyErrors() async throws {
+        let work = try temporaryDirectory("config-tls")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let pki = TestPKI(directory: work)
+        try await pki.makeCA("ca")
+        try await pki.makeServer("server", ca: "ca", serial: "1001")
+        let good = "server:\n  tls:\n    cert: \(pki.path("server.pem"))\n    key: \(pki.path("server.key"))\n"
+        let ok = try await check(good, in: work)
+        #expect(ok.status == 0, "\(ok.output)")
+        #expect(ok.output.contains("TLS on"), "\(ok.output)")
+
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: pki.path("server.key"))
+        let loose = try await check(good + "node:\n  maxDeletePercent: -1\nfoo: 1\n", in: work)
+        #expect(loose.status == 1)
+        #expect(loose.output.contains("error: server.tls.key: TLS private key \(pki.path("server.key")) has mode 0644"),
+                "\(loose.output)")
+        #expect(loose.output.contains("error: node.maxDeletePercent"), "\(loose.output)")
+        #expect(loose.output.contains("error: foo: unknown key"), "\(loose.output)")
+        #expect(loose.output.contains("3 errors"), "\(loose.output)")
+
+        let missing = try await bridge(["config", "check", "--config", work + "/absent.yaml"])
+        #expect(missing.status == 1)
+        #expect(missing.output.contains("absent.yaml does not exist"), "\(missing.output)")
+    }
+
+    @Test("SUNK_BRIDGE_CONFIG names the file; SUNK_BRIDGE_* variables override it and are named in errors")
+    func environmentOverridesFile() async throws {
+        let work = try temporaryDirectory("config-env")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let file = work + "/config.yaml"
+        try writeFile(file, "server:\n  listen: 127.0.0.1:7001\n", mode: 0o644)
+        let fromFile = try await bridge(["config", "check"], environment: ["SUNK_BRIDGE_CONFIG": file])
+        #expect(fromFile.status == 0, "\(fromFile.output)")
+        #expect(fromFile.output.contains("listen 127.0.0.1:7001"), "\(fromFile.output)")
+
+        let overridden = try await bridge(["config", "check"], environment: [
+            "SUNK_BRIDGE_CONFIG": file, "SUNK_BRIDGE_SERVER_LISTEN": "127.0.0.1:7002"])
+        #expect(overridden.output.contains("listen 127.0.0.1:7002"), "\(overridden.output)")
+
+        let bad = try await bridge(["config", "check"], environment: [
+            "SUNK_BRIDGE_CONFIG": file, "SUNK_BRIDGE_SERVER_MAX_BODY_BYTES": "huge"])
+        #expect(bad.status == 1)
+        #expect(bad.output.contains("server.maxBodyBytes: \"huge\" is not an integer (environment variable SUNK_BRIDGE_SERVER_MAX_BODY_BYTES)"),
+                "\(bad.output)")
+    }
+
+    @Test("sync: --root flag > SUNK_BRIDGE_NODE_ROOT > node.root in the file; node.nssFormat from the file applies")
+    func syncPrecedence() async throws {
+        let work = try temporaryDirectory("config-sync")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try await withServer { server in
+            _ = try await server.createUser(userBody("ada.lovelace@example.com", posixName: "ada", uid: 100001))
+            for name in ["file-root", "env-root", "flag-root"] { try makeNodeRoot(work + "/" + name) }
+            let file = work + "/config.yaml"
+            try writeFile(file, "node:\n  root: \(work)/file-root\n  nssFormat: cache\n", mode: 0o644)
+
+            let viaFile = try await bridge(["sync", "--db", server.databasePath, "--quiet"], environment: ["SUNK_BRIDGE_CONFIG": file])
+            #expect(viaFile.status == 0, "\(viaFile.output)")
+            #expect(FileManager.default.fileExists(atPath: work + "/file-root/etc/passwd.cache"),
+                    "node.root and node.nssFormat from the file")
+
+            let viaEnv = try await bridge(["sync", "--db", server.databasePath, "--quiet"], environment: [
+                "SUNK_BRIDGE_CONFIG": file, "SUNK_BRIDGE_NODE_ROOT": work + "/env-root"])
+            #expect(viaEnv.status == 0, "\(viaEnv.output)")
+            #expect(FileManager.default.fileExists(atPath: work + "/env-root/etc/passwd.cache"), "environment beats the file")
+
+            let viaFlag = try await bridge(["sync", "--db", server.databasePath, "--quiet", "--root", work + "/flag-root",
+                                      "--nss-format", "extrausers", "--config", file],
+                                     environment: ["SUNK_BRIDGE_NODE_ROOT": work + "/env-root"])
+            #expect(viaFlag.status == 0, "\(viaFlag.output)")
+            #expect(FileManager.default.fileExists(atPath: work + "/flag-root/var/lib/extrausers/passwd"),
+                    "flags beat the environment and the file")
+            #expect(!FileManager.default.fileExists(atPath: work + "/flag-root/etc/passwd.cache"))
+
+            let broken = work + "/broken.yaml"
+            try writeFile(broken, "node:\n  nssFormat: files\n", mode: 0o644)
+            let refused = try await bridge(["sync", "--db", server.databasePath, "--root", work + "/flag-root", "--config", broken])
+            #expect(refused.status != 0)
+            #expect(refused.output.contains("node.nssFormat"), "\(refused.output)")
+        }
+    }
+}

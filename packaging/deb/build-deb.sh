@@ -85,7 +85,7 @@ Maintainer: SUNK Bridge maintainers <root@localhost>
 Section: admin
 Priority: optional
 Installed-Size: $SIZE
-Depends: libc6, adduser
+Depends: libc6, libsqlite3-0, libstdc++6, libgcc-s1, zlib1g, adduser
 Recommends: libnss-extrausers | libnss-cache, openssh-server
 Description: SCIM 2.0 receiver and Slurm login-node sync for IdP users and SSH keys
  SUNK Bridge receives users and groups from an identity provider (Okta, Entra ID) over

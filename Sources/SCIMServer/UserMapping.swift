@@ -108,11 +108,16 @@ enum UserMapping {
             "location": .string("\(baseURL)/Users/\(user.id)"),
             "version": .string(user.etag),
         ])
+        document["schemas"] = schemas(of: document)
+        return .object(document)
+    }
+
+    /// `schemas`: the core User URN plus each extension the document carries.
+    static func schemas(of document: [String: JSONValue]) -> JSONValue {
         var schemas = [JSONValue.string(SCIMSchemaURN.user)]
         for urn in [SCIMSchemaURN.enterpriseUser, SCIMSchemaURN.coreWeaveUser] where document[urn] != nil {
             schemas.append(.string(urn))
         }
-        document["schemas"] = .array(schemas)
-        return .object(document)
+        return .array(schemas)
     }
 }

@@ -143,11 +143,7 @@ extension UserMapping {
     /// The document PATCH operates on: what was stored, with its schemas.
     static func patchable(_ user: StoredUser) -> JSONValue {
         guard case .object(var document)? = try? JSONValue.parse(Array(user.document.utf8)) else { return .object([:]) }
-        var schemas = [JSONValue.string(SCIMSchemaURN.user)]
-        for urn in [SCIMSchemaURN.enterpriseUser, SCIMSchemaURN.coreWeaveUser] where document[urn] != nil {
-            schemas.append(.string(urn))
-        }
-        document["schemas"] = .array(schemas)
+        document["schemas"] = schemas(of: document)
         return .object(document)
     }
 }

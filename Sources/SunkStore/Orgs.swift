@@ -133,16 +133,17 @@ extension SunkDatabase {
 
     /// The snapshot captured when provisioning was paused, if it is paused.
     public func frozenSnapshot(org: Org) async throws -> Data? {
-        try await read { db in
-            try Data.fetchOne(db, sql: "SELECT frozenSnapshot FROM org WHERE id = ?", arguments: [org.id])
-        }
+        let id = org.id
+        return try await read { db in try Self.frozenSnapshot(db, orgID: id) }
     }
 
     /// Records a change nodes can see: a new serial (and so a new snapshot ETag) and its time.
     public func frozenSnapshotSync(org: Org) throws -> Data? {
-        try readSync { db in
-            try Data.fetchOne(db, sql: "SELECT frozenSnapshot FROM org WHERE id = ?", arguments: [org.id])
-        }
+        try readSync { db in try Self.frozenSnapshot(db, orgID: org.id) }
+    }
+
+    static func frozenSnapshot(_ db: Database, orgID: Int64) throws -> Data? {
+        try Data.fetchOne(db, sql: "SELECT frozenSnapshot FROM org WHERE id = ?", arguments: [orgID])
     }
 
     static func bumpSerial(_ db: Database, orgID: Int64) throws {

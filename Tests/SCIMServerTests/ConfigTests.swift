@@ -181,4 +181,50 @@ struct ConfigTests {
             #expect(refused.output.contains("node.nssFormat"), "\(refused.output)")
         }
     }
+
+    @Test("admin commands open database.path from the file or SUNK_BRIDGE_DATABASE_PATH; --db and SUNK_BRIDGE_DB win")
+    func adminCommandsFollowDatabasePath() async throws {
+        let work = try temporaryDirectory("config-admin")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let configured = work + "/configured.sqlite"
+        let other = work + "/other.sqlite"
+        let file = work + "/config.yaml"
+        try writeFile(file, "database:\n  path: \(configured)\n", mode: 0o644)
+
+        let created = try await bridge(["org", "create", "research"], environment: ["SUNK_BRIDGE_CONFIG": file])
+        #expect(created.status == 0, "\(created.output)")
+        #expect(FileManager.default.fileExists(atPath: configured), "org create made the configured database")
+        let token = try await bridge(["token", "create", "--org", "research", "--name", "okta", "--quiet", "--config", file])
+        #expect(token.status == 0, "\(token.output)")
+        let listed = try await bridge(["token", "list"], environment: ["SUNK_BRIDGE_CONFIG": file])
+        #expect(listed.output.contains("okta"), "token list reads the configured database: \(listed.output)")
+
+        let viaEnv = try await bridge(["org", "list"], environment: ["SUNK_BRIDGE_DATABASE_PATH": configured])
+        #expect(viaEnv.status == 0 && viaEnv.output.contains("research"), "\(viaEnv.output)")
+
+        // --db and SUNK_BRIDGE_DB (what the systemd unit sets) beat the file.
+        let flag = try await bridge(["org", "create", "flagged", "--db", other, "--config", file])
+        #expect(flag.status == 0, "\(flag.output)")
+        let viaDBEnv = try await bridge(["org", "list"], environment: ["SUNK_BRIDGE_CONFIG": file, "SUNK_BRIDGE_DB": other])
+        #expect(viaDBEnv.output.contains("flagged") && !viaDBEnv.output.contains("research"), "\(viaDBEnv.output)")
+        let fromFile = try await bridge(["org", "list", "--config", file])
+        #expect(fromFile.output.contains("research") && !fromFile.output.contains("flagged"), "\(fromFile.output)")
+
+        // A database.path problem stops the command; a problem elsewhere only warns.
+        let relative = work + "/relative.yaml"
+        try writeFile(relative, "database:\n  path: sunk.sqlite\n", mode: 0o644)
+        let refused = try await bridge(["users", "list", "--config", relative])
+        #expect(refused.status == 1)
+        #expect(refused.output.contains("database.path: \"sunk.sqlite\" must be an absolute path"), "\(refused.output)")
+        let unrelated = work + "/unrelated.yaml"
+        try writeFile(unrelated, "database:\n  path: \(configured)\nnode:\n  nssFormat: files\n", mode: 0o644)
+        let warned = try await bridge(["org", "list", "--config", unrelated])
+        #expect(warned.status == 0, "\(warned.output)")
+        #expect(warned.output.contains("warning: configuration: node.nssFormat"), "\(warned.output)")
+        #expect(warned.output.contains("research"), "\(warned.output)")
+
+        let missing = try await bridge(["users", "list", "--config", work + "/absent.yaml"])
+        #expect(missing.status == 1)
+        #expect(missing.output.contains("absent.yaml does not exist"), "\(missing.output)")
+    }
 }

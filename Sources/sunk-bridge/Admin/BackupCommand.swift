@@ -5,7 +5,7 @@ import SunkStore
 /// `sunk-bridge backup`: a consistent copy of the database while the server runs. The database
 /// is the only record of allocated uids and gids and of the SCIM ids the IdP holds, so it is what
 /// must be backed up.
-struct BackupCommand: ParsableCommand {
+struct BackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
         abstract: "Write a consistent online copy of the database (safe while `serve` runs).",
@@ -25,18 +25,19 @@ struct BackupCommand: ParsableCommand {
 
     func validate() throws {
         guard !out.isEmpty else { throw ValidationError("--out needs a file name") }
-        let source = URL(fileURLWithPath: database.path).standardizedFileURL.path
-        let target = URL(fileURLWithPath: out).standardizedFileURL.path
-        if target == source || target.hasPrefix(source + "-") {
-            throw ValidationError("--out must not be the database itself or one of its -wal/-shm files")
-        }
         if FileManager.default.fileExists(atPath: out) && !force {
             throw ValidationError("\(out) already exists; pass --force to replace it")
         }
     }
 
-    func run() throws {
-        let db = try database.open()
+    func run() async throws {
+        let path = try await database.resolvedPath(command: "backup")
+        let source = URL(fileURLWithPath: path).standardizedFileURL.path
+        let target = URL(fileURLWithPath: out).standardizedFileURL.path
+        if target == source || target.hasPrefix(source + "-") {
+            throw ValidationError("--out must not be the database itself or one of its -wal/-shm files")
+        }
+        let db = try await database.open(command: "backup")
         let summary: BackupSummary
         do {
             summary = try db.backup(to: out, replace: force)

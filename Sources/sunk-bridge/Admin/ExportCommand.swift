@@ -6,15 +6,15 @@ import SunkStore
 
 /// `sunk-bridge export`: the snapshot document nodes would receive, written without a server
 /// (single-node setups, air-gapped copies, debugging). Honours a paused org like the server does.
-struct ExportCommand: ParsableCommand {
+struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export", abstract: "Write the org's snapshot document to a file (or stdout).")
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var org: OrgOption
     @Option(help: "Output file, written atomically with mode 0644; '-' for stdout.") var out = "-"
 
-    func run() throws {
-        let data = try DatabaseSnapshot.published(database: database.open(), org: org.org)
+    func run() async throws {
+        let data = try DatabaseSnapshot.published(database: await database.open(command: "export"), org: org.org)
         if out == "-" {
             FileHandle.standardOutput.write(data)
         } else {

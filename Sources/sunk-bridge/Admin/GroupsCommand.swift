@@ -2,38 +2,38 @@ import ArgumentParser
 import SunkStore
 
 /// `sunk-bridge groups`: POSIX name, gid and members of pushed groups.
-struct GroupsCommand: ParsableCommand {
+struct GroupsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "groups", abstract: "List and show provisioned groups.", subcommands: [List.self, Show.self])
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List groups.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var org: OrgOption
 
-        func run() throws {
-            let db = try database.open()
-            let rows = try db.groups(org: db.org(named: org.org)).map { group in
+        func run() async throws {
+            let db = try await database.open(command: "groups list")
+            let rows = try await db.groups(org: db.org(named: org.org)).map { group in
                 [group.posixName, "\(group.gid)", "\(group.members.count)", group.displayName]
             }
             say(Table.render(header: ["NAME", "GID", "MEMBERS", "DISPLAYNAME"], rows: rows))
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one group by POSIX name, displayName or id.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var org: OrgOption
         @Argument var group: String
 
-        func run() throws {
-            let db = try database.open()
-            let organisation = try db.org(named: org.org)
-            let groups = try db.groups(org: organisation)
+        func run() async throws {
+            let db = try await database.open(command: "groups show")
+            let organisation = try await db.org(named: org.org)
+            let groups = try await db.groups(org: organisation)
             guard let found = groups.first(where: { $0.posixName == group || $0.id == group })
                 ?? groups.first(where: { $0.displayName.lowercased() == group.lowercased() })
             else { throw ValidationError("no group \"\(group)\" in org \(org.org)") }
-            let users = try db.users(org: organisation)
+            let users = try await db.users(org: organisation)
             let names = Dictionary(uniqueKeysWithValues: users.map { ($0.id, $0.posixName ?? "(not exported: \($0.userName))") })
             say("""
                 displayName: \(found.displayName)

@@ -5,20 +5,41 @@ import ArgumentParser
 @preconcurrency import Foundation
 import SunkStore
 
-/// `--db PATH` for every command that opens the database.
+/// `--db PATH` and `--config FILE` for every command that opens the database.
 struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "SQLite database file.",
-        discussion: "Default: $SUNK_BRIDGE_DB, else \(SunkDatabase.defaultPath) (as root) or ~/.local/share/sunk-bridge/sunk-bridge.sqlite."))
+        discussion: "Default: $SUNK_BRIDGE_DB, else database.path from the configuration, else \(SunkDatabase.defaultPath) (as root) or ~/.local/share/sunk-bridge/sunk-bridge.sqlite."))
     var db: String?
 
-    var path: String { DatabasePath.resolve(db) }
+    @Option(name: .customLong("config"),
+            help: "Configuration file (default: $SUNK_BRIDGE_CONFIG, else /etc/sunk-bridge/config.yaml if present).")
+    var config: String?
+
+    /// `--db`, else `$SUNK_BRIDGE_DB`, else `configured` (`database.path` from the file or
+    /// `$SUNK_BRIDGE_DATABASE_PATH`), else the built-in default.
+    func path(configured: String?) -> String {
+        if let db, !db.isEmpty { return db }
+        if let env = ProcessInfo.processInfo.environment["SUNK_BRIDGE_DB"], !env.isEmpty { return env }
+        return configured ?? DatabasePath.resolve(nil)
+    }
+
+    /// The database path for an admin command. The configuration is read only when neither `--db`
+    /// nor `$SUNK_BRIDGE_DB` decides, so an admin on the head node finds the database `serve` uses;
+    /// only problems that bear on the path stop the command, others are printed as warnings.
+    func resolvedPath(command: String) async throws -> String {
+        if let db, !db.isEmpty { return db }
+        if let env = ProcessInfo.processInfo.environment["SUNK_BRIDGE_DB"], !env.isEmpty { return env }
+        let file = await ConfigLoader.load(flag: config)
+        try file.requireValid(command: command) { $0.key == "(file)" || $0.key.hasPrefix("database.") }
+        return path(configured: file.databasePath)
+    }
 
     /// Opens an existing database; admin commands never create one by accident.
-    func open() throws -> SunkDatabase {
-        let path = self.path
+    func open(command: String) async throws -> SunkDatabase {
+        let path = try await resolvedPath(command: command)
         guard SunkDatabase.exists(at: path) else {
-            throw ValidationError("no database at \(path): start `sunk-bridge serve` once (it creates it) or pass --db")
+            throw ValidationError("no database at \(path): start `sunk-bridge serve` once (it creates it), or pass --db or set database.path in the configuration")
         }
         return try SunkDatabase(path: path)
     }

@@ -3,29 +3,29 @@ import SunkModel
 import SunkStore
 
 /// `sunk-bridge org`: the "Cloud Console" side of the Okta guide — orgs, their switches and policy.
-struct OrgCommand: ParsableCommand {
+struct OrgCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "org", abstract: "Create, list and configure orgs.",
         subcommands: [Create.self, List.self, Set.self, Show.self])
 
-    struct Create: ParsableCommand {
+    struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an org (its SCIM base URL is /scim/ORG).")
         @OptionGroup var database: DatabaseOptions
         @Argument(help: "Org name: a–z, 0–9 and '-'.") var name: String
 
-        func run() throws {
-            let db = try SunkDatabase(path: database.path)
+        func run() async throws {
+            let db = try SunkDatabase(path: await database.resolvedPath(command: "org create"))
             let org = try db.createOrg(name)
             say("created org \(org.name) (SCIM API on, provisioning on)")
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List orgs.")
         @OptionGroup var database: DatabaseOptions
 
-        func run() throws {
-            let db = try database.open()
+        func run() async throws {
+            let db = try await database.open(command: "org list")
             let rows = try db.orgs().map { org in
                 [org.name, org.scimAPI ? "on" : "off", org.provisioning ? "on" : "off", "\(org.serial)", org.changedAt]
             }
@@ -33,18 +33,18 @@ struct OrgCommand: ParsableCommand {
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show an org's switches and policy.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
 
-        func run() throws {
-            let org = try database.open().org(named: name)
+        func run() async throws {
+            let org = try await database.open(command: "org show").org(named: name)
             say(OrgDescription.render(org))
         }
     }
 
-    struct Set: ParsableCommand {
+    struct Set: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Change an org's switches and policy. Takes effect on a running server at once.")
         @OptionGroup var database: DatabaseOptions
@@ -77,9 +77,9 @@ struct OrgCommand: ParsableCommand {
         @Option(name: .customLong("key-options"), help: "authorized_keys options put before every key, e.g. restrict ('' clears).")
         var keyOptions: String?
 
-        func run() throws {
-            let db = try database.open()
-            var policy = try db.org(named: name).policy
+        func run() async throws {
+            let db = try await database.open(command: "org set")
+            var policy = try await db.org(named: name).policy
             if let uidRange { policy.userIDRange = try RangeArgument.parse(uidRange, "--uid-range") }
             if let gidRange { policy.groupIDRange = try RangeArgument.parse(gidRange, "--gid-range") }
             if let allocatedUIDRange { policy.allocatedUserIDRange = try RangeArgument.parse(allocatedUIDRange, "--allocated-uid-range") }

@@ -21,9 +21,6 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(name: .customLong("config"), help: "Configuration file (default: $SUNK_BRIDGE_CONFIG, else /etc/sunk-bridge/config.yaml if present).")
-    var config: String?
-
     @Option(help: "Address to listen on: HOST:PORT, [V6]:PORT; port 0 picks a free port. Default 127.0.0.1:8080.")
     var listen: String?
 
@@ -56,7 +53,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "sunk-bridge")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let file = await ConfigLoader.load(flag: config)
+        let file = await ConfigLoader.load(flag: database.config)
         try file.requireValid(command: "serve", ignoring: ["node."])
 
         let listen = self.listen ?? file.listen ?? "127.0.0.1:8080"
@@ -79,7 +76,7 @@ struct ServeCommand: AsyncParsableCommand {
             tls = nil
         }
 
-        let path = Self.databasePath(flag: database.db, configured: file.databasePath)
+        let path = database.path(configured: file.databasePath)
         let fresh = !SunkDatabase.exists(at: path)
         let db = try SunkDatabase(path: path)
         if fresh { try Bootstrap.run(db, path: path) }
@@ -110,14 +107,6 @@ struct ServeCommand: AsyncParsableCommand {
             for org in orgs { say("SCIM base URL for org \(org): \(base)/scim/\(org)") }
         }
         try await app.runService()
-    }
-
-    /// `--db`, else `$SUNK_BRIDGE_DB`, else `database.path` (`$SUNK_BRIDGE_DATABASE_PATH` or the
-    /// file), else the built-in default.
-    static func databasePath(flag: String?, configured: String?) -> String {
-        if let flag, !flag.isEmpty { return flag }
-        if let env = ProcessInfo.processInfo.environment["SUNK_BRIDGE_DB"], !env.isEmpty { return env }
-        return configured ?? DatabasePath.resolve(nil)
     }
 
     /// Applies `orgs.<name>.policy` from the configuration: keys given replace the org's current

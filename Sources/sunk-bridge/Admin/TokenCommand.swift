@@ -2,12 +2,12 @@ import ArgumentParser
 import SunkStore
 
 /// `sunk-bridge token`: bearer tokens for the IdP (scope scim) and for nodes (scope node).
-struct TokenCommand: ParsableCommand {
+struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "token", abstract: "Create, list and revoke bearer tokens.",
         subcommands: [Create.self, List.self, Revoke.self])
 
-    struct Create: ParsableCommand {
+    struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a token and print its secret once (it is stored only as a hash).")
         @OptionGroup var database: DatabaseOptions
@@ -17,8 +17,8 @@ struct TokenCommand: ParsableCommand {
         var scope: TokenScope = .scim
         @Flag(help: "Print only the secret, on one line (for scripts).") var quiet = false
 
-        func run() throws {
-            let secret = try database.open().createToken(org: org.org, name: name, scope: scope)
+        func run() async throws {
+            let secret = try await database.open(command: "token create").createToken(org: org.org, name: name, scope: scope)
             if quiet {
                 say(secret)
             } else {
@@ -29,27 +29,27 @@ struct TokenCommand: ParsableCommand {
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List tokens (never their secrets).")
         @OptionGroup var database: DatabaseOptions
         @Option(help: "Only this org.") var org: String?
 
-        func run() throws {
-            let rows = try database.open().tokens(org: org).map {
+        func run() async throws {
+            let rows = try await database.open(command: "token list").tokens(org: org).map {
                 [$0.org, $0.name, $0.scope.rawValue, $0.createdAt, $0.lastUsedAt ?? "never"]
             }
             say(Table.render(header: ["ORG", "NAME", "SCOPE", "CREATED", "LAST USED"], rows: rows))
         }
     }
 
-    struct Revoke: ParsableCommand {
+    struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a token; a running server refuses it at once.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var org: OrgOption
         @Argument var name: String
 
-        func run() throws {
-            try database.open().revokeToken(org: org.org, name: name)
+        func run() async throws {
+            try await database.open(command: "token revoke").revokeToken(org: org.org, name: name)
             say("revoked token \"\(name)\" of org \(org.org)")
         }
     }

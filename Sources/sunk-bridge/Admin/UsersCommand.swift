@@ -5,18 +5,18 @@ import SunkModel
 import SunkStore
 
 /// `sunk-bridge users`: what the console's "View Details → Slurm Attributes" shows.
-struct UsersCommand: ParsableCommand {
+struct UsersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "users", abstract: "List and show provisioned users.", subcommands: [List.self, Show.self])
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List users with their POSIX attributes.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var org: OrgOption
 
-        func run() throws {
-            let db = try database.open()
-            let users = try db.users(org: db.org(named: org.org))
+        func run() async throws {
+            let db = try await database.open(command: "users list")
+            let users = try await db.users(org: db.org(named: org.org))
             let rows = users.map { user in
                 [user.posixName ?? "-", "\(user.uid)", "\(user.gid)", user.home ?? "-", user.shell,
                  "\(user.keys.count)", user.active ? "yes" : "no", user.userName]
@@ -30,15 +30,15 @@ struct UsersCommand: ParsableCommand {
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one user by POSIX name, userName or id.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var org: OrgOption
         @Argument(help: "POSIX name, userName or SCIM id.") var user: String
 
-        func run() throws {
-            let db = try database.open()
-            let users = try db.users(org: db.org(named: org.org))
+        func run() async throws {
+            let db = try await database.open(command: "users show")
+            let users = try await db.users(org: db.org(named: org.org))
             guard let found = users.first(where: { $0.posixName == user || $0.id == user })
                 ?? users.first(where: { UserKey.fold($0.userName) == UserKey.fold(user) })
             else { throw ValidationError("no user \"\(user)\" in org \(org.org)") }

@@ -86,9 +86,15 @@ struct SunkConfiguration: Sendable {
     /// Prints the problems on stderr and exits 1 when any concerns this command (`ignoring` names
     /// key prefixes that only warn, e.g. `node.` for `serve`).
     func requireValid(command: String, ignoring ignored: [String] = []) throws {
-        let warnings = problems.filter { p in ignored.contains(where: { p.key.hasPrefix($0) }) }
-        let errors = problems.filter { p in !ignored.contains(where: { p.key.hasPrefix($0) }) }
-        for problem in warnings { printError("sunk-bridge \(command): warning: configuration: \(problem)") }
+        try requireValid(command: command) { p in !ignored.contains(where: { p.key.hasPrefix($0) }) }
+    }
+
+    /// Prints the problems on stderr and exits 1 when any is `fatal`; the others are warnings.
+    func requireValid(command: String, fatal: (ConfigProblem) -> Bool) throws {
+        let errors = problems.filter(fatal)
+        for problem in problems where !fatal(problem) {
+            printError("sunk-bridge \(command): warning: configuration: \(problem)")
+        }
         guard !errors.isEmpty else { return }
         for problem in errors { printError("sunk-bridge \(command): configuration: \(problem)") }
         printError("sunk-bridge \(command): fix the configuration (`sunk-bridge config check` explains each error)")

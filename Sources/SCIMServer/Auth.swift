@@ -15,10 +15,22 @@ enum APISurface {
 struct Authenticator: Sendable {
     let database: SunkDatabase
 
+    /// Authenticates, then checks that the token may use `surface` of the org.
     func authorize(_ request: Request, org orgName: String, surface: APISurface) async throws -> (Org, Principal) {
+        let principal = try await authenticate(request, org: orgName)
+        return (try await permit(principal, request, org: orgName, surface: surface), principal)
+    }
+
+    /// The principal of a live token of `orgName`; 401 for a missing, unknown or revoked one.
+    func authenticate(_ request: Request, org orgName: String) async throws -> Principal {
         guard let secret = Self.bearerToken(request.headers[.authorization]),
               let principal = try await database.authenticate(secret: secret, org: orgName)
         else { throw SCIMError.unauthorized() }
+        return principal
+    }
+
+    /// The org, when an authenticated token may use `surface`; 403 (a refused write audited) when not.
+    func permit(_ principal: Principal, _ request: Request, org orgName: String, surface: APISurface) async throws -> Org {
         let org = try await database.org(named: orgName)
         switch surface {
         case .scim(let write):
@@ -42,7 +54,7 @@ struct Authenticator: Sendable {
         case .node:
             break
         }
-        return (org, principal)
+        return org
     }
 
     /// `Authorization: Bearer TOKEN`; the scheme name is case-insensitive (RFC 7235).

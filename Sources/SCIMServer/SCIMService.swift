@@ -41,15 +41,22 @@ final class SCIMService: Sendable {
             if let scim = ErrorMapping.scimError(for: error) {
                 RequestObservation.current?.noteError(scim)
                 if scim.status >= 500 {
-                    logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(scim.detail)"])
+                    logger.error("request failed", metadata: Self.errorMetadata(request, error: scim.detail))
                 }
                 return SCIMResponse.error(scim)
             }
-            logger.error("internal error", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            logger.error("internal error", metadata: Self.errorMetadata(request, error: "\(error)"))
             let failure = SCIMError(status: 500, detail: "internal error; the server log has the details")
             RequestObservation.current?.noteError(failure)
             return SCIMResponse.error(failure)
         }
+    }
+
+    /// The request id ties a handler's error line to the request's own log line.
+    static func errorMetadata(_ request: Request, error: String) -> Logger.Metadata {
+        var metadata: Logger.Metadata = ["path": .string(String(request.uri.path.prefix(256))), "error": .string(error)]
+        if let id = RequestObservation.current?.requestID { metadata["request_id"] = .string(id) }
+        return metadata
     }
 
     /// Runs a write and records its outcome in the audit log when it was refused (successful

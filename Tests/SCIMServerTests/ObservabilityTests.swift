@@ -76,6 +76,42 @@ struct ObservabilityTests {
         }
     }
 
+    @Test("a 403 after authentication names the token; a handler's error line carries the request id")
+    func refusalsAndFailuresAreAttributed() async throws {
+        try await withObservedServer { server in
+            let nodeToken = try server.database.createToken(org: "default", name: "login-node-7", scope: .node)
+            // A node token writing: 403, and the line says which token tried.
+            let wrongScope = try await server.send(.POST, "/scim/default/Users", body: Fixtures.oktaCreateUser.serialized(),
+                                                   bearer: nodeToken, headers: [("X-Request-Id", "scope-403")])
+            #expect(wrongScope.status == 403, "\(wrongScope.text)")
+            // The SCIM API switched off: 403 for the IdP's token, named too.
+            _ = try server.database.updateOrg("default", scimAPI: false)
+            let switchedOff = try await server.send(.GET, "/scim/default/Users", bearer: server.token,
+                                                    headers: [("X-Request-Id", "off-403")])
+            #expect(switchedOff.status == 403, "\(switchedOff.text)")
+            _ = try server.database.updateOrg("default", scimAPI: true)
+
+            // A database that lost a table under the running server: the write fails with 500, and
+            // the handler's own error line has the same request id as the request line.
+            let dropped = try await run("/usr/bin/sqlite3", [server.directory + "/sunk.sqlite", "DROP TABLE audit"])
+            #expect(dropped.status == 0, "sqlite3 (apt-get install sqlite3): \(dropped.output)")
+            let failed = try await server.send(.POST, "/scim/default/Users", body: Fixtures.oktaCreateUser.serialized(),
+                                               bearer: server.token, headers: [("X-Request-Id", "broken-500")])
+            #expect(failed.status == 500, "\(failed.text)")
+
+            let byID = Dictionary(server.capture.requestLines.map { ($0.metadata["request_id"] ?? "", $0.metadata) }) { a, _ in a }
+            #expect(byID["scope-403"]?["status"] == "403")
+            #expect(byID["scope-403"]?["token"] == "login-node-7", "\(byID["scope-403"] ?? [:])")
+            #expect(byID["off-403"]?["status"] == "403")
+            #expect(byID["off-403"]?["token"] == ObservedServer.tokenName, "\(byID["off-403"] ?? [:])")
+            #expect(byID["broken-500"]?["status"] == "500")
+            let errorLines = server.capture.entries.filter { $0.level == .error && $0.message != "request" }
+            #expect(errorLines.contains { $0.metadata["request_id"] == "broken-500" },
+                    "the handler's error line names the request: \(errorLines.map(\.rendered))")
+            #expect(!server.capture.allText.contains(nodeToken))
+        }
+    }
+
     @Test("/metrics parses with the Prometheus reference parser: requests by route and status, latency, per-org gauges")
     func metrics() async throws {
         try await withObservedServer { server in

@@ -22,7 +22,7 @@ struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context,
                 next: (Request, Context) async throws -> Response) async throws -> Response {
         let requestID = RequestID.accept(request.headers[Self.requestIDField]) ?? RequestID.generate()
-        let observation = RequestObservation()
+        let observation = RequestObservation(requestID: requestID)
         let start = ContinuousClock.now
         var context = context
         context.logger[metadataKey: "request_id"] = .string(requestID)

@@ -4,7 +4,7 @@ import SunkStore
 import Synchronization
 
 /// What the handlers learn about a request that its log line needs: the authenticated token's
-/// name and the SCIM error type of a refusal. The observability middleware creates one per
+/// name and the SCIM error type of a refusal; and the request id, for the handlers' own log lines. The observability middleware creates one per
 /// request and binds it to a task-local for the handler's duration; handlers run in the same
 /// task, so they find it without any change to the routes.
 final class RequestObservation: Sendable {
@@ -15,6 +15,9 @@ final class RequestObservation: Sendable {
         var scimType: String?
     }
     private let state = Mutex(State())
+    let requestID: String
+
+    init(requestID: String) { self.requestID = requestID }
 
     var tokenName: String? { state.withLock { $0.tokenName } }
     var scimType: String? { state.withLock { $0.scimType } }
@@ -30,9 +33,10 @@ struct ObservedAuthenticator: Sendable {
 
     init(database: SunkDatabase) { base = Authenticator(database: database) }
 
+    /// Notes the token as soon as it is known, so a 403 (wrong scope, SCIM API off) names it too.
     func authorize(_ request: Request, org: String, surface: APISurface) async throws -> (Org, Principal) {
-        let (org, principal) = try await base.authorize(request, org: org, surface: surface)
+        let principal = try await base.authenticate(request, org: org)
         RequestObservation.current?.noteToken(principal.tokenName)
-        return (org, principal)
+        return (try await base.permit(principal, request, org: org, surface: surface), principal)
     }
 }

@@ -1,0 +1,415 @@
+#!/bin/bash
+# run.sh DEB - boot a real systemd as PID 1 of a throwaway container, install the sunk-bridge .deb
+# there and drive the three units: sunk-bridge.service (serve, /healthz, database ownership, the
+# process's uid, NoNewPrivs and capabilities, a SCIM user), sunk-bridge-sync.service (the oneshot
+# writes /var/lib/extrausers and the keys cache), sunk-bridge-sync.timer (armed), then stop the
+# receiver (SIGTERM -> exit 0) and power the container off. The host is never touched.
+#
+# How it isolates (no systemd-nspawn, no image):
+#   - `script` gives the container a pty that becomes its /dev/console (console.log in the scratch dir);
+#   - a fresh cgroup2 group SCRATCH-CGROUP below the host's cgroup2 mount (/sys/fs/cgroup or
+#     /sys/fs/cgroup/unified), then `unshare --mount --pid --fork --net --uts --ipc --cgroup`: the
+#     container's cgroup namespace is rooted at that group, so systemd runs in unified mode there;
+#   - inside: an overlayfs whose lower layer is the host's / (read-only use) and whose upper layer is
+#     S/upper - every write of the container (dpkg database, /etc/passwd, /var/lib/...) lands there;
+#     a fresh /proc (with /proc/sys read-only, so systemd-sysctl and binfmt skip), sysfs read-only
+#     (udev skips), cgroup2 on /sys/fs/cgroup, a tmpfs /dev with the basic nodes and its own devpts,
+#     tmpfs /run and /tmp, a private network namespace with only lo up, its own hostname;
+#   - pivot_root into the overlay, drop CAP_SYS_MODULE, CAP_SYS_TIME, CAP_SYS_RAWIO, CAP_SYSLOG and
+#     the other host-wide capabilities from the bounding set, exec /lib/systemd/systemd with
+#     container=sunk-e2e and --unit=sunk-e2e.target (sysinit.target only: no getty, no network
+#     services, masks for the host's enabled timers/daemons and the debugfs/tracefs/... mounts).
+#   Commands run in the container with nsenter (all of its namespaces, its root).
+#   Tear-down: SIGRTMIN+4 to its PID 1 (poweroff), SIGKILL after 20 s; every mount lived in the
+#   private mount namespace and disappears with it; the cgroup and the scratch directory are removed.
+#   A host fingerprint (accounts, dpkg status, package paths, mount table, hostname, links) taken
+#   before and after must be identical.
+#
+# Needs: root, bash, util-linux (unshare, nsenter, mount, script, setpriv, findmnt), iproute2,
+# coreutils, systemd (/lib/systemd/systemd, tested with 252), overlayfs and cgroup2 in the kernel.
+# In the lower layer (the host /): dpkg, adduser, curl, python3, runuser, and the package's
+# dependencies (libsqlite3-0, ...).
+# Env: KEEP=1 keeps the scratch directory (upper layer, console.log, journal.txt).
+# Exit status 0 = every check passed, 1 = a check failed, 2 = usage or a missing prerequisite;
+# the last line says which.
+set -uo pipefail
+
+SELF=$(readlink -f "$0")
+CT_UNIT=sunk-e2e.target
+# capabilities the container must not have: they act on the host kernel, not on a namespace
+DROP_CAPS=-sys_module,-sys_time,-sys_rawio,-syslog,-wake_alarm,-block_suspend,-mac_admin,-mac_override,-sys_pacct,-perfmon,-bpf,-checkpoint_restore
+
+# ---- stage 2 and 3: run by the script itself, in the new namespaces ----------------------------
+if [ "${1:-}" = __enter ]; then
+  # under `script` (stdin/stdout = the pty): move into the scratch cgroup, then unshare
+  S=$2 CG=$3
+  echo $$ > "$CG/cgroup.procs" || { echo "cannot join cgroup $CG"; exit 1; }
+  exec unshare --mount --propagation private --pid --fork --kill-child --net --uts --ipc --cgroup \
+    "$SELF" __init "$S"
+fi
+if [ "${1:-}" = __init ]; then
+  # PID 1 of the new PID namespace, private mount namespace: build the root and exec systemd
+  set -e
+  S=$2 M=$2/merged
+  trap 'echo "container init failed at line $LINENO: $BASH_COMMAND" >&2' ERR
+  CONSOLE=$(tty)
+  read -r HOSTPID _ < /proc/self/stat          # the host's /proc is still mounted: our host pid
+  mount -t overlay sunk-e2e -o "lowerdir=/,upperdir=$S/upper,workdir=$S/work" "$M"
+  mount -t proc -o nosuid,nodev,noexec proc "$M/proc"
+  mount --bind "$M/proc/sys" "$M/proc/sys"
+  mount -o remount,bind,ro,nosuid,nodev,noexec "$M/proc/sys"
+  mount --bind "$M/proc/sysrq-trigger" "$M/proc/sysrq-trigger"
+  mount -o remount,bind,ro "$M/proc/sysrq-trigger"
+  mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$M/sys"
+  mount -t cgroup2 -o nosuid,nodev,noexec cgroup2 "$M/sys/fs/cgroup"
+  mount -t tmpfs -o mode=0755,nosuid,size=4m sunk-dev "$M/dev"
+  for d in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do
+    IFS=: read -r n ma mi <<< "$d"; mknod -m 0666 "$M/dev/$n" c "$ma" "$mi"
+  done
+  mkdir -m 0755 "$M/dev/pts"; mkdir -m 1777 "$M/dev/shm"
+  mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts "$M/dev/pts"
+  mount -t tmpfs -o mode=1777,nosuid,nodev sunk-shm "$M/dev/shm"
+  ln -s pts/ptmx "$M/dev/ptmx"; ln -s /proc/self/fd "$M/dev/fd"
+  ln -s /proc/self/fd/0 "$M/dev/stdin"; ln -s /proc/self/fd/1 "$M/dev/stdout"; ln -s /proc/self/fd/2 "$M/dev/stderr"
+  : > "$M/dev/console"; mount --bind "$CONSOLE" "$M/dev/console"
+  mount -t tmpfs -o mode=0755,nosuid,nodev sunk-run "$M/run"
+  mount -t tmpfs -o mode=1777,nosuid,nodev sunk-tmp "$M/tmp"
+  ip link set lo up
+  hostname sunk-e2e
+  mkdir "$M/run/oldroot"
+  cd "$M"
+  pivot_root . run/oldroot
+  cd /
+  umount -l /run/oldroot
+  rmdir /run/oldroot
+  echo "$HOSTPID" > /run/sunk-e2e-hostpid        # readiness marker, read by the host through nsenter
+  echo "$HOSTPID" > /var/tmp/sunk-e2e/hostpid     # lands in S/upper
+  exec setpriv --bounding-set "$DROP_CAPS" --inh-caps=-all \
+    env -i container=sunk-e2e PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+    /lib/systemd/systemd --system --unit="$CT_UNIT" --show-status=yes
+fi
+
+# ---- stage 1: the test, on the host --------------------------------------------------------------
+DEB=${1:-}
+[ -n "$DEB" ] && [ -f "$DEB" ] || { echo "usage: $0 path/to/sunk-bridge_VERSION_ARCH.deb" >&2; exit 2; }
+DEB=$(readlink -f "$DEB")
+missing() { echo "missing prerequisite: $*" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || missing "root (mounts, namespaces, cgroups)"
+for t in unshare nsenter mount umount mknod script setpriv findmnt ip timeout sha256sum stat; do
+  command -v "$t" >/dev/null || missing "tool $t"
+done
+[ -x /lib/systemd/systemd ] || missing "/lib/systemd/systemd (apt-get install systemd)"
+grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null; grep -qw overlay /proc/filesystems || missing "overlayfs in the kernel"
+grep -qw cgroup2 /proc/filesystems || missing "cgroup2 in the kernel"
+for t in /usr/bin/dpkg /usr/sbin/adduser /usr/bin/curl /usr/bin/python3 /usr/sbin/runuser /usr/bin/setpriv /usr/bin/env; do
+  [ -x "$t" ] || missing "$t on the host (the container's lower layer)"
+done
+if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then CGROOT=/sys/fs/cgroup
+else CGROOT=$(findmnt -rn -t cgroup2 -o TARGET | head -n1); fi
+[ -n "$CGROOT" ] && [ -w "$CGROOT/cgroup.procs" ] || missing "a writable cgroup2 mount (/sys/fs/cgroup or /sys/fs/cgroup/unified)"
+unshare --cgroup --net --uts --ipc --pid --fork --mount true 2>/dev/null || missing "namespaces (unshare --cgroup --net --uts --ipc --pid --mount failed)"
+
+FAILS=0
+ok()   { echo "ok   $*"; }
+bad()  { echo "FAIL $*"; FAILS=$((FAILS+1)); }
+check() { # DESCRIPTION COMMAND... : ok when the command succeeds
+  local what=$1; shift
+  if "$@"; then ok "$what"; else bad "$what"; fi
+}
+T0=$SECONDS
+
+S=$(mktemp -d /tmp/sunk-systemd-e2e.XXXXXX)
+chmod 0755 "$S"
+CG=$CGROOT/$(basename "$S")
+CPID=""      # host pid of the container's PID 1 (systemd)
+LAUNCHER=""  # pid of `script`
+PIDNS=""; MNTNS=""
+
+ct() { # COMMAND... : run in the container (all its namespaces, its root), clean environment
+  timeout "${CT_TIMEOUT:-60}" nsenter -t "$CPID" -m -u -i -n -p -C -r -w \
+    /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 SYSTEMD_PAGER= SYSTEMD_COLORS=0 "$@"
+}
+ct_write() { # PATH MODE : stdin -> file in the container, root-owned
+  ct /bin/sh -c 'umask 077; cat > "$1" && chown root:root "$1" && chmod "$2" "$1"' _ "$1" "$2"
+}
+prop() { ct systemctl show -p "$2" --value "$1"; }
+show_journal() { # UNIT : the unit's journal, indented
+  ct journalctl --no-pager -o short-monotonic -u "$1" 2>&1 | tail -n 30 | sed 's/^/     | /'
+}
+
+ns_members() { # NS-LINK : host pids whose namespace (pid or mnt) is NS-LINK
+  local kind=${1%%:*} p
+  for p in /proc/[0-9]*; do
+    [ "$(readlink "$p/ns/$kind" 2>/dev/null)" = "$1" ] && echo "${p#/proc/}"
+  done
+}
+stop_container() { # poweroff, then SIGKILL; waits until the launcher is gone
+  [ -n "$CPID" ] && kill -0 "$CPID" 2>/dev/null && kill -s SIGRTMIN+4 "$CPID" 2>/dev/null
+  local i
+  for i in $(seq 1 200); do
+    { [ -z "$LAUNCHER" ] || ! kill -0 "$LAUNCHER" 2>/dev/null; } && { [ -z "$CPID" ] || ! kill -0 "$CPID" 2>/dev/null; } && break
+    [ "$i" = 100 ] && { echo "obs  container did not power off in 10 s: SIGKILL to its PID 1"; kill -KILL "$CPID" 2>/dev/null; }
+    sleep 0.1
+  done
+  [ -n "$LAUNCHER" ] && wait "$LAUNCHER" 2>/dev/null
+  [ -n "$CPID" ] && kill -0 "$CPID" 2>/dev/null && { kill -KILL "$CPID" 2>/dev/null; sleep 0.5; }
+  return 0
+}
+remove_cgroup() {
+  [ -d "$CG" ] || return 0
+  local i
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    find "$CG" -depth -type d -exec rmdir {} \; 2>/dev/null
+    [ -d "$CG" ] || return 0
+    sleep 0.2
+  done
+  echo "obs  cgroup $CG could not be removed"
+}
+CLEANED=0
+cleanup() {
+  [ "$CLEANED" = 1 ] && return 0
+  CLEANED=1
+  stop_container
+  remove_cgroup
+  if [ "${KEEP:-0}" = 1 ]; then echo "scratch kept: $S (upper layer: $S/upper)"; else rm -rf "$S"; fi
+}
+trap cleanup EXIT
+trap 'echo "interrupted"; exit 130' INT TERM
+
+# ---- host fingerprint (must be identical at the end) ---------------------------------------
+host_state() {
+  for f in /etc/passwd /etc/group /etc/shadow /etc/gshadow /etc/hostname /etc/machine-id /etc/fstab \
+           /var/lib/dpkg/status /etc/default/sunk-bridge /etc/default/sunk-bridge-sync; do
+    if [ -e "$f" ]; then sha256sum "$f"; else echo "absent $f"; fi
+  done
+  for p in /usr/bin/sunk-bridge /usr/libexec/sunk-bridge /var/lib/sunk-bridge /var/lib/extrausers /etc/sunk-bridge \
+           /etc/cron.d/sunk-bridge-sync /lib/systemd/system/sunk-bridge.service /etc/systemd/system/$CT_UNIT; do
+    if [ -e "$p" ]; then echo "present $p"; else echo "absent $p"; fi
+  done
+  echo "etc/systemd/system: $(find /etc/systemd/system -printf '%p %l\n' | sort | sha256sum)"
+  echo "hostname: $(hostname)"
+  echo "links: $(ip -o link show | awk '{print $2, $3}' | tr '\n' ' ')"
+  echo "lo: $(ip -o addr show dev lo | awk '{print $4}' | tr '\n' ' ')"
+  echo "mounts:"; findmnt -rn -o TARGET,SOURCE,FSTYPE | sort
+  echo "cgroup2: $(ls "$CGROOT" | grep -c '^sunk-systemd-e2e')"
+}
+host_state > "$S/host.before"
+
+# ---- the container's upper layer, seeded before boot -----------------------------------------
+echo "== container"
+mkdir -p "$S/upper" "$S/work" "$S/merged"
+chmod 0755 "$S/upper" "$S/merged"
+U=$S/upper
+install -d -m 0755 "$U/etc" "$U/etc/systemd" "$U/etc/systemd/system" "$U/etc/systemd/journald.conf.d" \
+  "$U/var" "$U/var/tmp" "$U/var/tmp/sunk-e2e"
+chmod 1777 "$U/var/tmp"   # keep the lower layer's mode on the copied-up directory
+cat > "$U/etc/systemd/system/$CT_UNIT" <<'UNIT'
+[Unit]
+Description=SUNK Bridge systemd e2e (sysinit only, no getty, no network services)
+Requires=sysinit.target
+After=sysinit.target
+AllowIsolate=yes
+UNIT
+# the container boots the host's own units: mask what would touch hardware, the network, the
+# clock, or just run the host's daemons and timers
+for u in getty@.service serial-getty@.service console-getty.service container-getty@.service getty-static.service \
+         systemd-networkd.service systemd-networkd.socket systemd-networkd-wait-online.service systemd-resolved.service \
+         networking.service ifupdown-wait-online.service NetworkManager.service NetworkManager-wait-online.service \
+         systemd-timesyncd.service ssh.service sshd.service ssh.socket nginx.service postgresql.service cron.service \
+         apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer \
+         man-db.timer logrotate.timer systemd-pstore.service systemd-udevd.service systemd-udev-trigger.service \
+         systemd-modules-load.service kmod-static-nodes.service systemd-sysctl.service systemd-binfmt.service \
+         proc-sys-fs-binfmt_misc.automount sys-kernel-debug.mount sys-kernel-tracing.mount sys-kernel-config.mount \
+         sys-fs-fuse-connections.mount dev-hugepages.mount systemd-hwdb-update.service remote-fs.target; do
+  ln -sfn /dev/null "$U/etc/systemd/system/$u"
+done
+printf '[Journal]\nStorage=volatile\n' > "$U/etc/systemd/journald.conf.d/sunk-e2e.conf"
+printf '# sunk-bridge systemd e2e: no mounts\n' > "$U/etc/fstab"
+cp "$DEB" "$U/var/tmp/sunk-e2e/sunk-bridge.deb"
+: > "$S/console.log"
+
+mkdir "$CG" || { bad "cannot create cgroup $CG"; exit 1; }
+script -q -e -f -c "exec $(printf '%q ' "$SELF" __enter "$S" "$CG")" "$S/console.log" < /dev/null > /dev/null 2>&1 &
+LAUNCHER=$!
+
+# wait for PID 1 (systemd) and the end of its start-up
+for _ in $(seq 1 100); do
+  [ -s "$U/var/tmp/sunk-e2e/hostpid" ] && break
+  kill -0 "$LAUNCHER" 2>/dev/null || break
+  sleep 0.1
+done
+CPID=$(cat "$U/var/tmp/sunk-e2e/hostpid" 2>/dev/null)
+if [ -z "$CPID" ] || ! kill -0 "$CPID" 2>/dev/null; then
+  bad "the container did not start; console:"; sed 's/^/     | /' "$S/console.log"
+  echo "1 CHECK(S) FAILED"; exit 1
+fi
+PIDNS=$(readlink "/proc/$CPID/ns/pid"); MNTNS=$(readlink "/proc/$CPID/ns/mnt")
+state=$(CT_TIMEOUT=60 ct systemctl is-system-running --wait 2>&1)
+comm=$(ct cat /proc/1/comm 2>/dev/null)
+check "systemd $(ct systemctl --version 2>/dev/null | awk 'NR==1{print $2}') booted as PID 1 (pid ns $PIDNS, host pid $CPID): /proc/1/comm=$comm, is-system-running=$state ($((SECONDS-T0)) s)" \
+  test "$comm" = systemd -a "$state" = running
+if [ "$state" != running ]; then
+  ct systemctl --failed --no-pager 2>&1 | sed 's/^/     | /'
+  echo "     console:"; tail -n 40 "$S/console.log" | sed 's/^/     | /'
+fi
+virt=$(ct systemd-detect-virt 2>/dev/null)
+cgfs=$(ct stat -f -c %T /sys/fs/cgroup 2>/dev/null)
+root_fs=$(ct findmnt -rn -o FSTYPE / 2>/dev/null)
+links=$(ct ip -o link show 2>/dev/null | awk '{print $2}' | tr -d ':' | tr '\n' ' ')
+check "container: virt=$virt, / is $root_fs, /sys/fs/cgroup is $cgfs, network links: $links" \
+  test "$virt" = container-other -a "$root_fs" = overlay -a "$cgfs" = cgroup2fs -a "$links" = "lo "
+capbnd=$(ct awk '/^CapBnd/{print $2}' /proc/1/status 2>/dev/null)
+check "container PID 1 has no CAP_SYS_MODULE (16) / CAP_SYS_TIME (25) in its bounding set (CapBnd=$capbnd)" \
+  test -n "$capbnd" -a $(( 0x${capbnd:-0} & (1<<16 | 1<<25) )) = 0
+
+# ---- 1. install the package in the running system -------------------------------------------
+echo "== dpkg -i (inside the container)"
+if ct dpkg -i /var/tmp/sunk-e2e/sunk-bridge.deb > "$S/install.log" 2>&1; then ok "dpkg -i $(basename "$DEB")"
+else bad "dpkg -i:"; sed 's/^/     | /' "$S/install.log"; fi
+status=$(ct dpkg-query -W -f='${Status} ${Version}' sunk-bridge 2>/dev/null)
+check "package state in the container: '$status'" bash -c '[[ $1 == "install ok installed "* ]]' _ "$status"
+for u in sunk-bridge.service sunk-bridge-sync.service sunk-bridge-sync.timer; do
+  st=$(ct systemctl show -p LoadState -p UnitFileState -p NeedDaemonReload --value "$u" 2>/dev/null | tr '\n' ' ')
+  check "$u known to systemd after postinst's daemon-reload (LoadState UnitFileState NeedDaemonReload: $st)" \
+    test "$st" = "loaded disabled no "
+done
+SB_UID=$(ct id -u sunk-bridge 2>/dev/null); SB_GID=$(ct id -g sunk-bridge 2>/dev/null)
+check "user sunk-bridge exists in the container (uid ${SB_UID:-none})" test -n "$SB_UID"
+
+# ---- 2. the receiver -----------------------------------------------------------------------
+echo "== sunk-bridge.service"
+PORT=$(ct /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null)
+check "free loopback port in the container's network namespace: ${PORT:-none}" test -n "$PORT"
+printf 'SUNK_BRIDGE_LISTEN=127.0.0.1:%s\n' "$PORT" | ct_write /etc/default/sunk-bridge 0644
+if ct systemctl start sunk-bridge.service 2> "$S/start.err"; then ok "systemctl start sunk-bridge.service"
+else bad "systemctl start sunk-bridge.service: $(cat "$S/start.err")"; show_journal sunk-bridge.service; fi
+code=000
+for _ in $(seq 1 100); do
+  code=$(ct curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$PORT/healthz" 2>/dev/null)
+  [ "$code" = 200 ] && break
+  sleep 0.1
+done
+check "GET http://127.0.0.1:$PORT/healthz -> $code" test "$code" = 200
+st=$(prop sunk-bridge.service ActiveState)/$(prop sunk-bridge.service SubState)
+check "sunk-bridge.service $st" test "$st" = active/running
+[ "$code" = 200 ] && [ "$st" = active/running ] || show_journal sunk-bridge.service
+DB=/var/lib/sunk-bridge/server/sunk-bridge.sqlite
+dbst=$(ct stat -c '%U:%G %a' "$DB" 2>/dev/null)
+check "database $DB exists, owned by sunk-bridge ($dbst)" test "${dbst% *}" = sunk-bridge:sunk-bridge
+dirst=$(ct stat -c '%U:%G %a' /var/lib/sunk-bridge/server 2>/dev/null)
+check "/var/lib/sunk-bridge/server is sunk-bridge:sunk-bridge 750 ($dirst)" test "$dirst" = "sunk-bridge:sunk-bridge 750"
+topst=$(ct stat -c '%U:%G %a' /var/lib/sunk-bridge 2>/dev/null)
+check "/var/lib/sunk-bridge stays root:root 755 ($topst)" test "$topst" = "root:root 755"
+MAINPID=$(prop sunk-bridge.service MainPID)
+pstatus=$(ct cat "/proc/$MAINPID/status" 2>/dev/null)
+field() { awk -v k="$1:" '$1==k{$1=""; sub(/^ /,""); print}' <<< "$pstatus"; }
+uids=$(field Uid | tr -s '\t ' ' '); gids=$(field Gid | tr -s '\t ' ' ')
+check "serve (pid $MAINPID) runs as sunk-bridge: Uid $uids, Gid $gids" \
+  test -n "$SB_UID" -a "$uids" = "$SB_UID $SB_UID $SB_UID $SB_UID" -a "$gids" = "$SB_GID $SB_GID $SB_GID $SB_GID"
+check "serve: NoNewPrivs $(field NoNewPrivs)" test "$(field NoNewPrivs)" = 1
+check "serve: CapEff $(field CapEff), CapPrm $(field CapPrm), CapBnd $(field CapBnd), CapAmb $(field CapAmb) (all empty)" \
+  test "$(field CapEff)$(field CapPrm)$(field CapBnd)$(field CapAmb)" = 0000000000000000000000000000000000000000000000000000000000000000
+check "serve: seccomp filter on (Seccomp $(field Seccomp))" test "$(field Seccomp)" = 2
+svc_ns=$(ct readlink "/proc/$MAINPID/ns/user" 2>/dev/null); init_ns=$(ct readlink /proc/1/ns/user 2>/dev/null)
+check "serve: own user namespace (PrivateUsers=yes: $svc_ns vs PID 1's $init_ns)" test -n "$svc_ns" -a "$svc_ns" != "$init_ns"
+
+# ---- 3. tokens and a SCIM user -------------------------------------------------------------------
+echo "== tokens and SCIM"
+NODE_TOKEN=$(ct runuser -u sunk-bridge -- /usr/bin/sunk-bridge token create --db "$DB" --scope node --name node1 --quiet 2> "$S/token.err")
+check "token create --scope node (as sunk-bridge): ${#NODE_TOKEN} characters" test -n "$NODE_TOKEN" || sed 's/^/     | /' "$S/token.err"
+SCIM_TOKEN=$(ct runuser -u sunk-bridge -- /usr/bin/sunk-bridge token create --db "$DB" --scope scim --name e2e-idp --quiet 2> "$S/token.err")
+check "token create --scope scim (as sunk-bridge): ${#SCIM_TOKEN} characters" test -n "$SCIM_TOKEN" || sed 's/^/     | /' "$S/token.err"
+others=$(ct find /var/lib/sunk-bridge/server ! -user sunk-bridge -printf '%p %u\n' 2>/dev/null)
+check "every file in /var/lib/sunk-bridge/server still owned by sunk-bridge${others:+: $others}" test -z "$others"
+KEY='ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl alice@example'
+scim_user() { # KEY -> JSON
+  printf '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:coreweave:params:scim:schemas:extension:coreweave:2.0:CoreWeaveUser"],"userName":"alice@example.org","active":true,"urn:coreweave:params:scim:schemas:extension:coreweave:2.0:CoreWeaveUser":{"sunkPosixUsername":"alice","sunkSshKeys":["%s"]}}' "$1"
+}
+post_user() { # KEY : POST, body in S/post.out, status on stdout
+  scim_user "$1" | ct curl -s -o /dev/stdout -w '\n%{http_code}' --max-time 10 -X POST \
+    -H "Authorization: Bearer $SCIM_TOKEN" -H 'Content-Type: application/scim+json' --data-binary @- \
+    "http://127.0.0.1:$PORT/scim/default/Users" > "$S/post.out" 2>&1
+  tail -n 1 "$S/post.out"
+}
+code=$(post_user "$KEY")
+if [ "$code" = 400 ] && command -v ssh-keygen >/dev/null; then
+  echo "obs  the sample key was refused ($(head -c 200 "$S/post.out")); retrying with a fresh ssh-keygen key"
+  ssh-keygen -q -t ed25519 -N '' -C alice@example -f "$S/alice" && KEY=$(cat "$S/alice.pub")
+  code=$(post_user "$KEY")
+fi
+check "POST /scim/default/Users (alice) -> $code" test "$code" = 201 || sed '$d; s/^/     | /' "$S/post.out"
+code=$(ct curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "Authorization: Bearer $NODE_TOKEN" \
+  "http://127.0.0.1:$PORT/scim/default/export/v1/snapshot")
+check "GET /scim/default/export/v1/snapshot with the node token -> $code" test "$code" = 200
+
+# ---- 4. the node sync ---------------------------------------------------------------------------
+echo "== sunk-bridge-sync.service and .timer"
+cond=$(ct systemctl start sunk-bridge-sync.service 2>&1; prop sunk-bridge-sync.service ConditionResult)
+check "without /etc/sunk-bridge/node-token the sync is skipped, not failed (ConditionResult=$cond, Result=$(prop sunk-bridge-sync.service Result))" \
+  test "$cond" = no -a "$(prop sunk-bridge-sync.service Result)" = success
+printf '%s\n' "$NODE_TOKEN" | ct_write /etc/sunk-bridge/node-token 0600
+printf 'SUNK_BRIDGE_SNAPSHOT_URL=http://127.0.0.1:%s/scim/default/export/v1/snapshot\nSUNK_BRIDGE_SYNC_ARGS=--max-delete-percent 10\n' "$PORT" \
+  | ct_write /etc/default/sunk-bridge-sync 0644
+tokst=$(ct stat -c '%U:%G %a' /etc/sunk-bridge/node-token)
+check "/etc/sunk-bridge/node-token is $tokst" test "$tokst" = "root:root 600"
+if ct systemctl start sunk-bridge-sync.service 2> "$S/sync.err"; then ok "systemctl start sunk-bridge-sync.service"
+else bad "systemctl start sunk-bridge-sync.service: $(cat "$S/sync.err")"; fi
+res="$(prop sunk-bridge-sync.service Result) $(prop sunk-bridge-sync.service ExecMainStatus) $(prop sunk-bridge-sync.service ActiveState)"
+check "sunk-bridge-sync.service: Result ExecMainStatus ActiveState = $res" test "$res" = "success 0 inactive"
+[ "$res" = "success 0 inactive" ] || show_journal sunk-bridge-sync.service
+pw=$(ct grep '^alice:' /var/lib/extrausers/passwd 2>/dev/null)
+check "/var/lib/extrausers/passwd has alice: $pw" test -n "$pw"
+kc=$(ct stat -c '%U:%G %a %s' /var/lib/sunk-bridge/keys.cache 2>/dev/null)
+check "keys cache /var/lib/sunk-bridge/keys.cache exists ($kc)" bash -c '[[ $1 == "root:root "* ]]' _ "$kc"
+alice_uid=$(cut -d: -f3 <<< "$pw")
+served=$(ct runuser -u sunk-bridge-keys -- /usr/libexec/sunk-bridge/sunk-authorized-keys alice "${alice_uid:-0}" 2>/dev/null)
+check "sunk-authorized-keys alice $alice_uid (as sunk-bridge-keys) serves the key" \
+  bash -c '[[ $1 == *"${2#ssh-ed25519 }"* ]]' _ "$served" "$(awk '{print $1, $2}' <<< "$KEY")"
+topst=$(ct stat -c '%U:%G %a' /var/lib/sunk-bridge 2>/dev/null); dirst=$(ct stat -c '%U:%G %a' /var/lib/sunk-bridge/server 2>/dev/null)
+check "after the sync: /var/lib/sunk-bridge $topst, /var/lib/sunk-bridge/server $dirst (StateDirectory= chowned nothing)" \
+  test "$topst" = "root:root 755" -a "$dirst" = "sunk-bridge:sunk-bridge 750"
+if ct systemctl start sunk-bridge-sync.timer 2> "$S/timer.err"; then ok "systemctl start sunk-bridge-sync.timer"
+else bad "systemctl start sunk-bridge-sync.timer: $(cat "$S/timer.err")"; fi
+tst=$(prop sunk-bridge-sync.timer ActiveState)/$(prop sunk-bridge-sync.timer SubState)
+nm=$(prop sunk-bridge-sync.timer NextElapseUSecMonotonic); nr=$(prop sunk-bridge-sync.timer NextElapseUSecRealtime)
+next=$(ct systemctl list-timers --no-pager --no-legend sunk-bridge-sync.timer 2>/dev/null | head -n1 | awk '{$NF=""; $(NF-1)=""; print}' | sed 's/ *$//')
+check "sunk-bridge-sync.timer $tst, next elapse set (list-timers: $next)" \
+  bash -c '[ "$1" = active/waiting ] && { [ -n "$2" ] && [ "$2" != 0 ] || [ -n "$3" ] && [ "$3" != 0 ]; }' _ "$tst" "$nm" "$nr"
+
+# ---- 5. stop the receiver: SIGTERM handled, exit 0 ----------------------------------------------
+echo "== stop"
+t=$SECONDS
+ct systemctl stop sunk-bridge.service 2> "$S/stop.err" || bad "systemctl stop sunk-bridge.service: $(cat "$S/stop.err")"
+res="$(prop sunk-bridge.service ActiveState) $(prop sunk-bridge.service Result) $(prop sunk-bridge.service ExecMainCode) $(prop sunk-bridge.service ExecMainStatus)"
+check "sunk-bridge.service stopped in $((SECONDS-t)) s: ActiveState Result ExecMainCode ExecMainStatus = $res (1 = exited)" \
+  test "$res" = "inactive success 1 0"
+[ "$res" = "inactive success 1 0" ] || show_journal sunk-bridge.service
+leftover=$(ct systemctl show -p ControlGroup --value sunk-bridge.service)
+code=$(ct curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$PORT/healthz" 2>/dev/null)
+check "nothing listens on 127.0.0.1:$PORT any more (curl: $code)" test "$code" = 000
+failed=$(ct systemctl list-units --failed --no-legend --plain --no-pager 2>/dev/null | awk '{print $1}' | tr '\n' ' ')
+check "no failed unit in the container${failed:+: $failed}" test -z "$failed"
+ct journalctl --no-pager -o short-monotonic > "$S/journal.txt" 2>&1
+
+# ---- 6. tear down ---------------------------------------------------------------------------
+echo "== tear down"
+t=$SECONDS
+kill -s SIGRTMIN+4 "$CPID" 2>/dev/null   # what `machinectl poweroff` sends: systemd powers off and exits
+for _ in $(seq 1 200); do kill -0 "$LAUNCHER" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$LAUNCHER" 2>/dev/null; then bad "the container did not power off within 20 s"; else
+  wait "$LAUNCHER"; lrc=$?
+  check "container powered off in $((SECONDS-t)) s (launcher exit $lrc)" test "$lrc" = 0
+fi
+stop_container
+left_pid=$(ns_members "$PIDNS" | tr '\n' ' '); left_mnt=$(ns_members "$MNTNS" | tr '\n' ' ')
+check "no process left in the container's pid or mount namespace${left_pid:+ pids: $left_pid}${left_mnt:+ mnt: $left_mnt}" \
+  test -z "$left_pid$left_mnt"
+smounts=$(findmnt -rn -o TARGET | grep -F "$S" || true)
+check "no host mount below $S${smounts:+: $smounts}" test -z "$smounts"
+remove_cgroup
+check "cgroup $CG removed" test ! -e "$CG"
+upper_sz=$(du -sh "$S/upper" 2>/dev/null | cut -f1)
+cleanup
+check "scratch directory $S removed (upper layer was $upper_sz)" bash -c '[ "${KEEP:-0}" = 1 ] || [ ! -e "$1" ]' _ "$S"
+host_state > "/tmp/$(basename "$S").host.after"
+if cmp -s <(sed '/^cgroup2:/d' "/tmp/$(basename "$S").host.after") <(sed '/^cgroup2:/d' "$S/host.before" 2>/dev/null || true); then :; fi

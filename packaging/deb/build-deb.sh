@@ -6,7 +6,8 @@
 # Swift runtime). Every file is root:root (dpkg-deb --root-owner-group): runs as root or not,
 # no fakeroot needed.
 #
-# Env: ARCH (default: dpkg --print-architecture), ALLOW_DYNAMIC_SWIFT=1 to accept executables that
+# Env: ARCH (default: dpkg --print-architecture), MAINTAINER (the control file's Maintainer: set it to
+#      whoever answers for the package at your site), ALLOW_DYNAMIC_SWIFT=1 to accept executables that
 #      need the Swift runtime's shared libraries (test builds only), SOURCE_DATE_EPOCH (file times).
 # Prints the path of the .deb on its last line.
 set -euo pipefail
@@ -18,6 +19,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)          # packaging/deb
 PKG=$(cd "$HERE/.." && pwd)                  # packaging
 TOP=$(cd "$PKG/.." && pwd)                   # the repository
 ARCH=${ARCH:-$(dpkg --print-architecture)}
+MAINTAINER=${MAINTAINER:-SUNK Bridge maintainers <root@localhost>}
+case $MAINTAINER in *"<"*"@"*">"*) ;; *) echo "MAINTAINER must look like: Name <address>" >&2; exit 2 ;; esac
 
 [[ $VERSION =~ ^[0-9][A-Za-z0-9.+~-]*$ ]] || { echo "bad VERSION '$VERSION' (Debian version: starts with a digit)" >&2; exit 2; }
 for b in sunk-bridge sunk-authorized-keys; do
@@ -81,7 +84,7 @@ cat > "$R/DEBIAN/control" <<CONTROL
 Package: sunk-bridge
 Version: $VERSION
 Architecture: $ARCH
-Maintainer: SUNK Bridge maintainers <root@localhost>
+Maintainer: $MAINTAINER
 Section: admin
 Priority: optional
 Installed-Size: $SIZE

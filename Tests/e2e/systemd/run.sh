@@ -58,8 +58,10 @@ if [ "${1:-}" = __init ]; then
   mount -t proc -o nosuid,nodev,noexec proc "$M/proc"
   mount --bind "$M/proc/sys" "$M/proc/sys"
   mount -o remount,bind,ro,nosuid,nodev,noexec "$M/proc/sys"
-  mount --bind "$M/proc/sysrq-trigger" "$M/proc/sysrq-trigger"
-  mount -o remount,bind,ro "$M/proc/sysrq-trigger"
+  if [ -e "$M/proc/sysrq-trigger" ]; then
+    mount --bind "$M/proc/sysrq-trigger" "$M/proc/sysrq-trigger"
+    mount -o remount,bind,ro "$M/proc/sysrq-trigger"
+  fi
   mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$M/sys"
   mount -t cgroup2 -o nosuid,nodev,noexec cgroup2 "$M/sys/fs/cgroup"
   mount -t tmpfs -o mode=0755,nosuid,size=4m sunk-dev "$M/dev"
@@ -112,9 +114,9 @@ unshare --cgroup --net --uts --ipc --pid --fork --mount true 2>/dev/null || miss
 FAILS=0
 ok()   { echo "ok   $*"; }
 bad()  { echo "FAIL $*"; FAILS=$((FAILS+1)); }
-check() { # DESCRIPTION COMMAND... : ok when the command succeeds
+check() { # DESCRIPTION COMMAND... : ok when the command succeeds; returns its verdict
   local what=$1; shift
-  if "$@"; then ok "$what"; else bad "$what"; fi
+  if "$@"; then ok "$what"; else bad "$what"; return 1; fi
 }
 T0=$SECONDS
 
@@ -408,8 +410,12 @@ smounts=$(findmnt -rn -o TARGET | grep -F "$S" || true)
 check "no host mount below $S${smounts:+: $smounts}" test -z "$smounts"
 remove_cgroup
 check "cgroup $CG removed" test ! -e "$CG"
+host_state > "$S/host.after"
+if cmp -s "$S/host.before" "$S/host.after"; then ok "host untouched (accounts, dpkg status, package paths, systemd config, mounts, hostname, links, cgroups)"
+else bad "host changed:"; diff "$S/host.before" "$S/host.after" | sed 's/^/     /'; fi
 upper_sz=$(du -sh "$S/upper" 2>/dev/null | cut -f1)
 cleanup
-check "scratch directory $S removed (upper layer was $upper_sz)" bash -c '[ "${KEEP:-0}" = 1 ] || [ ! -e "$1" ]' _ "$S"
-host_state > "/tmp/$(basename "$S").host.after"
-if cmp -s <(sed '/^cgroup2:/d' "/tmp/$(basename "$S").host.after") <(sed '/^cgroup2:/d' "$S/host.before" 2>/dev/null || true); then :; fi
+check "scratch directory removed (its upper layer held $upper_sz)" bash -c '[ "${KEEP:-0}" = 1 ] || [ ! -e "$1" ]' _ "$S"
+
+echo "runtime $((SECONDS-T0)) s"
+if [ "$FAILS" = 0 ]; then echo "ALL CHECKS PASSED"; else echo "$FAILS CHECK(S) FAILED"; exit 1; fi

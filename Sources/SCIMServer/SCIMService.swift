@@ -78,14 +78,17 @@ final class SCIMService: Sendable {
 /// Entry point used by `sunk-bridge serve` and the tests: builds the Hummingbird application
 /// with every route.
 public enum SCIMServerApp {
+    /// `onListening` gets the bound base URL once the port is open; `ready` replaces the
+    /// `/readyz` probe (default: the database answers a read).
     public static func make(
         database: SunkDatabase, configuration: ServerConfiguration, logger: Logger,
         server: HTTPServerBuilder = .http1(), scheme: String = "http",
-        onListening: @escaping @Sendable (String) async -> Void = { _ in }
+        onListening: @escaping @Sendable (String) async -> Void = { _ in },
+        ready: (@Sendable () async -> Bool)? = nil
     ) -> some ApplicationProtocol {
         let service = SCIMService(database: database, configuration: configuration, logger: logger)
         let router = Router()
-        addObservability(to: router, database: database, logger: logger)
+        addObservability(to: router, database: database, logger: logger, ready: ready)
         router.add(middleware: SCIMFallbackMiddleware())
         router.get("/healthz") { _, _ in "ok\n" }
         DiscoveryRoutes(service: service).register(on: router)

@@ -56,97 +56,12 @@ struct CapturingLogHandler: LogHandler {
     }
 }
 
-/// A server started like `sunk-bridge serve` starts it, but with a capturing logger, over a
-/// fresh database with the `default` org and one scim token named `okta-observed`.
-final class ObservedServer: Sendable {
-    static let tokenName = "okta-observed"
-
-    let directory: String
-    let database: SunkDatabase
-    let token: String
-    let baseURL: String
-    let capture: LogCapture
-    let client: HTTPClient
-    private let task: Task<Void, any Error>
-
-    struct Reply: Sendable {
-        var status: Int
-        var headers: HTTPHeaders
-        var body: [UInt8]
-        var text: String { String(decoding: body, as: UTF8.self) }
-    }
-
-    /// `ready` replaces the database probe of `/readyz` (to see the 503 answer).
-    static func start(ready: (@Sendable () async -> Bool)? = nil) async throws -> ObservedServer {
-        let directory = try temporaryDirectory("observed")
-        let database = try SunkDatabase(path: directory + "/sunk.sqlite")
-        _ = try database.createOrg("default")
-        let token = try database.createToken(org: "default", name: tokenName, scope: .scim)
-        let capture = LogCapture()
-        let logger = capture.logger()
-        let (stream, continuation) = AsyncStream<String>.makeStream()
-        let configuration = ServerConfiguration(host: "127.0.0.1", port: 0)
-        let task: Task<Void, any Error>
-        if let ready {
-            // Only the observability part, with the given probe.
-            let router = Router()
-            SCIMServerApp.addObservability(to: router, database: database, logger: logger, ready: ready)
-            router.get("/healthz") { _, _ in "ok\n" }
-            let app = Application(
-                router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                onServerRunning: { channel in continuation.yield("http://127.0.0.1:\(channel.localAddress?.port ?? 0)") },
-                logger: logger)
-            task = Task { try await app.runService(gracefulShutdownSignals: []) }
-        } else {
-            let app = SCIMServerApp.make(database: database, configuration: configuration, logger: logger) { url in
-                continuation.yield(url)
-            }
-            task = Task { try await app.runService(gracefulShutdownSignals: []) }
-        }
-        var url: String?
-        for await value in stream { url = value; break }
-        let bound = try #require(url, "the server did not report a listening address")
-        return ObservedServer(directory: directory, database: database, token: token, baseURL: bound,
-                              capture: capture, task: task)
-    }
-
-    private init(directory: String, database: SunkDatabase, token: String, baseURL: String, capture: LogCapture,
-                 task: Task<Void, any Error>) {
-        self.directory = directory; self.database = database; self.token = token
-        self.baseURL = baseURL; self.capture = capture; self.task = task
-        var configuration = HTTPClient.Configuration()
-        configuration.timeout = .init(connect: .seconds(60), read: .seconds(120))
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }
-
-    func finish() async {
-        try? await client.shutdown()
-        task.cancel()
-        _ = try? await task.value
-        try? FileManager.default.removeItem(atPath: directory)
-    }
-
-    /// `path` is absolute on the server (`/scim/default/Users`, `/metrics`).
-    func send(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, bearer: String? = nil,
-              headers: [(String, String)] = []) async throws -> Reply {
-        var request = HTTPClientRequest(url: baseURL + path)
-        request.method = method
-        if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/scim+json")
-            request.body = .bytes(ByteBuffer(bytes: body))
-        }
-        let response = try await client.execute(request, timeout: .seconds(60))
-        let buffer = try await response.body.collect(upTo: 16 << 20)
-        return Reply(status: Int(response.status.code), headers: response.headers, body: Array(buffer.readableBytesView))
-    }
-}
-
+/// A test server whose log is captured (everything from debug up).
 func withObservedServer(ready: (@Sendable () async -> Bool)? = nil,
-                        _ body: (ObservedServer) async throws -> Void) async throws {
-    let server = try await ObservedServer.start(ready: ready)
-    do { try await body(server) } catch { await server.finish(); throw error }
+                        _ body: (TestServer, LogCapture) async throws -> Void) async throws {
+    let capture = LogCapture()
+    let server = try await TestServer.start(logger: capture.logger(), ready: ready)
+    do { try await body(server, capture) } catch { await server.finish(); throw error }
     await server.finish()
 }
 

@@ -11,7 +11,7 @@ struct ObservabilityTests {
 
     @Test("one log line per request with id, org, token name, status, duration and scimType; no secret ever")
     func requestLog() async throws {
-        try await withObservedServer { server in
+        try await withObservedServer { server, log in
             let body = Fixtures.oktaCreateUser.serialized()
             // 1: created, with the client's request id.
             let created = try await server.send(.POST, "/scim/default/Users", body: body, bearer: server.token,
@@ -35,7 +35,7 @@ struct ObservabilityTests {
             let missing = try await server.send(.GET, "/nowhere", bearer: server.token)
             #expect(missing.status == 404)
 
-            let lines = server.capture.requestLines
+            let lines = log.requestLines
             #expect(lines.count == 5, "one line per request: \(lines.map(\.rendered))")
             guard lines.count == 5 else { return }
             for line in lines {
@@ -51,7 +51,7 @@ struct ObservabilityTests {
             #expect(first["path"] == "/scim/default/Users")
             #expect(first["route"] == "/scim/:org/Users")
             #expect(first["org"] == "default")
-            #expect(first["token"] == ObservedServer.tokenName)
+            #expect(first["token"] == server.tokenName)
             #expect(first["status"] == "201")
             #expect(first["scim_type"] == nil)
 
@@ -59,7 +59,7 @@ struct ObservabilityTests {
             #expect(second["request_id"] == generated)
             #expect(second["status"] == "409")
             #expect(second["scim_type"] == "uniqueness")
-            #expect(second["token"] == ObservedServer.tokenName)
+            #expect(second["token"] == server.tokenName)
 
             #expect(lines[2].metadata["path"] == "/scim/default/Users")
             #expect(lines[3].metadata["status"] == "401")
@@ -69,7 +69,7 @@ struct ObservabilityTests {
             #expect(lines[4].metadata["org"] == nil)
             #expect(Set(lines.compactMap { $0.metadata["request_id"] }).count == 5, "request ids are distinct")
 
-            let everything = server.capture.allText
+            let everything = log.allText
             for secret in [server.token, "sbt_not-a-real-secret", Self.password, Self.keyBody, "Bearer", "filter="] {
                 #expect(!everything.contains(secret), "the log contains \(secret)")
             }
@@ -78,7 +78,7 @@ struct ObservabilityTests {
 
     @Test("a 403 after authentication names the token; a handler's error line carries the request id")
     func refusalsAndFailuresAreAttributed() async throws {
-        try await withObservedServer { server in
+        try await withObservedServer { server, log in
             let nodeToken = try server.database.createToken(org: "default", name: "login-node-7", scope: .node)
             // A node token writing: 403, and the line says which token tried.
             let wrongScope = try await server.send(.POST, "/scim/default/Users", body: Fixtures.oktaCreateUser.serialized(),
@@ -93,28 +93,28 @@ struct ObservabilityTests {
 
             // A database that lost a table under the running server: the write fails with 500, and
             // the handler's own error line has the same request id as the request line.
-            let dropped = try await run("/usr/bin/sqlite3", [server.directory + "/sunk.sqlite", "DROP TABLE audit"])
+            let dropped = try await run("/usr/bin/sqlite3", [server.databasePath, "DROP TABLE audit"])
             #expect(dropped.status == 0, "sqlite3 (apt-get install sqlite3): \(dropped.output)")
             let failed = try await server.send(.POST, "/scim/default/Users", body: Fixtures.oktaCreateUser.serialized(),
                                                bearer: server.token, headers: [("X-Request-Id", "broken-500")])
             #expect(failed.status == 500, "\(failed.text)")
 
-            let byID = Dictionary(server.capture.requestLines.map { ($0.metadata["request_id"] ?? "", $0.metadata) }) { a, _ in a }
+            let byID = Dictionary(log.requestLines.map { ($0.metadata["request_id"] ?? "", $0.metadata) }) { a, _ in a }
             #expect(byID["scope-403"]?["status"] == "403")
             #expect(byID["scope-403"]?["token"] == "login-node-7", "\(byID["scope-403"] ?? [:])")
             #expect(byID["off-403"]?["status"] == "403")
-            #expect(byID["off-403"]?["token"] == ObservedServer.tokenName, "\(byID["off-403"] ?? [:])")
+            #expect(byID["off-403"]?["token"] == server.tokenName, "\(byID["off-403"] ?? [:])")
             #expect(byID["broken-500"]?["status"] == "500")
-            let errorLines = server.capture.entries.filter { $0.level == .error && $0.message != "request" }
+            let errorLines = log.entries.filter { $0.level == .error && $0.message != "request" }
             #expect(errorLines.contains { $0.metadata["request_id"] == "broken-500" },
                     "the handler's error line names the request: \(errorLines.map(\.rendered))")
-            #expect(!server.capture.allText.contains(nodeToken))
+            #expect(!log.allText.contains(nodeToken))
         }
     }
 
     @Test("/metrics parses with the Prometheus reference parser: requests by route and status, latency, per-org gauges")
     func metrics() async throws {
-        try await withObservedServer { server in
+        try await withObservedServer { server, log in
             var ids: [String] = []
             for i in 0..<3 {
                 let reply = try await server.send(.POST, "/scim/default/Users",
@@ -170,20 +170,20 @@ struct ObservabilityTests {
 
     @Test("/readyz answers 200 while the database answers; /healthz needs no token")
     func ready() async throws {
-        try await withObservedServer { server in
+        try await withObservedServer { server, log in
             let ready = try await server.send(.GET, "/readyz")
             #expect(ready.status == 200, "\(ready.text)")
             let health = try await server.send(.GET, "/healthz")
             #expect(health.status == 200 && health.text == "ok\n")
             // Probes are logged at debug, not at info.
-            #expect(server.capture.requestLines.filter { $0.level == .info }.isEmpty)
-            #expect(server.capture.requestLines.count == 2)
+            #expect(log.requestLines.filter { $0.level == .info }.isEmpty)
+            #expect(log.requestLines.count == 2)
         }
     }
 
     @Test("/readyz answers 503 when the database probe fails, while /healthz stays 200")
     func notReady() async throws {
-        try await withObservedServer(ready: { false }) { server in
+        try await withObservedServer(ready: { false }) { server, log in
             let ready = try await server.send(.GET, "/readyz")
             #expect(ready.status == 503)
             #expect(ready.text.contains("database"))

@@ -67,69 +67,6 @@ struct TestPKI {
     }
 }
 
-/// The in-process server over HTTPS with a `TLSCertificateStore`, and an HTTPS client trusting `caFile`.
-final class TLSTestServer: Sendable {
-    let database: SunkDatabase
-    let directory: String
-    let baseURL: String
-    let token: String
-    let nodeToken: String
-    let store: TLSCertificateStore
-    let client: HTTPClient
-    private let task: Task<Void, any Error>
-
-    static func start(certificate: String, key: String, caFile: String) async throws -> TLSTestServer {
-        let directory = try temporaryDirectory("tls-server")
-        let database = try SunkDatabase(path: directory + "/sunk.sqlite")
-        _ = try database.createOrg("default")
-        let token = try database.createToken(org: "default", name: "okta", scope: .scim)
-        let nodeToken = try database.createToken(org: "default", name: "node", scope: .node)
-        var logger = Logger(label: "tls-test")
-        logger.logLevel = .critical
-        let store = try TLSCertificateStore(certificateFile: certificate, keyFile: key, logger: logger)
-        let (stream, continuation) = AsyncStream<String>.makeStream()
-        let app = SCIMServerApp.make(
-            database: database, configuration: ServerConfiguration(host: "127.0.0.1", port: 0), logger: logger,
-            server: store.httpsServer(), scheme: "https") { continuation.yield($0) }
-        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
-        var url: String?
-        for await value in stream { url = value; break }
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.trustRoots = .file(caFile)
-        let client = HTTPClient(eventLoopGroupProvider: .singleton,
-                                configuration: HTTPClient.Configuration(tlsConfiguration: tls))
-        return TLSTestServer(database: database, directory: directory, baseURL: try #require(url), token: token,
-                             nodeToken: nodeToken, store: store, client: client, task: task)
-    }
-
-    private init(database: SunkDatabase, directory: String, baseURL: String, token: String, nodeToken: String,
-                 store: TLSCertificateStore, client: HTTPClient, task: Task<Void, any Error>) {
-        self.database = database; self.directory = directory; self.baseURL = baseURL; self.token = token
-        self.nodeToken = nodeToken; self.store = store; self.client = client; self.task = task
-    }
-
-    var port: Int { Int(baseURL.split(separator: ":").last!)! }
-
-    /// POSTs a SCIM body to /scim/default + path over HTTPS; returns status and body text.
-    func post(_ path: String, _ body: JSONValue) async throws -> (status: Int, text: String) {
-        var request = HTTPClientRequest(url: baseURL + "/scim/default" + path)
-        request.method = .POST
-        request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        request.headers.add(name: "Content-Type", value: "application/scim+json")
-        request.body = .bytes(ByteBuffer(bytes: body.serialized()))
-        let response = try await client.execute(request, timeout: .seconds(60))
-        let bytes = try await response.body.collect(upTo: 1 << 20)
-        return (Int(response.status.code), String(buffer: bytes))
-    }
-
-    func finish() async {
-        try? await client.shutdown()
-        task.cancel()
-        _ = try? await task.value
-        try? FileManager.default.removeItem(atPath: directory)
-    }
-}
-
 /// A node root with the host's passwd, group and shells, as `sync --root` expects.
 func makeNodeRoot(_ root: String) throws {
     try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)

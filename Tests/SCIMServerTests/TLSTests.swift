@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SCIMServer
 import SunkModel
 import SunkStore
@@ -17,8 +18,10 @@ struct TLSTests {
         try await pki.makeCA("other-ca")
         try await pki.makeServer("server", ca: "ca", serial: "1001")
 
-        let server = try await TLSTestServer.start(certificate: pki.path("server.pem"), key: pki.path("server.key"),
-                                                   caFile: pki.path("ca.pem"))
+        var quiet = Logger(label: "tls-test")
+        quiet.logLevel = .critical
+        let store = try TLSCertificateStore(certificateFile: pki.path("server.pem"), keyFile: pki.path("server.key"), logger: quiet)
+        let server = try await TestServer.start(tls: TestTLS(store: store, caFile: pki.path("ca.pem")))
         do {
             #expect(server.baseURL.hasPrefix("https://127.0.0.1:"), "\(server.baseURL)")
             let created = try await server.post("/Users", userBody("ada.lovelace@example.com", posixName: "ada", uid: 100001))

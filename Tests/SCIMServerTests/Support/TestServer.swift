@@ -4,10 +4,17 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import SCIMProtocol
 import SCIMServer
 import SunkStore
 import Testing
+
+/// HTTPS for a test server: the server's certificate store, and the CA file its client trusts.
+struct TestTLS: Sendable {
+    var store: TLSCertificateStore
+    var caFile: String
+}
 
 /// A real SUNK Bridge server on 127.0.0.1 (free port) over a real SQLite file in a fresh temp
 /// directory, and a real HTTP client. Each test gets its own.
@@ -16,58 +23,78 @@ final class TestServer: Sendable {
     let databasePath: String
     let database: SunkDatabase
     let baseURL: String
+    /// A scim-scope token (the IdP's) and its name, which the request log shows.
     let token: String
+    let tokenName: String
     let nodeToken: String
+    /// The certificate store when the server speaks HTTPS.
+    let tls: TLSCertificateStore?
     private let task: Task<Void, any Error>
     let client: HTTPClient
 
-    /// Starts a server; `databasePath` reuses an existing database (restart tests).
+    /// Starts a server; `databasePath` reuses an existing database (restart tests). `logger`
+    /// replaces the quiet default (to capture the log), `tls` serves HTTPS, `ready` replaces the
+    /// `/readyz` database probe.
     static func start(databasePath: String? = nil, publicURL: String? = nil, maxBodyBytes: Int = 1 << 20,
-                      maxResults: Int = 1000,
+                      maxResults: Int = 1000, logger: Logger? = nil, tls: TestTLS? = nil,
+                      ready: (@Sendable () async -> Bool)? = nil,
                       prepare: (SunkDatabase) throws -> Void = { _ in }) async throws -> TestServer {
         let directory: String
         if let databasePath {
             directory = (databasePath as NSString).deletingLastPathComponent
         } else {
-            directory = NSTemporaryDirectory() + "sunk-server-test-" + UUID().uuidString
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            directory = try temporaryDirectory("server")
         }
         let path = databasePath ?? directory + "/sunk.sqlite"
         let fresh = !SunkDatabase.exists(at: path)
         let database = try SunkDatabase(path: path)
         if fresh { _ = try database.createOrg("default") }
-        let token = try database.createToken(org: "default", name: "okta-\(UUID().uuidString.prefix(8))", scope: .scim)
+        let tokenName = "okta-\(UUID().uuidString.prefix(8))"
+        let token = try database.createToken(org: "default", name: tokenName, scope: .scim)
         let nodeToken = try database.createToken(org: "default", name: "node-\(UUID().uuidString.prefix(8))", scope: .node)
         try prepare(database)
-        var logger = Logger(label: "test")
-        // Cancellation at shutdown logs at error level; SUNK_TEST_LOG=debug shows everything.
-        logger.logLevel = ProcessInfo.processInfo.environment["SUNK_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
         let (stream, continuation) = AsyncStream<String>.makeStream()
         let app = SCIMServerApp.make(
             database: database,
             configuration: ServerConfiguration(host: "127.0.0.1", port: 0, publicURL: publicURL, maxBodyBytes: maxBodyBytes,
                                                maxResults: maxResults),
-            logger: logger
-        ) { url in continuation.yield(url) }
+            logger: logger ?? quietLogger(),
+            server: tls?.store.httpsServer() ?? .http1(), scheme: tls == nil ? "http" : "https",
+            onListening: { url in continuation.yield(url) }, ready: ready)
         let task = Task { try await app.runService(gracefulShutdownSignals: []) }
         var url: String?
         for await value in stream { url = value; break }
         let bound = try #require(url, "the server did not report a listening address")
         return TestServer(directory: directory, databasePath: path, database: database, baseURL: bound,
-                          token: token, nodeToken: nodeToken, task: task)
+                          token: token, tokenName: tokenName, nodeToken: nodeToken, tls: tls, task: task)
+    }
+
+    /// Cancellation at shutdown logs at error level; SUNK_TEST_LOG=debug shows everything.
+    private static func quietLogger() -> Logger {
+        var logger = Logger(label: "test")
+        logger.logLevel = ProcessInfo.processInfo.environment["SUNK_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+        return logger
     }
 
     private init(directory: String, databasePath: String, database: SunkDatabase, baseURL: String, token: String,
-                 nodeToken: String, task: Task<Void, any Error>) {
+                 tokenName: String, nodeToken: String, tls: TestTLS?, task: Task<Void, any Error>) {
         self.directory = directory; self.databasePath = databasePath; self.database = database
-        self.baseURL = baseURL; self.token = token; self.nodeToken = nodeToken; self.task = task
+        self.baseURL = baseURL; self.token = token; self.tokenName = tokenName; self.nodeToken = nodeToken
+        self.tls = tls?.store; self.task = task
         // Up to 32 parallel connections and generous timeouts: the concurrency tests open 16 at
         // once, and the machine running every suite in parallel is small and shared.
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 32)
         configuration.timeout = .init(connect: .seconds(60), read: .seconds(120))
+        if let tls {
+            var trust = TLSConfiguration.makeClientConfiguration()
+            trust.trustRoots = .file(tls.caFile)
+            configuration.tlsConfiguration = trust
+        }
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
+
+    var port: Int { Int(baseURL.split(separator: ":").last!)! }
 
     /// Stops the server (graceful shutdown) and the client; keeps the directory for restarts.
     func stop() async {
@@ -110,6 +137,13 @@ final class TestServer: Sendable {
         let response = try await client.execute(request, timeout: .seconds(60))
         let buffer = try await response.body.collect(upTo: 64 << 20)
         return Reply(status: Int(response.status.code), headers: response.headers, body: Array(buffer.readableBytesView))
+    }
+
+    /// Sends one request to a server-absolute `path` (`/metrics`, `/scim/default/Users`), with
+    /// `bearer` as the token or no Authorization header at all.
+    func send(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, bearer: String? = nil,
+              headers: [(String, String)] = []) async throws -> Reply {
+        try await request(method, baseURL + path, body: body, token: bearer, headers: headers, authorize: bearer != nil)
     }
 
     func get(_ path: String, token: String? = nil) async throws -> Reply { try await request(.GET, path, token: token) }

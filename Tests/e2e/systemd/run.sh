@@ -29,7 +29,8 @@
 # coreutils, systemd (/lib/systemd/systemd, tested with 252), overlayfs and cgroup2 in the kernel.
 # In the lower layer (the host /): dpkg, adduser, curl, python3, runuser, and the package's
 # dependencies (libsqlite3-0, ...).
-# Env: KEEP=1 keeps the scratch directory (upper layer, console.log, journal.txt).
+# Env: KEEP=1 keeps the scratch directory (upper layer, console.log, journal.txt). HOLD=SECONDS
+# keeps the container running that long before the tear-down and prints the nsenter command.
 # Exit status 0 = every check passed, 1 = a check failed, 2 = usage or a missing prerequisite;
 # the last line says which.
 set -uo pipefail
@@ -43,17 +44,23 @@ DROP_CAPS=-sys_module,-sys_time,-sys_rawio,-syslog,-wake_alarm,-block_suspend,-m
 if [ "${1:-}" = __enter ]; then
   # under `script` (stdin/stdout = the pty): move into the scratch cgroup, then unshare
   S=$2 CG=$3
-  echo $$ > "$CG/cgroup.procs" || { echo "cannot join cgroup $CG"; exit 1; }
+  echo $$ > "$CG/payload/cgroup.procs" || { echo "cannot join cgroup $CG/payload"; exit 1; }
   exec unshare --mount --propagation private --pid --fork --kill-child --net --uts --ipc --cgroup \
-    "$SELF" __init "$S"
+    "$SELF" __init "$S" "$CG"
 fi
 if [ "${1:-}" = __init ]; then
   # PID 1 of the new PID namespace, private mount namespace: build the root and exec systemd
   set -e
-  S=$2 M=$2/merged
+  S=$2 M=$2/merged CG=$3
   trap 'echo "container init failed at line $LINENO: $BASH_COMMAND" >&2' ERR
   CONSOLE=$(tty)
-  read -r HOSTPID _ < /proc/self/stat          # the host's /proc is still mounted: our host pid
+  read -r HOSTPID _ _ UNSHAREPID _ < /proc/self/stat   # the host's /proc is still mounted: host pids
+  # the cgroup namespace is rooted at CG/payload (where unshare was when it called unshare(2)). The
+  # host moves unshare itself out to CG/supervisor (a pid outside our PID namespace cannot be
+  # written from here), so that systemd finds only its own processes in its root cgroup.
+  echo "$HOSTPID $UNSHAREPID" > "$S/init.pids"
+  for _ in $(seq 1 100); do [ -e "$S/supervisor.moved" ] && break; sleep 0.1; done
+  [ -e "$S/supervisor.moved" ] || { echo "the host did not move unshare to $CG/supervisor" >&2; exit 1; }
   mount -t overlay sunk-e2e -o "lowerdir=/,upperdir=$S/upper,workdir=$S/work" "$M"
   mount -t proc -o nosuid,nodev,noexec proc "$M/proc"
   mount --bind "$M/proc/sys" "$M/proc/sys"
@@ -84,8 +91,6 @@ if [ "${1:-}" = __init ]; then
   cd /
   umount -l /run/oldroot
   rmdir /run/oldroot
-  echo "$HOSTPID" > /run/sunk-e2e-hostpid        # readiness marker, read by the host through nsenter
-  echo "$HOSTPID" > /var/tmp/sunk-e2e/hostpid     # lands in S/upper
   exec setpriv --bounding-set "$DROP_CAPS" --inh-caps=-all \
     env -i container=sunk-e2e PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
     /lib/systemd/systemd --system --unit="$CT_UNIT" --show-status=yes
@@ -211,6 +216,9 @@ Description=SUNK Bridge systemd e2e (sysinit only, no getty, no network services
 Requires=sysinit.target
 After=sysinit.target
 AllowIsolate=yes
+# ordering only, never starts them: the reference keeps the package's units loaded after they
+# stop (no garbage collection), so `systemctl show` reports their last run (Result, ExecMain*)
+After=sunk-bridge.service sunk-bridge-sync.service sunk-bridge-sync.timer
 UNIT
 # the container boots the host's own units: mask what would touch hardware, the network, the
 # clock, or just run the host's daemons and timers
@@ -230,22 +238,28 @@ printf '# sunk-bridge systemd e2e: no mounts\n' > "$U/etc/fstab"
 cp "$DEB" "$U/var/tmp/sunk-e2e/sunk-bridge.deb"
 : > "$S/console.log"
 
-mkdir "$CG" || { bad "cannot create cgroup $CG"; exit 1; }
+mkdir "$CG" "$CG/payload" "$CG/supervisor" || { bad "cannot create cgroup $CG"; exit 1; }
 script -q -e -f -c "exec $(printf '%q ' "$SELF" __enter "$S" "$CG")" "$S/console.log" < /dev/null > /dev/null 2>&1 &
 LAUNCHER=$!
 
-# wait for PID 1 (systemd) and the end of its start-up
+# wait for the container's PID 1, move unshare out of the container's cgroup, let PID 1 go on
 for _ in $(seq 1 100); do
-  [ -s "$U/var/tmp/sunk-e2e/hostpid" ] && break
+  [ -s "$S/init.pids" ] && break
   kill -0 "$LAUNCHER" 2>/dev/null || break
   sleep 0.1
 done
-CPID=$(cat "$U/var/tmp/sunk-e2e/hostpid" 2>/dev/null)
+read -r CPID UPID < "$S/init.pids" 2>/dev/null
+if [ -n "${UPID:-}" ] && echo "$UPID" > "$CG/supervisor/cgroup.procs"; then touch "$S/supervisor.moved"; fi
 if [ -z "$CPID" ] || ! kill -0 "$CPID" 2>/dev/null; then
   bad "the container did not start; console:"; sed 's/^/     | /' "$S/console.log"
   echo "1 CHECK(S) FAILED"; exit 1
 fi
 PIDNS=$(readlink "/proc/$CPID/ns/pid"); MNTNS=$(readlink "/proc/$CPID/ns/mnt")
+for _ in $(seq 1 300); do   # PID 1 execs systemd after writing hostpid: wait for its private socket
+  ct test -S /run/systemd/private 2>/dev/null && break
+  kill -0 "$CPID" 2>/dev/null || break
+  sleep 0.1
+done
 state=$(CT_TIMEOUT=60 ct systemctl is-system-running --wait 2>&1)
 comm=$(ct cat /proc/1/comm 2>/dev/null)
 check "systemd $(ct systemctl --version 2>/dev/null | awk 'NR==1{print $2}') booted as PID 1 (pid ns $PIDNS, host pid $CPID): /proc/1/comm=$comm, is-system-running=$state ($((SECONDS-T0)) s)" \
@@ -270,10 +284,10 @@ if ct dpkg -i /var/tmp/sunk-e2e/sunk-bridge.deb > "$S/install.log" 2>&1; then ok
 else bad "dpkg -i:"; sed 's/^/     | /' "$S/install.log"; fi
 status=$(ct dpkg-query -W -f='${Status} ${Version}' sunk-bridge 2>/dev/null)
 check "package state in the container: '$status'" bash -c '[[ $1 == "install ok installed "* ]]' _ "$status"
-for u in sunk-bridge.service sunk-bridge-sync.service sunk-bridge-sync.timer; do
-  st=$(ct systemctl show -p LoadState -p UnitFileState -p NeedDaemonReload --value "$u" 2>/dev/null | tr '\n' ' ')
-  check "$u known to systemd after postinst's daemon-reload (LoadState UnitFileState NeedDaemonReload: $st)" \
-    test "$st" = "loaded disabled no "
+for u in sunk-bridge.service:disabled sunk-bridge-sync.service:static sunk-bridge-sync.timer:disabled; do
+  st=$(ct systemctl show -p LoadState -p UnitFileState -p NeedDaemonReload --value "${u%:*}" 2>/dev/null | tr '\n' ' ')
+  check "${u%:*} loaded, not enabled by installing, no daemon-reload pending (LoadState UnitFileState NeedDaemonReload: $st)" \
+    test "$st" = "loaded ${u#*:} no "
 done
 SB_UID=$(ct id -u sunk-bridge 2>/dev/null); SB_GID=$(ct id -g sunk-bridge 2>/dev/null)
 check "user sunk-bridge exists in the container (uid ${SB_UID:-none})" test -n "$SB_UID"
@@ -314,6 +328,14 @@ check "serve: CapEff $(field CapEff), CapPrm $(field CapPrm), CapBnd $(field Cap
 check "serve: seccomp filter on (Seccomp $(field Seccomp))" test "$(field Seccomp)" = 2
 svc_ns=$(ct readlink "/proc/$MAINPID/ns/user" 2>/dev/null); init_ns=$(ct readlink /proc/1/ns/user 2>/dev/null)
 check "serve: own user namespace (PrivateUsers=yes: $svc_ns vs PID 1's $init_ns)" test -n "$svc_ns" -a "$svc_ns" != "$init_ns"
+# the mount namespace systemd built for it: the last mount on each path is the one it sees
+mi=$(ct cat "/proc/$MAINPID/mountinfo" 2>/dev/null)
+mnt() { awk -v m="$1" '$5==m {print $6 " " $NF}' <<< "$mi" | tail -n 1; }   # per-mount and superblock options
+m_root=$(mnt /); m_db=$(mnt /var/lib/sunk-bridge/server); m_proc=$(mnt /proc); m_home=$(mnt /home)
+check "serve's mounts: / read-only (ProtectSystem=strict: ${m_root%% *}), /var/lib/sunk-bridge/server writable (${m_db%% *})" \
+  bash -c '[[ $1 == ro,* && $2 == rw,* ]]' _ "$m_root" "$m_db"
+check "serve's mounts: /proc ${m_proc#* } (ProtectProc=invisible, ProcSubset=pid), /home ${m_home%% *} (ProtectHome=yes)" \
+  bash -c '[[ $1 == *hidepid=invisible* && $1 == *subset=pid* && $2 == ro,* ]]' _ "$m_proc" "$m_home"
 
 # ---- 3. tokens and a SCIM user -------------------------------------------------------------------
 echo "== tokens and SCIM"
@@ -328,7 +350,7 @@ scim_user() { # KEY -> JSON
   printf '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:coreweave:params:scim:schemas:extension:coreweave:2.0:CoreWeaveUser"],"userName":"alice@example.org","active":true,"urn:coreweave:params:scim:schemas:extension:coreweave:2.0:CoreWeaveUser":{"sunkPosixUsername":"alice","sunkSshKeys":["%s"]}}' "$1"
 }
 post_user() { # KEY : POST, body in S/post.out, status on stdout
-  scim_user "$1" | ct curl -s -o /dev/stdout -w '\n%{http_code}' --max-time 10 -X POST \
+  scim_user "$1" | ct curl -s -w '\n%{http_code}' --max-time 10 -X POST \
     -H "Authorization: Bearer $SCIM_TOKEN" -H 'Content-Type: application/scim+json' --data-binary @- \
     "http://127.0.0.1:$PORT/scim/default/Users" > "$S/post.out" 2>&1
   tail -n 1 "$S/post.out"
@@ -346,9 +368,10 @@ check "GET /scim/default/export/v1/snapshot with the node token -> $code" test "
 
 # ---- 4. the node sync ---------------------------------------------------------------------------
 echo "== sunk-bridge-sync.service and .timer"
-cond=$(ct systemctl start sunk-bridge-sync.service 2>&1; prop sunk-bridge-sync.service ConditionResult)
-check "without /etc/sunk-bridge/node-token the sync is skipped, not failed (ConditionResult=$cond, Result=$(prop sunk-bridge-sync.service Result))" \
-  test "$cond" = no -a "$(prop sunk-bridge-sync.service Result)" = success
+ct systemctl start sunk-bridge-sync.service 2> "$S/sync.err" || bad "systemctl start sunk-bridge-sync.service (no token): $(cat "$S/sync.err")"
+cond="$(prop sunk-bridge-sync.service ConditionResult) $(prop sunk-bridge-sync.service Result) [$(prop sunk-bridge-sync.service ConditionTimestamp)] [$(prop sunk-bridge-sync.service ExecMainStartTimestamp)]"
+check "without /etc/sunk-bridge/node-token the sync is skipped, not failed: ConditionResult Result [ConditionTimestamp] [ExecMainStartTimestamp] = $cond" \
+  bash -c '[[ $1 == "no success ["?*"] []" ]]' _ "$cond"
 printf '%s\n' "$NODE_TOKEN" | ct_write /etc/sunk-bridge/node-token 0600
 printf 'SUNK_BRIDGE_SNAPSHOT_URL=http://127.0.0.1:%s/scim/default/export/v1/snapshot\nSUNK_BRIDGE_SYNC_ARGS=--max-delete-percent 10\n' "$PORT" \
   | ct_write /etc/default/sunk-bridge-sync 0644
@@ -356,9 +379,9 @@ tokst=$(ct stat -c '%U:%G %a' /etc/sunk-bridge/node-token)
 check "/etc/sunk-bridge/node-token is $tokst" test "$tokst" = "root:root 600"
 if ct systemctl start sunk-bridge-sync.service 2> "$S/sync.err"; then ok "systemctl start sunk-bridge-sync.service"
 else bad "systemctl start sunk-bridge-sync.service: $(cat "$S/sync.err")"; fi
-res="$(prop sunk-bridge-sync.service Result) $(prop sunk-bridge-sync.service ExecMainStatus) $(prop sunk-bridge-sync.service ActiveState)"
-check "sunk-bridge-sync.service: Result ExecMainStatus ActiveState = $res" test "$res" = "success 0 inactive"
-[ "$res" = "success 0 inactive" ] || show_journal sunk-bridge-sync.service
+res="$(prop sunk-bridge-sync.service ConditionResult) $(prop sunk-bridge-sync.service Result) $(prop sunk-bridge-sync.service ExecMainCode) $(prop sunk-bridge-sync.service ExecMainStatus) $(prop sunk-bridge-sync.service ActiveState) [$(prop sunk-bridge-sync.service ExecMainExitTimestamp)]"
+check "sunk-bridge-sync.service ran: ConditionResult Result ExecMainCode ExecMainStatus ActiveState [ExecMainExitTimestamp] = $res" \
+  bash -c '[[ $1 == "yes success 1 0 inactive ["?*"]" ]]' _ "$res" || show_journal sunk-bridge-sync.service
 pw=$(ct grep '^alice:' /var/lib/extrausers/passwd 2>/dev/null)
 check "/var/lib/extrausers/passwd has alice: $pw" test -n "$pw"
 kc=$(ct stat -c '%U:%G %a %s' /var/lib/sunk-bridge/keys.cache 2>/dev/null)
@@ -394,13 +417,20 @@ check "no failed unit in the container${failed:+: $failed}" test -z "$failed"
 ct journalctl --no-pager -o short-monotonic > "$S/journal.txt" 2>&1
 
 # ---- 6. tear down ---------------------------------------------------------------------------
+if [ -n "${HOLD:-}" ]; then
+  echo "obs  HOLD=$HOLD: the container stays up for $HOLD s; enter it with:"
+  echo "     nsenter -t $CPID -m -u -i -n -p -C -r -w /bin/bash"
+  sleep "$HOLD"
+fi
 echo "== tear down"
 t=$SECONDS
 kill -s SIGRTMIN+4 "$CPID" 2>/dev/null   # what `machinectl poweroff` sends: systemd powers off and exits
 for _ in $(seq 1 200); do kill -0 "$LAUNCHER" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$LAUNCHER" 2>/dev/null; then bad "the container did not power off within 20 s"; else
   wait "$LAUNCHER"; lrc=$?
-  check "container powered off in $((SECONDS-t)) s (launcher exit $lrc)" test "$lrc" = 0
+  # systemd-shutdown calls reboot(POWER_OFF); in a PID namespace that kills its init with SIGINT
+  # (reboot(2)), so unshare and script report 128+2
+  check "container powered off in $((SECONDS-t)) s (exit status $lrc = SIGINT, reboot(2)'s power-off in a PID namespace)" test "$lrc" = 130
 fi
 stop_container
 left_pid=$(ns_members "$PIDNS" | tr '\n' ' '); left_mnt=$(ns_members "$MNTNS" | tr '\n' ' ')
@@ -415,7 +445,7 @@ if cmp -s "$S/host.before" "$S/host.after"; then ok "host untouched (accounts, d
 else bad "host changed:"; diff "$S/host.before" "$S/host.after" | sed 's/^/     /'; fi
 upper_sz=$(du -sh "$S/upper" 2>/dev/null | cut -f1)
 cleanup
-check "scratch directory removed (its upper layer held $upper_sz)" bash -c '[ "${KEEP:-0}" = 1 ] || [ ! -e "$1" ]' _ "$S"
+[ "${KEEP:-0}" = 1 ] || check "scratch directory removed (its upper layer held $upper_sz)" test ! -e "$S"
 
 echo "runtime $((SECONDS-T0)) s"
 if [ "$FAILS" = 0 ]; then echo "ALL CHECKS PASSED"; else echo "$FAILS CHECK(S) FAILED"; exit 1; fi

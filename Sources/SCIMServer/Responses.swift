@@ -46,7 +46,7 @@ enum ErrorMapping {
             case .invalidValue(let detail): return .invalidValue(detail)
             case .preconditionFailed(let detail): return SCIMError(status: 412, detail: detail)
             case .exhausted(let detail): return SCIMError(status: 500, detail: detail)
-            case .newerSchema: return nil
+            case .newerSchema, .unusableFile: return nil
             }
         case let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT:
             // The unique indexes back up the checks made in Swift; reaching one is a conflict.

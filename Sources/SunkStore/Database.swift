@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import GRDB
 
@@ -12,8 +15,14 @@ public final class SunkDatabase: Sendable {
     public let path: String
     let pool: DatabasePool
 
-    /// Opens (and migrates) the database at `path`, creating parent directories with mode 0750.
-    /// Refuses a database that has migrations this build does not know.
+    /// Opens (and migrates) the database at `path`, creating parent directories with mode 0750
+    /// and a new database file with mode 0600. Refuses a database that has migrations this build
+    /// does not know.
+    ///
+    /// Run as root, a new database in a directory that belongs to another user (the service's
+    /// `StateDirectory`) is given to that user, so `sunk-bridge org create` by root before the
+    /// first `serve` does not lock the service out; SQLite itself gives the -wal and -shm files
+    /// it creates as root the database file's owner.
     public init(path: String) throws {
         self.path = path
         let directory = (path as NSString).deletingLastPathComponent
@@ -22,6 +31,7 @@ public final class SunkDatabase: Sendable {
                 atPath: directory, withIntermediateDirectories: true,
                 attributes: [.posixPermissions: 0o750])
         }
+        try Self.createFileIfMissing(path, directory: directory.isEmpty ? "." : directory)
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
         configuration.foreignKeysEnabled = true
@@ -44,9 +54,27 @@ public final class SunkDatabase: Sendable {
         try migrator.migrate(pool)
     }
 
-    /// True when a database file already exists at `path`.
+    /// Creates an empty database file (SQLite takes a 0-byte file as a new database) with mode
+    /// 0600, owned by the directory's owner when root creates it in someone else's directory.
+    static func createFileIfMissing(_ path: String, directory: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        if fd < 0 {
+            if errno == EEXIST { return }
+            throw StoreError.unusableFile("cannot create the database \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { Glibc.close(fd) }
+        var parent = stat()
+        guard geteuid() == 0, stat(directory, &parent) == 0, parent.st_uid != 0 else { return }
+        if fchown(fd, parent.st_uid, parent.st_gid) != 0 {
+            throw StoreError.unusableFile("cannot give the new database \(path) to the owner of \(directory): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// True when a database already exists at `path`. An empty file (left by an open that failed
+    /// right after creating it) is not one yet, so the next `serve` still bootstraps it.
     public static func exists(at path: String) -> Bool {
-        FileManager.default.fileExists(atPath: path)
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_size > 0
     }
 
     /// Runs `body` in one serialised write transaction.

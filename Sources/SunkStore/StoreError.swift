@@ -17,6 +17,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case exhausted(String)
     /// The database was written by a newer SUNK Bridge; refuse to touch it.
     case newerSchema([String])
+    /// The database file could not be created or handed to its owner (path and reason).
+    case unusableFile(String)
 
     public var description: String {
         switch self {
@@ -24,7 +26,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .alreadyExists(let what): "\(what) already exists"
         case .notFound(let what): "\(what) not found"
         case .uniqueness(let detail), .invalidValue(let detail), .preconditionFailed(let detail),
-             .exhausted(let detail):
+             .exhausted(let detail), .unusableFile(let detail):
             detail
         case .newerSchema(let ids):
             "the database has migrations this version does not know (\(ids.joined(separator: ", "))): "

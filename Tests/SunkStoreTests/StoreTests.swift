@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import GRDB
 import SunkModel
@@ -99,6 +102,38 @@ struct SchemaTests {
         _ = try SunkDatabase(path: other)
         let reopened = try SunkDatabase(path: other)
         #expect(try reopened.orgs().isEmpty)
+    }
+
+    @Test("root's admin commands keep the database the service user's: a new file goes to the directory's owner, 0600; -wal and -shm follow the file")
+    func ownershipUnderRoot() async throws {
+        try #require(geteuid() == 0, "this test runs as root (as CI does): it checks what root's admin commands leave behind")
+        let directory = NSTemporaryDirectory() + "sunk-store-owner-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // The service's StateDirectory: owned by the (unprivileged) service user.
+        let service: (uid: uid_t, gid: gid_t) = (65534, 65534)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+        #expect(chown(directory, service.uid, service.gid) == 0)
+        let path = directory + "/sunk.sqlite"
+        func owner(_ file: String) -> (uid: uid_t, gid: gid_t, mode: mode_t)? {
+            var info = stat()
+            return stat(file, &info) == 0 ? (info.st_uid, info.st_gid, info.st_mode & 0o7777) : nil
+        }
+        do {
+            let database = try SunkDatabase(path: path)        // as root, like `sunk-bridge org create`
+            _ = try database.createOrg("default")
+            let file = try #require(owner(path))
+            #expect(file.uid == service.uid && file.gid == service.gid, "the new database belongs to the directory's owner")
+            #expect(file.mode == 0o600, "mode \(String(file.mode, radix: 8))")
+            for suffix in ["-wal", "-shm"] {
+                let side = try #require(owner(path + suffix), "\(suffix) exists while the database is open")
+                #expect(side.uid == service.uid, "\(suffix) is owned by uid \(side.uid)")
+            }
+        }
+        // A file root creates in its own directory stays root's.
+        let own = NSTemporaryDirectory() + "sunk-store-root-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: own) }
+        _ = try SunkDatabase(path: own + "/sunk.sqlite")
+        #expect(owner(own + "/sunk.sqlite")?.uid == 0)
     }
 
     @Test("org names are validated")

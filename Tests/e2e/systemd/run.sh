@@ -7,9 +7,10 @@
 #
 # How it isolates (no systemd-nspawn, no image):
 #   - `script` gives the container a pty that becomes its /dev/console (console.log in the scratch dir);
-#   - a fresh cgroup2 group SCRATCH-CGROUP below the host's cgroup2 mount (/sys/fs/cgroup or
-#     /sys/fs/cgroup/unified), then `unshare --mount --pid --fork --net --uts --ipc --cgroup`: the
-#     container's cgroup namespace is rooted at that group, so systemd runs in unified mode there;
+#   - a fresh cgroup2 group CG (CG/payload, CG/supervisor) below the host's cgroup2 mount
+#     (/sys/fs/cgroup or /sys/fs/cgroup/unified); from CG/payload, `unshare --mount --pid --fork
+#     --net --uts --ipc --cgroup`: the container's cgroup namespace is rooted at CG/payload, and
+#     unshare itself is then moved to CG/supervisor, so systemd (unified mode) owns its whole tree;
 #   - inside: an overlayfs whose lower layer is the host's / (read-only use) and whose upper layer is
 #     S/upper - every write of the container (dpkg database, /etc/passwd, /var/lib/...) lands there;
 #     a fresh /proc (with /proc/sys read-only, so systemd-sysctl and binfmt skip), sysfs read-only
@@ -20,8 +21,10 @@
 #     container=sunk-e2e and --unit=sunk-e2e.target (sysinit.target only: no getty, no network
 #     services, masks for the host's enabled timers/daemons and the debugfs/tracefs/... mounts).
 #   Commands run in the container with nsenter (all of its namespaces, its root).
-#   Tear-down: SIGRTMIN+4 to its PID 1 (poweroff), SIGKILL after 20 s; every mount lived in the
-#   private mount namespace and disappears with it; the cgroup and the scratch directory are removed.
+#   Tear-down: SIGRTMIN+4 to its PID 1 (poweroff; SIGKILL to it if it is still there after 20 s):
+#   every mount lived in the private mount namespace and disappears with it; then the cgroup and
+#   the scratch directory are removed. Not a security boundary (the container keeps CAP_SYS_ADMIN,
+#   CAP_MKNOD): it keeps the package and systemd from touching the host, nothing more.
 #   A host fingerprint (accounts, dpkg status, package paths, mount table, hostname, links) taken
 #   before and after must be identical.
 #
@@ -36,6 +39,7 @@
 set -uo pipefail
 
 SELF=$(readlink -f "$0")
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 CT_UNIT=sunk-e2e.target
 # capabilities the container must not have: they act on the host kernel, not on a namespace
 DROP_CAPS=-sys_module,-sys_time,-sys_rawio,-syslog,-wake_alarm,-block_suspend,-mac_admin,-mac_override,-sys_pacct,-perfmon,-bpf,-checkpoint_restore
@@ -102,7 +106,7 @@ DEB=${1:-}
 DEB=$(readlink -f "$DEB")
 missing() { echo "missing prerequisite: $*" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || missing "root (mounts, namespaces, cgroups)"
-for t in unshare nsenter mount umount mknod script setpriv findmnt ip timeout sha256sum stat; do
+for t in unshare nsenter mount umount mknod pivot_root script setpriv findmnt ip hostname tty timeout sha256sum stat; do
   command -v "$t" >/dev/null || missing "tool $t"
 done
 [ -x /lib/systemd/systemd ] || missing "/lib/systemd/systemd (apt-get install systemd)"
@@ -198,7 +202,7 @@ host_state() {
   echo "links: $(ip -o link show | awk '{print $2, $3}' | tr '\n' ' ')"
   echo "lo: $(ip -o addr show dev lo | awk '{print $4}' | tr '\n' ' ')"
   echo "mounts:"; findmnt -rn -o TARGET,SOURCE,FSTYPE | sort
-  echo "cgroup2: $(ls "$CGROOT" | grep -c '^sunk-systemd-e2e')"
+  if [ -e "$CG" ]; then echo "present $CG"; else echo "absent $CG"; fi
 }
 host_state > "$S/host.before"
 
@@ -250,23 +254,32 @@ for _ in $(seq 1 100); do
 done
 read -r CPID UPID < "$S/init.pids" 2>/dev/null
 if [ -n "${UPID:-}" ] && echo "$UPID" > "$CG/supervisor/cgroup.procs"; then touch "$S/supervisor.moved"; fi
-if [ -z "$CPID" ] || ! kill -0 "$CPID" 2>/dev/null; then
-  bad "the container did not start; console:"; sed 's/^/     | /' "$S/console.log"
-  echo "1 CHECK(S) FAILED"; exit 1
-fi
+boot_failed() { # WHAT : the container is not usable: say why, show its console, stop here
+  local alive=no
+  [ -n "$CPID" ] && kill -0 "$CPID" 2>/dev/null && alive=yes
+  stop_container   # also lets `script` flush the console
+  bad "$1 (PID 1 still running: $alive); console (systemd's status output and the container init's errors):"
+  tr -d '\r' < "$S/console.log" | sed 's/^/     | /'
+  echo "$FAILS CHECK(S) FAILED"; exit 1
+}
+if [ -z "$CPID" ] || ! kill -0 "$CPID" 2>/dev/null; then boot_failed "the container did not start"; fi
 PIDNS=$(readlink "/proc/$CPID/ns/pid"); MNTNS=$(readlink "/proc/$CPID/ns/mnt")
-for _ in $(seq 1 300); do   # PID 1 execs systemd after writing hostpid: wait for its private socket
-  ct test -S /run/systemd/private 2>/dev/null && break
+up=0
+for _ in $(seq 1 300); do
   kill -0 "$CPID" 2>/dev/null || break
+  # PID 1 is systemd only after pivot_root: until then its root and /run are the host's, and the
+  # host's own /run/systemd/private (on a systemd host) must not be mistaken for the container's
+  if [ "$(cat "/proc/$CPID/comm" 2>/dev/null)" = systemd ] && ct test -S /run/systemd/private 2>/dev/null; then up=1; break; fi
   sleep 0.1
 done
+[ "$up" = 1 ] || boot_failed "systemd did not come up as the container's PID 1 (waited up to 30 s for /run/systemd/private)"
 state=$(CT_TIMEOUT=60 ct systemctl is-system-running --wait 2>&1)
 comm=$(ct cat /proc/1/comm 2>/dev/null)
 check "systemd $(ct systemctl --version 2>/dev/null | awk 'NR==1{print $2}') booted as PID 1 (pid ns $PIDNS, host pid $CPID): /proc/1/comm=$comm, is-system-running=$state ($((SECONDS-T0)) s)" \
   test "$comm" = systemd -a "$state" = running
 if [ "$state" != running ]; then
   ct systemctl --failed --no-pager 2>&1 | sed 's/^/     | /'
-  echo "     console:"; tail -n 40 "$S/console.log" | sed 's/^/     | /'
+  echo "     console:"; tail -n 40 "$S/console.log" | tr -d '\r' | sed 's/^/     | /'
 fi
 virt=$(ct systemd-detect-virt 2>/dev/null)
 cgfs=$(ct stat -f -c %T /sys/fs/cgroup 2>/dev/null)
@@ -409,7 +422,6 @@ res="$(prop sunk-bridge.service ActiveState) $(prop sunk-bridge.service Result) 
 check "sunk-bridge.service stopped in $((SECONDS-t)) s: ActiveState Result ExecMainCode ExecMainStatus = $res (1 = exited)" \
   test "$res" = "inactive success 1 0"
 [ "$res" = "inactive success 1 0" ] || show_journal sunk-bridge.service
-leftover=$(ct systemctl show -p ControlGroup --value sunk-bridge.service)
 code=$(ct curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$PORT/healthz" 2>/dev/null)
 check "nothing listens on 127.0.0.1:$PORT any more (curl: $code)" test "$code" = 000
 failed=$(ct systemctl list-units --failed --no-legend --plain --no-pager 2>/dev/null | awk '{print $1}' | tr '\n' ' ')

@@ -92,8 +92,8 @@ public enum SCIMServerApp {
         router.add(middleware: SCIMFallbackMiddleware())
         router.get("/healthz") { _, _ in "ok\n" }
         DiscoveryRoutes(service: service).register(on: router)
-        UserRoutes(service: service).register(on: router)
-        GroupRoutes(service: service).register(on: router)
+        ResourceRoutes<UserResource>(service: service).register(on: router)
+        ResourceRoutes<GroupResource>(service: service).register(on: router)
         NodeRoutes(service: service).register(on: router)
         return Application(
             router: router,

@@ -121,3 +121,12 @@ enum UserMapping {
         return .array(schemas)
     }
 }
+
+extension UserMapping {
+    /// The document PATCH operates on: what was stored, with its schemas.
+    static func patchable(_ user: StoredUser) -> JSONValue {
+        guard case .object(var document)? = try? JSONValue.parse(Array(user.document.utf8)) else { return .object([:]) }
+        document["schemas"] = schemas(of: document)
+        return .object(document)
+    }
+}

@@ -1,0 +1,147 @@
+import HTTPTypes
+import Hummingbird
+import SCIMProtocol
+import SunkModel
+import SunkStore
+
+/// What the SCIM routes need to know about one resource type: how its stored form maps to and
+/// from SCIM JSON, and which store calls read and write it. Users and Groups each conform
+/// (`UserResource`, `GroupResource`); everything else about a request is in `ResourceRoutes`.
+protocol SCIMResourceKind {
+    associatedtype Stored: Sendable
+    associatedtype Draft: Sendable
+
+    /// The path segment and the resource type: `Users` and `.user`.
+    static var endpoint: String { get }
+    static var type: SCIMResourceType { get }
+
+    static func id(of stored: Stored) -> String
+    static func etag(of stored: Stored) -> String
+    static func render(_ stored: Stored, baseURL: String) -> JSONValue
+    /// The validated draft of a normalised body (every POSIX and SSH rule applies here).
+    static func draft(from normalized: JSONValue, policy: Policy) throws -> Draft
+    /// The document a PATCH operates on.
+    static func patchable(_ stored: Stored) -> JSONValue
+
+    /// One page of the list, `query.filter` applied, rendered with `baseURL`.
+    static func list(_ database: SunkDatabase, org: Org, query: ListQuery, baseURL: String) async throws
+        -> (total: Int, page: [JSONValue])
+    static func create(_ database: SunkDatabase, org: Org, draft: Draft, actor: String) async throws -> Stored
+    static func fetch(_ database: SunkDatabase, org: Org, id: String) async throws -> Stored
+    /// Read-modify-write in one serialised transaction; `transform` turns the current resource
+    /// into the new draft.
+    static func update(_ database: SunkDatabase, org: Org, id: String, ifMatch: String?, actor: String, method: String,
+                       transform: @escaping @Sendable (Stored) throws -> Draft) async throws -> Stored
+    static func delete(_ database: SunkDatabase, org: Org, id: String, ifMatch: String?, actor: String) async throws
+}
+
+/// /scim/ORG/Users and /scim/ORG/Groups: create, read, list with filters, replace, patch and
+/// delete, each authorised, size-limited, audited when refused, with weak ETags and If-Match.
+struct ResourceRoutes<Kind: SCIMResourceKind> {
+    let service: SCIMService
+    var database: SunkDatabase { service.database }
+
+    func register(on router: Router<BasicRequestContext>) {
+        let routes = self
+        let collection = RouterPath("/scim/:org/\(Kind.endpoint)")
+        let member = RouterPath("/scim/:org/\(Kind.endpoint)/:id")
+        router.get(collection) { request, context in
+            await routes.service.respond(request) { try await routes.list(request, context) }
+        }
+        router.post(collection) { request, context in
+            await routes.service.respond(request) { try await routes.create(request, context) }
+        }
+        router.get(member) { request, context in
+            await routes.service.respond(request) { try await routes.get(request, context) }
+        }
+        router.put(member) { request, context in
+            await routes.service.respond(request) { try await routes.replace(request, context) }
+        }
+        router.patch(member) { request, context in
+            await routes.service.respond(request) { try await routes.patch(request, context) }
+        }
+        router.delete(member) { request, context in
+            await routes.service.respond(request) { try await routes.delete(request, context) }
+        }
+    }
+
+    private func authorize(_ request: Request, _ context: BasicRequestContext, write: Bool) async throws -> (Org, Principal) {
+        try await service.authenticator.authorize(request, org: try context.parameters.require("org"), surface: .scim(write: write))
+    }
+
+    func list(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let (org, _) = try await authorize(request, context, write: false)
+        let query = try ListQuery(request, type: Kind.type, maxResults: service.configuration.maxResults)
+        let projection = try Projection(request)
+        let (total, page) = try await Kind.list(database, org: org, query: query, baseURL: service.baseURL(org: org.name))
+        return SCIMResponse.json(ListResponse.json(
+            resources: page.map { projection.apply($0, type: Kind.type) }, totalResults: total,
+            startIndex: query.startIndex, itemsPerPage: page.count))
+    }
+
+    func create(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        var request = request
+        let (org, principal) = try await authorize(request, context, write: true)
+        return try await service.audited(org: org, principal: principal, method: "POST", resource: Kind.endpoint) {
+            let body = try await request.scimBody(limit: service.configuration.maxBodyBytes)
+            let draft = try Kind.draft(from: try normalize(body, type: Kind.type), policy: org.policy)
+            let created = try await Kind.create(database, org: org, draft: draft, actor: principal.tokenName)
+            return respondWith(created, org: org, status: .created, request: request)
+        }
+    }
+
+    func get(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let (org, _) = try await authorize(request, context, write: false)
+        let found = try await Kind.fetch(database, org: org, id: try context.parameters.require("id"))
+        return respondWith(found, org: org, status: .ok, request: request)
+    }
+
+    func replace(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        var request = request
+        let (org, principal) = try await authorize(request, context, write: true)
+        let id = try context.parameters.require("id")
+        return try await service.audited(org: org, principal: principal, method: "PUT", resource: "\(Kind.endpoint)/\(id)") {
+            let body = try await request.scimBody(limit: service.configuration.maxBodyBytes)
+            let draft = try Kind.draft(from: try normalize(body, type: Kind.type), policy: org.policy)
+            let updated = try await Kind.update(
+                database, org: org, id: id, ifMatch: request.headers[.ifMatch], actor: principal.tokenName, method: "PUT"
+            ) { _ in draft }
+            return respondWith(updated, org: org, status: .ok, request: request)
+        }
+    }
+
+    func patch(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        var request = request
+        let (org, principal) = try await authorize(request, context, write: true)
+        let id = try context.parameters.require("id")
+        return try await service.audited(org: org, principal: principal, method: "PATCH", resource: "\(Kind.endpoint)/\(id)") {
+            let operations = try PatchRequest.parse(try await request.scimBody(limit: service.configuration.maxBodyBytes))
+            let policy = org.policy
+            let updated = try await Kind.update(
+                database, org: org, id: id, ifMatch: request.headers[.ifMatch], actor: principal.tokenName, method: "PATCH"
+            ) { current in
+                let patched = try applyPatch(operations, to: Kind.patchable(current), type: Kind.type)
+                return try Kind.draft(from: try normalize(patched, type: Kind.type), policy: policy)
+            }
+            return respondWith(updated, org: org, status: .ok, request: request)
+        }
+    }
+
+    func delete(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let (org, principal) = try await authorize(request, context, write: true)
+        let id = try context.parameters.require("id")
+        try await service.audited(org: org, principal: principal, method: "DELETE", resource: "\(Kind.endpoint)/\(id)") {
+            try await Kind.delete(database, org: org, id: id, ifMatch: request.headers[.ifMatch], actor: principal.tokenName)
+        }
+        return SCIMResponse.noContent()
+    }
+
+    func respondWith(_ stored: Kind.Stored, org: Org, status: HTTPResponse.Status, request: Request) -> Response {
+        let base = service.baseURL(org: org.name)
+        let resource = Kind.render(stored, baseURL: base)
+        let projected = (try? Projection(request))?.apply(resource, type: Kind.type) ?? resource
+        var headers: HTTPFields = [.eTag: Kind.etag(of: stored)]
+        if status == .created { headers[.location] = "\(base)/\(Kind.endpoint)/\(Kind.id(of: stored))" }
+        return SCIMResponse.json(projected, status: status, headers: headers)
+    }
+}

@@ -16,6 +16,9 @@ packages=(
   strace                  # proves libnss-cache uses its index
   openssl                 # test CAs and certificates for the TLS tests
   nginx-light             # the reverse-proxy TLS set-up test (never started as a service)
+  systemd                 # the units run under a real systemd in a throw-away container
+  iproute2                # that container's loopback-only network
+  curl                    # its /healthz and SCIM checks
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -7,7 +7,7 @@ import SunkStore
 /// What the SCIM routes need to know about one resource type: how its stored form maps to and
 /// from SCIM JSON, and which store calls read and write it. Users and Groups each conform
 /// (`UserResource`, `GroupResource`); everything else about a request is in `ResourceRoutes`.
-protocol SCIMResourceKind {
+protocol SCIMResourceKind: SendableMetatype {
     associatedtype Stored: Sendable
     associatedtype Draft: Sendable
 

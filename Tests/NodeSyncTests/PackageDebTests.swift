@@ -1,7 +1,8 @@
 // The Debian package: build it (or take the one `make deb` left in dist/), then
 // Tests/e2e/deb/run.sh installs it into a scratch root with real dpkg, checks owners and modes,
 // runs `sunk-bridge doctor` against a good and a bad node set-up, removes and purges it, and
-// checks that the host was not touched.
+// checks that the host was not touched; Tests/e2e/systemd/run.sh installs it in a throw-away
+// container that boots the real systemd and runs the receiver, the sync and the timer.
 //
 // Where the .deb comes from, first match wins:
 //   SUNK_BRIDGE_DEB=path                  that file;
@@ -111,6 +112,47 @@ struct PackageDebTests {
             "ok   host untouched (accounts, nsswitch.conf, sshd_config, dpkg status, no package path)",
         ] {
             #expect(r.lines.contains(expected), "missing line: \(expected)")
+        }
+        #expect(!r.lines.contains { $0.hasPrefix("FAIL ") }, "\(r.lines.filter { $0.hasPrefix("FAIL ") })")
+    }
+
+    @Test("the units under a real systemd: receiver as its own user with no capabilities, oneshot sync, timer, clean stop")
+    func systemdUnits() throws {
+        try DoctorTestTools.requireRoot("a throw-away container with its own systemd (namespaces, overlayfs, cgroup2)")
+        guard FileManager.default.isExecutableFile(atPath: "/lib/systemd/systemd") else {
+            throw DoctorTestError(description: "/lib/systemd/systemd is missing (apt-get install systemd): the units are tested under it")
+        }
+        let (deb, origin) = try Self.findDeb()
+        print("testing \(deb) from \(origin) under systemd")
+        defer {
+            let dir = URL(fileURLWithPath: deb).deletingLastPathComponent().path
+            if dir.contains("/sunk-bridge-deb-test-") { try? FileManager.default.removeItem(atPath: dir) }
+        }
+        let r = try DoctorTestTools.run("/bin/bash", [Self.repository() + "/Tests/e2e/systemd/run.sh", deb])
+        #expect(r.status == 0, "run.sh failed:\n\(r.stdout)\(r.stderr)")
+        #expect(r.lines.last == "ALL CHECKS PASSED", "\(r.lines.suffix(5))")
+        for expected in [
+            "ok   systemd ",                                         // booted as PID 1
+            "ok   dpkg -i ",
+            "ok   systemctl start sunk-bridge.service",
+            "ok   GET http://127.0.0.1:",                            // /healthz -> 200
+            "ok   database /var/lib/sunk-bridge/server/sunk-bridge.sqlite exists, owned by sunk-bridge",
+            "ok   /var/lib/sunk-bridge stays root:root 755",
+            "ok   serve: NoNewPrivs 1",
+            "ok   serve: CapEff 0000000000000000",
+            "ok   every file in /var/lib/sunk-bridge/server still owned by sunk-bridge",
+            "ok   POST /scim/default/Users (alice) -> 201",
+            "ok   without /etc/sunk-bridge/node-token the sync is skipped, not failed",
+            "ok   systemctl start sunk-bridge-sync.service",
+            "ok   /var/lib/extrausers/passwd has alice",
+            "ok   sunk-authorized-keys alice 1000000 (as sunk-bridge-keys) serves the key",
+            "ok   sunk-bridge-sync.timer active/waiting, next elapse set",
+            "ok   sunk-bridge.service stopped in",                   // SIGTERM -> exit 0
+            "ok   no failed unit in the container",
+            "ok   no 'Failed to set thread priority' noise",
+            "ok   host untouched",
+        ] {
+            #expect(r.lines.contains { $0.hasPrefix(expected) }, "missing line: \(expected)")
         }
         #expect(!r.lines.contains { $0.hasPrefix("FAIL ") }, "\(r.lines.filter { $0.hasPrefix("FAIL ") })")
     }

@@ -37,7 +37,7 @@ struct BackupCommand: AsyncParsableCommand {
         if target == source || target.hasPrefix(source + "-") {
             throw ValidationError("--out must not be the database itself or one of its -wal/-shm files")
         }
-        let db = try await database.open(command: "backup")
+        let db = try DatabaseOptions.openExisting(at: path)
         let summary: BackupSummary
         do {
             summary = try db.backup(to: out, replace: force)

@@ -16,28 +16,36 @@ struct DatabaseOptions: ParsableArguments {
             help: "Configuration file (default: $SUNK_BRIDGE_CONFIG, else /etc/sunk-bridge/config.yaml if present).")
     var config: String?
 
+    /// `--db`, else `$SUNK_BRIDGE_DB`: a path that needs no configuration file.
+    private var explicitPath: String? {
+        if let db, !db.isEmpty { return db }
+        if let env = ProcessInfo.processInfo.environment["SUNK_BRIDGE_DB"], !env.isEmpty { return env }
+        return nil
+    }
+
     /// `--db`, else `$SUNK_BRIDGE_DB`, else `configured` (`database.path` from the file or
     /// `$SUNK_BRIDGE_DATABASE_PATH`), else the built-in default.
     func path(configured: String?) -> String {
-        if let db, !db.isEmpty { return db }
-        if let env = ProcessInfo.processInfo.environment["SUNK_BRIDGE_DB"], !env.isEmpty { return env }
-        return configured ?? DatabasePath.resolve(nil)
+        explicitPath ?? configured ?? DatabasePath.builtInDefault()
     }
 
     /// The database path for an admin command. The configuration is read only when neither `--db`
     /// nor `$SUNK_BRIDGE_DB` decides, so an admin on the head node finds the database `serve` uses;
     /// only problems that bear on the path stop the command, others are printed as warnings.
     func resolvedPath(command: String) async throws -> String {
-        if let db, !db.isEmpty { return db }
-        if let env = ProcessInfo.processInfo.environment["SUNK_BRIDGE_DB"], !env.isEmpty { return env }
+        if let explicitPath { return explicitPath }
         let file = await ConfigLoader.load(flag: config)
         try file.requireValid(command: command) { $0.key == "(file)" || $0.key.hasPrefix("database.") }
         return path(configured: file.databasePath)
     }
 
-    /// Opens an existing database; admin commands never create one by accident.
+    /// Opens the existing database of an admin command.
     func open(command: String) async throws -> SunkDatabase {
-        let path = try await resolvedPath(command: command)
+        try Self.openExisting(at: await resolvedPath(command: command))
+    }
+
+    /// Opens an existing database; admin commands never create one by accident.
+    static func openExisting(at path: String) throws -> SunkDatabase {
         guard SunkDatabase.exists(at: path) else {
             throw ValidationError("no database at \(path): start `sunk-bridge serve` once (it creates it), or pass --db or set database.path in the configuration")
         }
@@ -52,10 +60,8 @@ struct OrgOption: ParsableArguments {
 }
 
 enum DatabasePath {
-    /// The flag, else `SUNK_BRIDGE_DB`, else the system path for root and a per-user path otherwise.
-    static func resolve(_ flag: String?) -> String {
-        if let flag, !flag.isEmpty { return flag }
-        if let env = ProcessInfo.processInfo.environment["SUNK_BRIDGE_DB"], !env.isEmpty { return env }
+    /// The system path for root and a per-user path otherwise.
+    static func builtInDefault() -> String {
         if getuid() == 0 { return SunkDatabase.defaultPath }
         let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
         return home + "/.local/share/sunk-bridge/sunk-bridge.sqlite"

@@ -31,8 +31,7 @@ struct SSHLoginTests {
 
         try await withServer { server in
             let tokenFile = work + "/node-token"
-            FileManager.default.createFile(atPath: tokenFile, contents: Data((server.nodeToken + "\n").utf8),
-                                           attributes: [.posixPermissions: 0o600])
+            try writeFile(tokenFile, server.nodeToken + "\n", mode: 0o600)
             func sync() async throws {
                 let result = try await run(bridge, ["sync", "--from", server.scimURL + "/export/v1/snapshot",
                                               "--token-file", tokenFile, "--root", root, "--quiet"])

@@ -203,6 +203,10 @@ host_state() {
   echo "lo: $(ip -o addr show dev lo | awk '{print $4}' | tr '\n' ' ')"
   echo "mounts:"; findmnt -rn -o TARGET,SOURCE,FSTYPE | sort
   if [ -e "$CG" ]; then echo "present $CG"; else echo "absent $CG"; fi
+  # the top-level cgroups of every hierarchy (v1 and v2): a systemd that mounted the host's v1
+  # hierarchies itself would leave init.scope, system.slice... there
+  local depth=2; [ "$CGROOT" = /sys/fs/cgroup ] && depth=1
+  echo "cgroups:"; find /sys/fs/cgroup -mindepth "$depth" -maxdepth "$depth" -type d ! -name "$(basename "$S")" | sort
 }
 host_state > "$S/host.before"
 
@@ -427,6 +431,9 @@ check "nothing listens on 127.0.0.1:$PORT any more (curl: $code)" test "$code" =
 failed=$(ct systemctl list-units --failed --no-legend --plain --no-pager 2>/dev/null | awk '{print $1}' | tr '\n' ' ')
 check "no failed unit in the container${failed:+: $failed}" test -z "$failed"
 ct journalctl --no-pager -o short-monotonic > "$S/journal.txt" 2>&1
+# the units set LIBDISPATCH_LOG=NO: the runtime's refused thread-priority request stays out of the journal
+noise=$(ct journalctl --no-pager -o cat -u sunk-bridge.service -u sunk-bridge-sync.service 2>/dev/null | grep -c 'thread priority')
+check "no 'Failed to set thread priority' noise from the units in the journal (${noise:-?} lines)" test "${noise:-1}" = 0
 
 # ---- 6. tear down ---------------------------------------------------------------------------
 if [ -n "${HOLD:-}" ]; then
@@ -453,7 +460,7 @@ check "no host mount below $S${smounts:+: $smounts}" test -z "$smounts"
 remove_cgroup
 check "cgroup $CG removed" test ! -e "$CG"
 host_state > "$S/host.after"
-if cmp -s "$S/host.before" "$S/host.after"; then ok "host untouched (accounts, dpkg status, package paths, systemd config, mounts, hostname, links, cgroups)"
+if cmp -s "$S/host.before" "$S/host.after"; then ok "host untouched (accounts, dpkg status, package paths, systemd config, mounts, hostname, links, top-level cgroups)"
 else bad "host changed:"; diff "$S/host.before" "$S/host.after" | sed 's/^/     /'; fi
 upper_sz=$(du -sh "$S/upper" 2>/dev/null | cut -f1)
 cleanup

@@ -10,16 +10,11 @@ enum APISurface {
     case node
 }
 
-/// Bearer-token authentication. Every request reads the token table, so a revoked token, a
-/// new token or an org switch takes effect on the next request.
+/// Bearer-token authentication (`authenticate`), then the token's right to the surface
+/// (`permit`); `ObservedAuthenticator` calls both. Every request reads the token table, so a
+/// revoked token, a new token or an org switch takes effect on the next request.
 struct Authenticator: Sendable {
     let database: SunkDatabase
-
-    /// Authenticates, then checks that the token may use `surface` of the org.
-    func authorize(_ request: Request, org orgName: String, surface: APISurface) async throws -> (Org, Principal) {
-        let principal = try await authenticate(request, org: orgName)
-        return (try await permit(principal, request, org: orgName, surface: surface), principal)
-    }
 
     /// The principal of a live token of `orgName`; 401 for a missing, unknown or revoked one.
     func authenticate(_ request: Request, org orgName: String) async throws -> Principal {

@@ -2,8 +2,8 @@ import Foundation
 import Testing
 @testable import SCIMProtocol
 
-/// The request bodies of /work/shared/fixtures, embedded so the tests are hermetic.
-/// `fixturesMatchSharedFiles` checks them against the files when those are present.
+/// The request bodies of shared/fixtures (beside the repository), embedded so the tests are
+/// hermetic. `fixturesMatchSharedFiles` checks that the copies have not drifted from the files.
 enum Fixture {
     static let oktaCreateUser = #"""
     {"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:coreweave:params:scim:schemas:extension:coreweave:2.0:CoreWeaveUser"],
@@ -60,10 +60,20 @@ enum Fixture {
     ]
 }
 
+/// shared/fixtures beside the repository (CI lays shared/ there), else SUNK_BRIDGE_FIXTURES.
+func sharedFixturesDirectory(file: String = #filePath) -> String? {
+    let repository = URL(fileURLWithPath: file).resolvingSymlinksInPath()
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let candidates: [String?] = [ProcessInfo.processInfo.environment["SUNK_BRIDGE_FIXTURES"],
+                      repository.deletingLastPathComponent().appendingPathComponent("shared/fixtures").path]
+    return candidates.compactMap { $0 }.first { FileManager.default.fileExists(atPath: $0 + "/okta") }
+}
+
 @Test(arguments: Fixture.byFile.map(\.0))
 func fixturesMatchSharedFiles(_ name: String) throws {
-    let url = URL(fileURLWithPath: "/work/shared/fixtures/" + name)
-    guard let data = try? Data(contentsOf: url) else { return } // not on this machine: embedded copy stands
-    let embedded = Fixture.byFile.first { $0.0 == name }!.1
+    let directory = try #require(sharedFixturesDirectory(),
+        "shared/fixtures is not beside the repository: set SUNK_BRIDGE_FIXTURES to its path to check the embedded copies")
+    let data = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + name))
+    let embedded = try #require(Fixture.byFile.first { $0.0 == name }).1
     #expect(try JSONValue.parse([UInt8](data)) == j(embedded))
 }

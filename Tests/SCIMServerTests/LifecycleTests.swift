@@ -133,7 +133,7 @@ struct LifecycleTests {
         #expect(sent, "SIGTERM was never sent: \(outcomes.map(\.1))")
         let exited = try await eventually { !process.isRunning }
         #expect(exited, "serve did not exit after SIGTERM:\n\(err.output.suffix(2000))")
-        guard exited else { return }
+        guard exited else { kill(process.processIdentifier, SIGKILL); return }
         #expect(process.terminationReason == .exit && process.terminationStatus == 0,
                 "serve ended with \(process.terminationReason == .exit ? "status" : "signal") \(process.terminationStatus):\n\(err.output.suffix(2000))")
 

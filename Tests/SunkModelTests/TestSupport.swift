@@ -74,7 +74,7 @@ func line(_ type: String, _ blob: [UInt8], _ comment: String? = nil) -> String {
 
 // MARK: - Real keys
 
-/// From /work/shared/fixtures/okta/02-create-user.json and 03-put-user.json (Okta request bodies).
+/// From shared/fixtures/okta/02-create-user.json and 03-put-user.json (Okta request bodies).
 let fixtureCreateKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILQwuexkUkfmgaRc8TfBKQn5whYd06jzr41VYHQrQER8 ada@laptop"
 let fixturePutKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIz6zHYlXGeB8NN5UU3SUvght5G5UOaU8wPmzfTjMd9e ada@workstation"
 let ed25519Data = "AAAAC3NzaC1lZDI1NTE5AAAAILQwuexkUkfmgaRc8TfBKQn5whYd06jzr41VYHQrQER8"

@@ -3,10 +3,11 @@ import SCIMProtocol
 import SunkStore
 import Synchronization
 
-/// What the handlers learn about a request that its log line needs: the authenticated token's
-/// name and the SCIM error type of a refusal; and the request id, for the handlers' own log lines. The observability middleware creates one per
-/// request and binds it to a task-local for the handler's duration; handlers run in the same
-/// task, so they find it without any change to the routes.
+/// What the handlers learn about a request that its log line needs (the authenticated token's
+/// name, the SCIM error type of a refusal), and the request id for the handlers' own log lines.
+/// The observability middleware creates one per request and binds it to a task-local for the
+/// handler's duration; handlers run in the same task, so they find it without any change to the
+/// routes.
 final class RequestObservation: Sendable {
     @TaskLocal static var current: RequestObservation?
 

@@ -11,56 +11,43 @@ struct DiscoveryRoutes {
 
     func register(on router: Router<BasicRequestContext>) {
         let service = self.service
-        router.get("/scim/:org/ServiceProviderConfig") { request, context in
+        get("ServiceProviderConfig", on: router) { _, base in
+            ServiceProviderConfig.json(baseURL: base, maxResults: service.configuration.maxResults,
+                                       maxPayloadSize: service.configuration.maxBodyBytes)
+        }
+        get("ResourceTypes", on: router) { _, base in Self.list(Self.resourceTypes.map { $0.json(baseURL: base) }) }
+        get("ResourceTypes/:name", on: router) { context, base in
+            let name = try context.parameters.require("name")
+            guard let type = Self.resourceTypes.first(where: { $0.name.lowercased() == name.lowercased() }) else {
+                throw SCIMError.notFound("no resource type \"\(name)\"")
+            }
+            return type.json(baseURL: base)
+        }
+        get("Schemas", on: router) { _, base in Self.list(Self.schemas.map { $0.json(baseURL: base) }) }
+        get("Schemas/:urn", on: router) { context, base in
+            let urn = try context.parameters.require("urn")
+            guard let schema = Self.schemas.first(where: { $0.id.lowercased() == urn.lowercased() }) else {
+                throw SCIMError.notFound("no schema \"\(urn)\"")
+            }
+            return schema.json(baseURL: base)
+        }
+    }
+
+    /// GET /scim/:org/PATH for any valid token of the org; `body` gets the org's base URL.
+    private func get(_ path: String, on router: Router<BasicRequestContext>,
+                     _ body: @escaping @Sendable (BasicRequestContext, String) throws -> JSONValue) {
+        let service = self.service
+        router.get(RouterPath("/scim/:org/\(path)")) { request, context in
             await service.respond(request) {
                 let org = try context.parameters.require("org")
                 _ = try await service.authenticator.authorize(request, org: org, surface: .scim(write: false))
-                return SCIMResponse.json(ServiceProviderConfig.json(
-                    baseURL: service.baseURL(org: org), maxResults: service.configuration.maxResults,
-                    maxPayloadSize: service.configuration.maxBodyBytes))
+                return SCIMResponse.json(try body(context, service.baseURL(org: org)))
             }
         }
-        router.get("/scim/:org/ResourceTypes") { request, context in
-            await service.respond(request) {
-                let org = try context.parameters.require("org")
-                _ = try await service.authenticator.authorize(request, org: org, surface: .scim(write: false))
-                let base = service.baseURL(org: org)
-                let all = Self.resourceTypes.map { $0.json(baseURL: base) }
-                return SCIMResponse.json(ListResponse.json(resources: all, totalResults: all.count, startIndex: 1,
-                                                           itemsPerPage: all.count))
-            }
-        }
-        router.get("/scim/:org/ResourceTypes/:name") { request, context in
-            await service.respond(request) {
-                let org = try context.parameters.require("org")
-                let name = try context.parameters.require("name")
-                _ = try await service.authenticator.authorize(request, org: org, surface: .scim(write: false))
-                guard let type = Self.resourceTypes.first(where: { $0.name.lowercased() == name.lowercased() }) else {
-                    throw SCIMError.notFound("no resource type \"\(name)\"")
-                }
-                return SCIMResponse.json(type.json(baseURL: service.baseURL(org: org)))
-            }
-        }
-        router.get("/scim/:org/Schemas") { request, context in
-            await service.respond(request) {
-                let org = try context.parameters.require("org")
-                _ = try await service.authenticator.authorize(request, org: org, surface: .scim(write: false))
-                let base = service.baseURL(org: org)
-                let all = Self.schemas.map { $0.json(baseURL: base) }
-                return SCIMResponse.json(ListResponse.json(resources: all, totalResults: all.count, startIndex: 1,
-                                                           itemsPerPage: all.count))
-            }
-        }
-        router.get("/scim/:org/Schemas/:urn") { request, context in
-            await service.respond(request) {
-                let org = try context.parameters.require("org")
-                let urn = try context.parameters.require("urn")
-                _ = try await service.authenticator.authorize(request, org: org, surface: .scim(write: false))
-                guard let schema = Self.schemas.first(where: { $0.id.lowercased() == urn.lowercased() }) else {
-                    throw SCIMError.notFound("no schema \"\(urn)\"")
-                }
-                return SCIMResponse.json(schema.json(baseURL: service.baseURL(org: org)))
-            }
-        }
+    }
+
+    /// A ListResponse with every resource on one page.
+    static func list(_ all: [JSONValue]) -> JSONValue {
+        ListResponse.json(resources: all, totalResults: all.count, startIndex: 1, itemsPerPage: all.count)
     }
 }

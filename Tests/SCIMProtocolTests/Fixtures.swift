@@ -60,12 +60,14 @@ enum Fixture {
     ]
 }
 
-/// shared/fixtures beside the repository (CI lays shared/ there), else SUNK_BRIDGE_FIXTURES.
+/// SUNK_BRIDGE_FIXTURES, else shared/fixtures beside the repository (CI lays shared/ there), else
+/// the workplace's /work/shared/fixtures.
 func sharedFixturesDirectory(file: String = #filePath) -> String? {
     let repository = URL(fileURLWithPath: file).resolvingSymlinksInPath()
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     let candidates: [String?] = [ProcessInfo.processInfo.environment["SUNK_BRIDGE_FIXTURES"],
-                      repository.deletingLastPathComponent().appendingPathComponent("shared/fixtures").path]
+                      repository.deletingLastPathComponent().appendingPathComponent("shared/fixtures").path,
+                      "/work/shared/fixtures"]
     return candidates.compactMap { $0 }.first { FileManager.default.fileExists(atPath: $0 + "/okta") }
 }
 

@@ -60,9 +60,7 @@ struct CapturingLogHandler: LogHandler {
 func withObservedServer(ready: (@Sendable () async -> Bool)? = nil,
                         _ body: (TestServer, LogCapture) async throws -> Void) async throws {
     let capture = LogCapture()
-    let server = try await TestServer.start(logger: capture.logger(), ready: ready)
-    do { try await body(server, capture) } catch { await server.finish(); throw error }
-    await server.finish()
+    try await withServer(logger: capture.logger(), ready: ready) { server in try await body(server, capture) }
 }
 
 /// One parsed sample of the exposition.

@@ -21,8 +21,7 @@ struct TLSTests {
         var quiet = Logger(label: "tls-test")
         quiet.logLevel = .critical
         let store = try TLSCertificateStore(certificateFile: pki.path("server.pem"), keyFile: pki.path("server.key"), logger: quiet)
-        let server = try await TestServer.start(tls: TestTLS(store: store, caFile: pki.path("ca.pem")))
-        do {
+        try await withServer(tls: TestTLS(store: store, caFile: pki.path("ca.pem"))) { server in
             #expect(server.baseURL.hasPrefix("https://127.0.0.1:"), "\(server.baseURL)")
             let created = try await server.post("/Users", userBody("ada.lovelace@example.com", posixName: "ada", uid: 100001))
             try #require(created.status == 201, "SCIM over HTTPS: \(created.status) \(created.text)")
@@ -54,11 +53,7 @@ struct TLSTests {
                 #expect(status.output.contains("last error:") && status.output.contains("TLS"),
                         "\(label): status names the TLS failure: \(status.output)")
             }
-        } catch {
-            await server.finish()
-            throw error
         }
-        await server.finish()
     }
 
     @Test("serve from a config file over HTTPS; SIGHUP swaps the certificate on the same listener; a bad reload keeps the old one")

@@ -162,8 +162,10 @@ func json(_ text: String) -> JSONValue {
 
 /// Runs `body` against a fresh server and always cleans up.
 func withServer(publicURL: String? = nil, maxBodyBytes: Int = 1 << 20, maxResults: Int = 1000,
+                logger: Logger? = nil, tls: TestTLS? = nil, ready: (@Sendable () async -> Bool)? = nil,
                 _ body: (TestServer) async throws -> Void) async throws {
-    let server = try await TestServer.start(publicURL: publicURL, maxBodyBytes: maxBodyBytes, maxResults: maxResults)
+    let server = try await TestServer.start(publicURL: publicURL, maxBodyBytes: maxBodyBytes, maxResults: maxResults,
+                                            logger: logger, tls: tls, ready: ready)
     do { try await body(server) } catch { await server.finish(); throw error }
     await server.finish()
 }

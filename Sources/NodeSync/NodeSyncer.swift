@@ -25,6 +25,9 @@ public struct NodeSyncer: Sendable {
 
     public func run() async throws(SyncError) -> SyncReport {
         let paths = NodePaths(root: options.root)
+        if source.requiresSignature && options.trust == nil {
+            throw .usage("\(source.label): a snapshot fetched over the network is only applied when signed by a trusted key; give --trust-key FILE (node.trustKeyFile) with the line `sunk-bridge org trust-key ORG` prints on the receiver")
+        }
         if options.dryRun { return try await dryRun(paths) }
         try SystemCall.makeDirectories(paths.stateDirectory)
         let lock = try SyncLock(path: paths.lockFile)
@@ -50,6 +53,9 @@ public struct NodeSyncer: Sendable {
     // MARK: - Steps
 
     private struct Prepared {
+        /// What was received, as kept for a later 304 (the signed envelope, or a bare document).
+        var received: Data
+        var envelope: SignedSnapshot?
         var document: SnapshotDocument
         var plan: NodePlan
         var files: NSSFileSet
@@ -57,15 +63,21 @@ public struct NodeSyncer: Sendable {
         var current: [String]
     }
 
-    /// Everything up to the guards; writes nothing.
-    private func prepare(_ data: Data, paths: NodePaths) throws(SyncError) -> Prepared {
-        let document: SnapshotDocument
+    /// Checks what was received: signature against the node's trust keys (before anything of the
+    /// document is parsed), org, format and digest, then every entry.
+    private func open(_ data: Data) throws(SyncError) -> SnapshotOpening.Opened {
         do throws(SnapshotError) {
-            document = try SnapshotDocument.decode(data)
-            try document.validated()
+            let opened = try SnapshotOpening.open(data, trust: options.trust, expectedOrg: source.expectedOrg)
+            try opened.document.validated()
+            return opened
         } catch {
             throw .snapshot(error)
         }
+    }
+
+    /// Everything up to the guards; writes nothing.
+    private func prepare(_ opened: SnapshotOpening.Opened, paths: NodePaths) throws(SyncError) -> Prepared {
+        let document = opened.document
         let local = try LocalAccounts.load(paths)
         let plan = NodeFloor.plan(document.body, local: local)
         let shadowGID = local.groups["shadow"].map { $0 == UInt32.max ? 0 : $0 } ?? 0
@@ -78,27 +90,37 @@ public struct NodeSyncer: Sendable {
             throw .keysCache(error.description)
         }
         let current = try SyncGuards.currentUserNames(passwdPath: options.format.passwdPath(paths))
-        return Prepared(document: document, plan: plan, files: files, keys: keys, current: current)
+        return Prepared(received: opened.bytes, envelope: opened.envelope, document: document, plan: plan,
+                        files: files, keys: keys, current: current)
     }
 
     private func apply(_ paths: NodePaths, state: inout SyncState) async throws(SyncError) -> SyncReport {
         let stored = state.digest == nil ? nil : try SystemCall.read(paths.lastSnapshot)
-        let fetched = try await source.fetch(ifNoneMatch: stored == nil ? nil : state.etag)
-        let data: Data
         var etag = state.etag
         var notModified = false
-        switch fetched {
+        let opened: SnapshotOpening.Opened
+        switch try await source.fetch(ifNoneMatch: stored == nil ? nil : state.etag) {
         case .notModified:
             guard let stored else {
                 throw .fetch(url: source.label, reason: "server answered 304 Not Modified but this node has no stored snapshot")
             }
-            data = Data(stored)
-            notModified = true
-        case .document(let d, let e):
-            data = d
+            // The kept copy is checked again like a fresh one: the trust keys may have changed since.
+            if let reopened = try? open(Data(stored)) {
+                opened = reopened
+                notModified = true
+            } else {
+                guard case .document(let data, let e) = try await source.fetch(ifNoneMatch: nil) else {
+                    throw .fetch(url: source.label, reason: "server answered 304 to an unconditional request")
+                }
+                opened = try open(data)
+                etag = e
+            }
+        case .document(let data, let e):
+            opened = try open(data)
             etag = e
         }
-        let p = try prepare(data, paths: paths)
+        let instanceChange = try checkRollback(opened, state: state)
+        let p = try prepare(opened, paths: paths)
         try SyncGuards.check(current: p.current, planned: p.plan, maxDeletePercent: options.maxDeletePercent)
 
         try SystemCall.makeDirectories(options.format.directory(paths))
@@ -108,7 +130,7 @@ public struct NodeSyncer: Sendable {
             try AtomicFileWriter.write(p.keys, to: paths.keysCache, attributes: keysAttributes)
             written.append(paths.keysCache)
         }
-        let snapshotBytes = [UInt8](p.document.encoded())
+        let snapshotBytes = [UInt8](p.received)
         if try !AtomicFileWriter.isCurrent(snapshotBytes, at: paths.lastSnapshot,
                                            attributes: FileAttributes(mode: 0o600)) {
             try AtomicFileWriter.write(snapshotBytes, to: paths.lastSnapshot, attributes: FileAttributes(mode: 0o600))
@@ -118,6 +140,8 @@ public struct NodeSyncer: Sendable {
         let body = p.document.body
         state.org = body.org
         state.serial = body.serial
+        state.instance = p.envelope?.instance
+        if let instanceChange { state.instanceChange = instanceChange }
         state.digest = p.document.digest
         state.etag = etag
         state.source = source.label
@@ -137,9 +161,12 @@ public struct NodeSyncer: Sendable {
         guard case .document(let data, _) = fetched else {
             throw .fetch(url: source.label, reason: "server answered 304 to an unconditional request")
         }
-        let p = try prepare(data, paths: paths)
+        let opened = try open(data)
+        let state = (try? SyncState.load(paths)) ?? SyncState()
+        let p = try prepare(opened, paths: paths)
         var refusal: SyncError?
         do throws(SyncError) {
+            _ = try checkRollback(opened, state: state)
             try SyncGuards.check(current: p.current, planned: p.plan, maxDeletePercent: options.maxDeletePercent)
         } catch {
             refusal = error
@@ -152,6 +179,21 @@ public struct NodeSyncer: Sendable {
         let body = p.document.body
         return SyncReport(result: .dryRun, org: body.org, serial: body.serial, digest: p.document.digest,
                           plan: p.plan, writtenFiles: [], diff: diff, refusal: refusal, homes: [])
+    }
+
+    /// A lower serial from the database instance this node last applied is a rollback (a restored
+    /// backup, a replayed document): refused unless `acceptRollback`. Another instance is allowed and
+    /// returned as a note for `status`.
+    private func checkRollback(_ opened: SnapshotOpening.Opened, state: SyncState) throws(SyncError) -> String? {
+        guard let instance = opened.envelope?.instance, let previous = state.instance else { return nil }
+        let serial = opened.document.body.serial
+        if instance == previous {
+            if let applied = state.serial, serial < applied, !options.acceptRollback {
+                throw .rollback(instance: instance, offered: serial, applied: applied)
+            }
+            return nil
+        }
+        return "database instance changed from \(previous) (serial \(state.serial ?? 0)) to \(instance) (serial \(serial)) at \(StatusReport.iso(options.now()))"
     }
 
     /// Creates missing homes of active users; returns one line per home that was created or needs

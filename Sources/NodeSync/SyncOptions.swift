@@ -1,5 +1,6 @@
 // The knobs of one `sunk-bridge sync` run and what it reports back.
 import Foundation
+import SunkSnapshot
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -19,12 +20,19 @@ public struct SyncOptions: Sendable {
     public var homeMode: mode_t
     /// Called after each home checked when creating homes (done, total), e.g. for a progress line.
     public var homeProgress: (@Sendable (Int, Int) -> Void)?
+    /// The keys this node trusts to sign snapshots (`--trust-key`). Nil accepts unsigned documents;
+    /// only local sources (`--snapshot`, `--db`) may run without it.
+    public var trust: TrustedKeys?
+    /// Apply a snapshot whose serial is lower than the applied one from the same database instance
+    /// (`--accept-rollback`, once, after restoring the receiver from a backup).
+    public var acceptRollback: Bool
     /// The clock (tests pin it).
     public var now: @Sendable () -> Date
 
     public init(root: String = "/", format: NSSFormat = .extrausers, maxDeletePercent: Int = 10,
                 dryRun: Bool = false, createHomes: Bool = false, homeMode: mode_t = 0o700,
-                homeProgress: (@Sendable (Int, Int) -> Void)? = nil,
+                homeProgress: (@Sendable (Int, Int) -> Void)? = nil, trust: TrustedKeys? = nil,
+                acceptRollback: Bool = false,
                 now: @escaping @Sendable () -> Date = { Date() }) {
         self.root = root
         self.format = format
@@ -33,6 +41,8 @@ public struct SyncOptions: Sendable {
         self.createHomes = createHomes
         self.homeMode = homeMode
         self.homeProgress = homeProgress
+        self.trust = trust
+        self.acceptRollback = acceptRollback
         self.now = now
     }
 }

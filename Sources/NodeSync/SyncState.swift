@@ -29,6 +29,10 @@ public struct SyncState: Codable, Equatable, Sendable {
 
     public var org: String?
     public var serial: Int64?
+    /// The instance id of the database that published the applied snapshot (nil when unsigned).
+    public var instance: String?
+    /// Set when a snapshot from another database instance than the previous one was applied.
+    public var instanceChange: String?
     public var digest: String?
     public var etag: String?
     /// Where the snapshot came from (URL or file path).

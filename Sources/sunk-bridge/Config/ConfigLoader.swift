@@ -9,6 +9,7 @@ import ArgumentParser
 import Configuration
 import Foundation
 import NodeSync
+import SunkSnapshot
 import SCIMServer
 import SunkModel
 import SunkStore
@@ -79,6 +80,7 @@ struct SunkConfiguration: Sendable {
     var nodeFrom: String?
     var nodeTokenFile: String?
     var nodeCAFile: String?
+    var nodeTrustKeyFile: String?
     var problems: [ConfigProblem] = []
     /// Where `server.tls.cert` and `server.tls.key` came from (file line or environment variable).
     var sources: [String: String] = [:]
@@ -200,12 +202,18 @@ enum ConfigLoader {
         config.nodeCreateHomes = values.boolean("node.createHomes")
         config.nodeFrom = values.string("node.from")
         if let from = config.nodeFrom {
-            do throws(SyncError) { _ = try HTTPSnapshotSource.check(url: from) } catch {
+            do throws(SyncError) { try HTTPSnapshotSource.check(url: from) } catch {
                 values.problem("node.from", "\(error)")
             }
         }
         config.nodeTokenFile = values.string("node.tokenFile")
         config.nodeCAFile = values.string("node.caFile")
+        config.nodeTrustKeyFile = values.string("node.trustKeyFile")
+        if let trust = config.nodeTrustKeyFile {
+            do throws(SnapshotError) { _ = try TrustedKeys.load(path: trust) } catch {
+                values.problem("node.trustKeyFile", "\(error)")
+            }
+        }
 
         for org in walk.orgNames.sorted() {
             let overrides = values.policy(org: org)

@@ -30,6 +30,7 @@ enum ConfigSchema {
         "node.from": .string,
         "node.tokenFile": .string,
         "node.caFile": .string,
+        "node.trustKeyFile": .string,
     ]
 
     /// Keys below `orgs.<name>.policy.`.

@@ -13,6 +13,7 @@ extension SyncCommand {
             tokenFile = tokenFile ?? file.nodeTokenFile
             caFile = caFile ?? file.nodeCAFile
         }
+        trustKey = trustKey ?? file.nodeTrustKeyFile
         root = root ?? file.nodeRoot
         nssFormat = nssFormat ?? file.nodeNSSFormat
         maxDeletePercent = maxDeletePercent ?? file.nodeMaxDeletePercent

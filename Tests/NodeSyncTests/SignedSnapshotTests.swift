@@ -233,4 +233,28 @@ struct SignedSnapshotTests {
             _ = try SnapshotOpening.open(good, trust: trust, expectedOrg: "research")
         }
     }
+
+    /// docs/snapshot.md's Python check, run as printed against a real signed snapshot: the format is
+    /// documented well enough for another implementation to verify it.
+    @Test func documentedIndependentVerifierAgrees() throws {
+        let docs = try String(contentsOfFile: PackageDebTests.repository() + "/docs/snapshot.md", encoding: .utf8)
+        let start = try #require(docs.range(of: "python3 - snapshot.signed trust.pub <<'PY'\n"))
+        let end = try #require(docs.range(of: "\nPY\n", range: start.upperBound..<docs.endIndex))
+        let script = String(docs[start.upperBound..<end.lowerBound])
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("verify-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let signer = Signer()
+        try script.write(toFile: dir + "/verify.py", atomically: false, encoding: .utf8)
+        try (signer.trustLine + "\n").write(toFile: dir + "/trust.pub", atomically: false, encoding: .utf8)
+        let good = try signer.sign(Self.body(serial: 4))
+        try good.write(to: URL(fileURLWithPath: dir + "/good"))
+        let ok = try DoctorTestTools.run("/usr/bin/env", ["python3", dir + "/verify.py", dir + "/good", dir + "/trust.pub"])
+        #expect(ok.status == 0 && ok.stdout.contains("signature ok for org default"), "\(ok.stdout)\(ok.stderr)")
+        var bad = [UInt8](good)
+        bad[bad.count - 3] ^= 0x01
+        try Data(bad).write(to: URL(fileURLWithPath: dir + "/bad"))
+        let refused = try DoctorTestTools.run("/usr/bin/env", ["python3", dir + "/verify.py", dir + "/bad", dir + "/trust.pub"])
+        #expect(refused.status != 0, "the documented check accepted a tampered document")
+    }
 }

@@ -24,6 +24,7 @@ public struct NodeSyncer: Sendable {
     }
 
     public func run() async throws(SyncError) -> SyncReport {
+        try options.validate()
         let paths = NodePaths(root: options.root)
         if source.requiresSignature && options.trust == nil {
             throw .usage("\(source.label): a snapshot fetched over the network is only applied when signed by a trusted key; give --trust-key FILE (node.trustKeyFile) with the line `sunk-bridge org trust-key ORG` prints on the receiver")
@@ -79,7 +80,7 @@ public struct NodeSyncer: Sendable {
     private func prepare(_ opened: SnapshotOpening.Opened, paths: NodePaths) throws(SyncError) -> Prepared {
         let document = opened.document
         let local = try LocalAccounts.load(paths)
-        let plan = NodeFloor.plan(document.body, local: local)
+        let plan = NodeFloor.plan(document.body, local: local, homePrefixes: options.homePrefixes)
         let shadowGID = local.groups["shadow"].map { $0 == UInt32.max ? 0 : $0 } ?? 0
         let files = NSSFileSet(plan: plan, format: options.format, paths: paths, shadowGID: gid_t(shadowGID))
         let entries = plan.users.map { KeysCacheEntry(name: $0.name, uid: $0.uid, keys: $0.keys) }
@@ -135,7 +136,7 @@ public struct NodeSyncer: Sendable {
                                            attributes: FileAttributes(mode: 0o600)) {
             try AtomicFileWriter.write(snapshotBytes, to: paths.lastSnapshot, attributes: FileAttributes(mode: 0o600))
         }
-        let homes = options.createHomes ? createHomes(p.plan, policy: p.document.body.policy) : []
+        let homes = options.createHomes ? createHomes(p.plan) : []
 
         let body = p.document.body
         state.org = body.org
@@ -151,6 +152,7 @@ public struct NodeSyncer: Sendable {
             userPrivateGroups: p.plan.userPrivateGroups, skipped: p.plan.skipped.count,
             shellFallbacks: p.plan.shellFallbacks)
         state.skipped = p.plan.skipped
+        state.homePrefixes = options.homePrefixes
         let result: SyncReport.Result = !written.isEmpty ? .applied : notModified ? .notModified : .unchanged
         return SyncReport(result: result, org: body.org, serial: body.serial, digest: p.document.digest,
                           plan: p.plan, writtenFiles: written, diff: "", refusal: nil, homes: homes)
@@ -196,10 +198,12 @@ public struct NodeSyncer: Sendable {
         return "database instance changed from \(previous) (serial \(state.serial ?? 0)) to \(instance) (serial \(serial)) at \(StatusReport.iso(options.now()))"
     }
 
-    /// Creates missing homes of active users; returns one line per home that was created or needs
-    /// attention. Failures are reported, never fatal (root_squash NFS, foreign owners).
-    private func createHomes(_ plan: NodePlan, policy: Policy) -> [String] {
-        let creator = HomeCreator(root: NodePaths(root: options.root).root, prefixes: policy.homePrefixes, mode: options.homeMode)
+    /// Creates missing homes of active users below the node's own prefixes (never the snapshot's);
+    /// returns one line per home that was created or needs attention. Failures are reported, never
+    /// fatal (root_squash NFS, foreign owners).
+    private func createHomes(_ plan: NodePlan) -> [String] {
+        let creator = HomeCreator(root: NodePaths(root: options.root).root, prefixes: options.homePrefixes,
+                                  mode: options.homeMode)
         let active = plan.users.filter { !$0.locked }
         var lines: [String] = []
         for (index, user) in active.enumerated() {

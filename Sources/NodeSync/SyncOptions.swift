@@ -1,5 +1,6 @@
 // The knobs of one `sunk-bridge sync` run and what it reports back.
 import Foundation
+import SunkModel
 import SunkSnapshot
 #if canImport(Glibc)
 @preconcurrency import Glibc
@@ -16,6 +17,10 @@ public struct SyncOptions: Sendable {
     public var dryRun: Bool
     /// Create missing homes of active users (`--create-homes`).
     public var createHomes: Bool
+    /// The node's own home prefixes (`--home-prefix`, `node.homePrefixes`): users whose home is not
+    /// strictly below one are skipped, and homes are created only below them. The snapshot's
+    /// `policy.homePrefixes` is never used for either.
+    public var homePrefixes: [String]
     /// Mode of a newly created home.
     public var homeMode: mode_t
     /// Called after each home checked when creating homes (done, total), e.g. for a progress line.
@@ -30,7 +35,8 @@ public struct SyncOptions: Sendable {
     public var now: @Sendable () -> Date
 
     public init(root: String = "/", format: NSSFormat = .extrausers, maxDeletePercent: Int = 10,
-                dryRun: Bool = false, createHomes: Bool = false, homeMode: mode_t = 0o700,
+                dryRun: Bool = false, createHomes: Bool = false,
+                homePrefixes: [String] = SyncOptions.defaultHomePrefixes, homeMode: mode_t = 0o700,
                 homeProgress: (@Sendable (Int, Int) -> Void)? = nil, trust: TrustedKeys? = nil,
                 acceptRollback: Bool = false,
                 now: @escaping @Sendable () -> Date = { Date() }) {
@@ -39,11 +45,30 @@ public struct SyncOptions: Sendable {
         self.maxDeletePercent = maxDeletePercent
         self.dryRun = dryRun
         self.createHomes = createHomes
+        self.homePrefixes = homePrefixes
         self.homeMode = homeMode
         self.homeProgress = homeProgress
         self.trust = trust
         self.acceptRollback = acceptRollback
         self.now = now
+    }
+}
+
+extension SyncOptions {
+    /// The node's home prefixes when none are configured.
+    public static let defaultHomePrefixes = ["/home"]
+
+    /// Checks what the snapshot cannot be trusted to decide: at least one home prefix, each passing
+    /// `PosixRules.homePrefix` (never `/` or a system tree such as `/etc`). `.usage` names the problem.
+    public func validate() throws(SyncError) {
+        if homePrefixes.isEmpty { throw .usage("--home-prefix: at least one home prefix is required") }
+        for prefix in homePrefixes {
+            do throws(ValidationError) {
+                _ = try PosixRules.homePrefix(prefix, attribute: "--home-prefix")
+            } catch {
+                throw .usage(error.description)
+            }
+        }
     }
 }
 

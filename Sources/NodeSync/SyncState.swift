@@ -43,6 +43,8 @@ public struct SyncState: Codable, Equatable, Sendable {
     public var lastResult: Result?
     public var lastError: String?
     public var counts: Counts?
+    /// The node's own home prefixes of the last applied run (`--home-prefix`), for `doctor`.
+    public var homePrefixes: [String]?
     public var skipped: [NodeSkip]
 
     public init() { skipped = [] }

@@ -77,6 +77,8 @@ struct SunkConfiguration: Sendable {
     var nodeNSSFormat: String?
     var nodeMaxDeletePercent: Int?
     var nodeCreateHomes: Bool?
+    /// The node's own home prefixes (`sync --home-prefix`); nil leaves the default `/home`.
+    var nodeHomePrefixes: [String]?
     var nodeFrom: String?
     var nodeTokenFile: String?
     var nodeCAFile: String?
@@ -200,6 +202,19 @@ enum ConfigLoader {
             values.problem("node.maxDeletePercent", "\(percent) must be between 0 and 100")
         }
         config.nodeCreateHomes = values.boolean("node.createHomes")
+        config.nodeHomePrefixes = values.list("node.homePrefixes")
+        if let prefixes = config.nodeHomePrefixes {
+            if prefixes.isEmpty {
+                values.problem("node.homePrefixes", "is empty: give at least one prefix, or remove the key for /home")
+            }
+            for prefix in prefixes {
+                do throws(SunkModel.ValidationError) {
+                    _ = try PosixRules.homePrefix(prefix, attribute: "node.homePrefixes")
+                } catch {
+                    values.problem("node.homePrefixes", error.reason)
+                }
+            }
+        }
         config.nodeFrom = values.string("node.from")
         if let from = config.nodeFrom {
             do throws(SyncError) { try HTTPSnapshotSource.check(url: from) } catch {

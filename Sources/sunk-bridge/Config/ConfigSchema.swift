@@ -27,6 +27,7 @@ enum ConfigSchema {
         "node.nssFormat": .string,
         "node.maxDeletePercent": .integer,
         "node.createHomes": .boolean,
+        "node.homePrefixes": .stringList,
         "node.from": .string,
         "node.tokenFile": .string,
         "node.caFile": .string,

@@ -18,5 +18,6 @@ extension SyncCommand {
         nssFormat = nssFormat ?? file.nodeNSSFormat
         maxDeletePercent = maxDeletePercent ?? file.nodeMaxDeletePercent
         createHomes = createHomes ?? file.nodeCreateHomes
+        if homePrefixes.isEmpty { homePrefixes = file.nodeHomePrefixes ?? [] }
     }
 }

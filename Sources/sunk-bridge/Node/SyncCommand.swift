@@ -59,6 +59,11 @@ struct SyncCommand: AsyncParsableCommand {
           help: "Create missing homes of active users below the allowed prefixes (default: no).")
     var createHomes: Bool?
 
+    @Option(name: .customLong("home-prefix"),
+            help: ArgumentHelp("This node's home prefix (repeat for several; default /home).",
+                               discussion: "Users whose home is not strictly below one are skipped; homes are created only below them. Never / or a system tree such as /etc, /root, /usr, /var (except /var/home)."))
+    var homePrefixes: [String] = []
+
     @Option(name: .customLong("home-mode"), help: "Octal mode of new homes.")
     var homeMode: String = "0700"
 
@@ -86,6 +91,22 @@ struct SyncCommand: AsyncParsableCommand {
         }
         _ = mode
         _ = try parseNSSFormat(nssFormat ?? NSSFormat.extrausers.rawValue)
+        let options = try syncOptions(progress: nil)
+        do throws(SyncError) {
+            try options.validate()
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    /// The options of the run, from flags already filled by the configuration.
+    func syncOptions(progress: (@Sendable (Int, Int) -> Void)?, trust: TrustedKeys? = nil) throws -> SyncOptions {
+        SyncOptions(
+            root: root ?? "/", format: try parseNSSFormat(nssFormat ?? NSSFormat.extrausers.rawValue),
+            maxDeletePercent: maxDeletePercent ?? 10, dryRun: dryRun, createHomes: createHomes ?? false,
+            homePrefixes: homePrefixes.isEmpty ? SyncOptions.defaultHomePrefixes : homePrefixes,
+            homeMode: mode_t(UInt32(homeMode, radix: 8) ?? 0o700), homeProgress: progress, trust: trust,
+            acceptRollback: acceptRollback)
     }
 
     func run() async throws {
@@ -112,10 +133,7 @@ struct SyncCommand: AsyncParsableCommand {
             printError("sunk-bridge sync: \(error)")
             throw ExitCode(1)
         }
-        let options = SyncOptions(
-            root: root ?? "/", format: try parseNSSFormat(nssFormat ?? NSSFormat.extrausers.rawValue),
-            maxDeletePercent: maxDeletePercent ?? 10, dryRun: dryRun, createHomes: createHomes ?? false, homeMode: mode_t(UInt32(homeMode, radix: 8) ?? 0o700),
-            homeProgress: progress, trust: trust, acceptRollback: acceptRollback)
+        let options = try syncOptions(progress: progress, trust: trust)
         let report: SyncReport
         do throws(SyncError) {
             report = try await NodeSyncer(source: source, options: options).run()

@@ -98,26 +98,8 @@ public enum NodeFloor {
 
     static func userPrivateGroups(users: [NodeUser], scimGroups: [NodeGroup], local: LocalAccounts,
                                   policy: Policy) -> [NodeGroup] {
-        let provided = Set(scimGroups.map(\.gid))
-        var owners: [UInt32: [String]] = [:]
-        for u in users where !provided.contains(u.gid) { owners[u.gid, default: []].append(u.name) }
-        var taken = Set(scimGroups.map(\.name)).union(local.groups.keys)
-        var result: [NodeGroup] = []
-        func take(_ name: String, _ gid: UInt32) -> Bool {
-            guard !taken.contains(name) else { return false }
-            taken.insert(name)
-            result.append(NodeGroup(name: name, gid: gid, members: [], userPrivate: true))
-            return true
-        }
-        // Shared gids first, so a user named like `g<gid>` cannot take another gid's fallback name.
-        let sorted = owners.keys.sorted()
-        for gid in sorted where owners[gid]!.count > 1 { _ = take("g\(gid)", gid) }
-        for gid in sorted where owners[gid]!.count == 1 {
-            let name = owners[gid]![0]
-            let valid = (try? PosixRules.groupName(name, policy: policy)) == name
-            if valid && take(name, gid) { continue }
-            _ = take("g\(gid)", gid)
-        }
-        return result
+        UserPrivateGroups.derive(primaryGIDs: users.map { ($0.name, $0.gid) }, providedGIDs: Set(scimGroups.map(\.gid)),
+                                 takenNames: Set(scimGroups.map(\.name)).union(local.groups.keys), policy: policy)
+            .map { NodeGroup(name: $0.name, gid: $0.gid, members: [], userPrivate: true) }
     }
 }

@@ -123,6 +123,10 @@ extension SCIMFilter {
             // A boolean stored as a string ("True") compares as a boolean.
             guard let xb = Bool(x.lowercased()) else { return false }
             return compare(.bool(xb), op, .bool(y), def)
+        case (.bool(let x), .string(let y)) where def?.type == .boolean:
+            // A filter that quotes the boolean (`active eq "true"`, nsscache's example) compares as one.
+            guard let yb = Bool(y.lowercased()) else { return false }
+            return compare(.bool(x), op, .bool(yb), def)
         default:
             guard let order = numericOrder(a, b) else { return false }
             switch op {

@@ -2,6 +2,12 @@
 public enum SCIMErrorType: String, Sendable, Hashable, CaseIterable {
     case invalidFilter, tooMany, uniqueness, mutability, invalidSyntax, invalidPath, noTarget,
          invalidValue, invalidVers, sensitive
+    /// RFC 9865: a cursor this server did not issue, or issued for another query.
+    case invalidCursor
+    /// RFC 9865: a cursor that was valid but no longer is.
+    case expiredCursor
+    /// RFC 9865: a `count` the server cannot honour.
+    case invalidCount
 }
 
 /// A SCIM error response (RFC 7644 §3.12): an HTTP status, an optional `scimType` and a

@@ -13,9 +13,8 @@ import SunkStore
 struct NodeRoutes {
     let service: SCIMService
     var database: SunkDatabase { service.database }
-
-    /// Extension carrying a group's POSIX attributes in the node view.
-    static let groupExtensionURN = "urn:sunk-bridge:params:scim:schemas:extension:posix:2.0:Group"
+    /// Recent node views and the cursors into them.
+    let history = NodeViewHistory()
 
     func register(on router: Router<BasicRequestContext>) {
         let routes = self
@@ -65,65 +64,76 @@ struct NodeRoutes {
     func users(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let (org, _) = try await service.authenticator.authorize(
             request, org: try context.parameters.require("org"), surface: .node)
-        let body = try await published(org).body
-        let resources = body.users.compactMap { Self.render($0, policy: body.policy) }
-        return try page(resources, request)
+        let query = try NodeViewQuery(request, groups: false)
+        return try await list(org, path: "Users", query: query, type: .user) { $0.users }
     }
 
     func groups(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let (org, _) = try await service.authenticator.authorize(
             request, org: try context.parameters.require("org"), surface: .node)
-        let body = try await published(org).body
-        let removed = Set(body.users.filter { !$0.active && body.policy.deactivation == .remove }.map(\.name))
-        let resources = body.groups.map { Self.render($0, excluding: removed) }
-        return try page(resources, request)
+        let query = try NodeViewQuery(request, groups: true)
+        return try await list(org, path: "Groups", query: query, type: .group) { view in
+            query.userPrivateGroups ? view.groups : Array(view.groups.dropLast(view.userPrivateGroupCount))
+        }
     }
 
-    /// Without `count` the whole list comes back in one page (nsscache fetches one URL).
-    func page(_ resources: [JSONValue], _ request: Request) throws -> Response {
-        let start = try ListQuery.integer(request.query("startIndex"), name: "startIndex").map { max(1, $0) } ?? 1
-        let count = try ListQuery.integer(request.query("count"), name: "count").map { max(0, $0) } ?? resources.count
-        let slice = Array(resources.dropFirst(start - 1).prefix(count))
-        return SCIMResponse.json(ListResponse.json(resources: slice, totalResults: resources.count, startIndex: start,
-                                                   itemsPerPage: slice.count))
+    /// One page of the node view. The state is the one the walk started from: a cursor names it, a
+    /// startIndex walk is pinned to it by its first page; a new walk gets the current publication.
+    func list(_ org: Org, path: String, query: NodeViewQuery, type: SCIMResourceType,
+              select: (NodeView) -> [JSONValue]) async throws -> Response {
+        let binding = query.binding(org: org.name, path: path)
+        var offset = 0
+        var view: NodeView?
+        if let cursor = query.cursor, !cursor.isEmpty {
+            let position = try await history.open(cursor, binding: binding)
+            guard let pinned = await history.view(org: org.name, serial: position.serial) else {
+                throw SCIMError(status: 400, scimType: .expiredCursor, detail: """
+                    the state this walk started from (serial \(position.serial)) is no longer kept; start the walk \
+                    again with an empty cursor
+                    """)
+            }
+            (view, offset) = (pinned, position.offset)
+        } else if let start = query.startIndex, start > 1, let serial = await history.pinned(binding) {
+            view = await history.view(org: org.name, serial: serial)
+        }
+        if view == nil {
+            view = try await current(org)
+            if query.cursor == nil { await history.pin(binding, serial: view!.serial) }
+        }
+        var resources = select(view!)
+        if let filter = query.filter { resources = resources.filter { filter.matches($0, type: type) } }
+
+        guard query.cursor != nil else {
+            let start = query.startIndex ?? 1
+            let count = query.count ?? resources.count
+            let slice = Array(resources.dropFirst(start - 1).prefix(count))
+            return SCIMResponse.json(ListResponse.json(resources: slice, totalResults: resources.count,
+                                                       startIndex: start, itemsPerPage: slice.count))
+        }
+        let count = query.count ?? NodeViewQuery.defaultCursorPageSize
+        let slice = Array(resources.dropFirst(offset).prefix(count))
+        var page: [String: JSONValue] = [
+            "schemas": .array([.string(SCIMSchemaURN.listResponse)]),
+            "totalResults": .int(Int64(resources.count)),
+            "itemsPerPage": .int(Int64(slice.count)),
+            "Resources": .array(slice),
+        ]
+        // count=0 makes no progress: no nextCursor, or a client would loop forever.
+        if count > 0 && offset + count < resources.count {
+            page["nextCursor"] = .string(await history.cursor(serial: view!.serial, offset: offset + count, binding: binding))
+        }
+        if offset > 0 && count > 0 {
+            page["previousCursor"] = .string(await history.cursor(serial: view!.serial, offset: max(0, offset - count),
+                                                                  binding: binding))
+        }
+        return SCIMResponse.json(.object(page))
     }
 
-    /// A user with every POSIX attribute resolved, after the org's deactivation policy.
-    static func render(_ user: SnapshotUser, policy: Policy) -> JSONValue? {
-        if !user.active && policy.deactivation == .remove { return nil }
-        let shell = user.active ? user.shell : PosixRules.lockedShell
-        let keys = user.active ? user.keys : []
-        return .object([
-            "schemas": .array([.string(SCIMSchemaURN.user), .string(SCIMSchemaURN.coreWeaveUser)]),
-            "id": .string(user.id),
-            "userName": .string(user.userName),
-            "displayName": .string(user.gecos),
-            "active": .bool(user.active),
-            SCIMSchemaURN.coreWeaveUser: .object([
-                "sunkPosixUsername": .string(user.name),
-                "sunkPosixUserId": .int(Int64(user.uid)),
-                "sunkPosixGroupId": .int(Int64(user.gid)),
-                "sunkPreferredHomeDirectory": .string(user.home),
-                "sunkLoginShell": .string(shell),
-                "sunkSshKeys": .array(keys.map { .string($0) }),
-            ]),
-        ])
-    }
-
-    /// A group as nsscache reads it: displayName is the POSIX name, members are POSIX user names.
-    static func render(_ group: SnapshotGroup, excluding removed: Set<String>) -> JSONValue {
-        .object([
-            "schemas": .array([.string(SCIMSchemaURN.group), .string(groupExtensionURN)]),
-            "id": .string(group.id),
-            "displayName": .string(group.name),
-            "members": .array(group.members.filter { !removed.contains($0) }.map {
-                .object(["value": .string($0), "display": .string($0)])
-            }),
-            groupExtensionURN: .object([
-                "gidNumber": .int(Int64(group.gid)),
-                "posixName": .string(group.name),
-                "scimDisplayName": .string(group.displayName),
-            ]),
-        ])
+    /// The view of what the org publishes now (built once per publication).
+    func current(_ org: Org) async throws -> NodeView {
+        if org.provisioning, let known = await history.view(org: org.name, serial: org.serial) { return known }
+        let document = try await published(org)
+        let body = document.body
+        return await history.remember(org: org.name, { NodeView(body) }, serial: body.serial)
     }
 }

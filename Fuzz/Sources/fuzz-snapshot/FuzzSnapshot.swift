@@ -1,0 +1,83 @@
+// libFuzzer target: what a node does with the bytes of a snapshot it fetched, before using any of it
+// (`SnapshotDocument.decode` then `validated()`).
+//
+// Digest fix-up: almost every mutation of a body breaks its digest, so `decode` would refuse it before
+// any of the body's values are looked at. When an entry point reports `digestMismatch`, the input is
+// tried once more with the digest it names replaced by the digest of the body as decoded, which takes
+// the mutated body through `validated()` too.
+//
+// Properties checked besides "no crash" for every accepted document: its `encoded()` form decodes to
+// an equal document that validates again, and it is already canonical (`make(body:)` of its body gives
+// the same document, digest included).
+import Foundation
+import SunkModel
+import SunkSnapshot
+
+/// Every way a node turns fetched bytes into a document it may use; each runs on every input. A new
+/// entry point (the signed envelope) is one more line here, e.g.
+/// `("signed envelope", { try SignedSnapshot.open($0, trusting: fuzzKeys) }),` returning its
+/// validated document.
+let entryPoints: [(name: String, run: (Data) throws -> SnapshotDocument)] = [
+    ("decode+validated", { data in
+        let document = try SnapshotDocument.decode(data)
+        try document.validated()
+        return document
+    }),
+]
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ bytes: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let data = Data(bytes: bytes, count: size)
+    for entry in entryPoints {
+        if let document = accept(data, entry.run) {
+            checkAccepted(document, by: entry.name)
+        } else if let patched = withBodyDigest(data, entry.run), let document = accept(patched, entry.run) {
+            checkAccepted(document, by: entry.name)
+        }
+    }
+    return 0
+}
+
+/// The document `run` accepts, or nil when it refuses `data` (the refusal's message is built, as a
+/// node logs it).
+func accept(_ data: Data, _ run: (Data) throws -> SnapshotDocument) -> SnapshotDocument? {
+    do {
+        return try run(data)
+    } catch {
+        _ = String(describing: error)
+        return nil
+    }
+}
+
+/// `data` with the digest replaced by the one its body hashes to, when `run` refuses it for a digest
+/// mismatch and the claimed digest appears verbatim in it; nil otherwise.
+func withBodyDigest(_ data: Data, _ run: (Data) throws -> SnapshotDocument) -> Data? {
+    do {
+        _ = try run(data)
+        return nil
+    } catch SnapshotError.digestMismatch(let expected, let actual) {
+        guard !expected.isEmpty, let range = data.range(of: Data(expected.utf8)) else { return nil }
+        var patched = data
+        patched.replaceSubrange(range, with: Data(actual.utf8))
+        return patched
+    } catch {
+        return nil
+    }
+}
+
+func checkAccepted(_ document: SnapshotDocument, by entry: String) {
+    let encoded = document.encoded()
+    let again: SnapshotDocument
+    do {
+        again = try SnapshotDocument.decode(encoded)
+        try again.validated()
+    } catch {
+        fatalError("\(entry): accepted document does not survive encoded()/decode/validated(): \(error)\n"
+            + String(decoding: encoded, as: UTF8.self))
+    }
+    precondition(again == document, "\(entry): encoded() decodes to a different document")
+    precondition(again.encoded() == encoded, "\(entry): encoded() is not a fixed point")
+    let remade = SnapshotDocument.make(body: document.body)
+    precondition(remade == document && remade.digest == document.digest,
+                 "\(entry): an accepted document is not canonical (make(body:) changes it)")
+}

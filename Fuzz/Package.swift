@@ -25,6 +25,7 @@ let package = Package(
         ], swiftSettings: fuzzTarget),
         .executableTarget(name: "fuzz-keys-cache", dependencies: [
             .product(name: "AuthorizedKeys", package: "SunkBridge"),
+            .product(name: "SunkModel", package: "SunkBridge"),
         ], swiftSettings: fuzzTarget),
         .executableTarget(name: "fuzz-ssh-key", dependencies: [
             .product(name: "SunkModel", package: "SunkBridge"),

@@ -2,11 +2,16 @@
 // bytes: the header parse of `init(copying:)` (the same parser `init(path:)` runs over the mapped
 // file) and `lookup(name:)` / `keys(forName:uid:)` for fixed names and for every name the input has.
 //
+// Found keys then go through what the helper does with them (`SSHPublicKey(parsing:)`, then
+// `options + " " + rendered`), so the fuzzer reaches the key parser with cache-shaped input too.
+//
 // Properties checked besides "no crash": a record has the name asked for, a non-zero uid and keys
-// without TAB or LF; and when the user lines are sorted with unique names (what the format requires,
+// without TAB or LF; the header's options and every line the helper would print have no blank or
+// control byte where sshd would read a new field or line; and when the user lines are sorted with unique names (what the format requires,
 // what `KeysCacheWriter` writes), the binary search finds exactly what a linear scan of the lines
 // finds. Unsorted user lines may be missed: that is the format's contract, not checked.
 import AuthorizedKeys
+import SunkModel
 
 /// Names looked up in every input besides those taken from its lines: valid, invalid and edge
 /// names (empty, upper case, too long, bytes that end a line or field).
@@ -25,7 +30,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         _ = error.description
         return 0
     }
-    _ = reader.options
+    if let options = reader.options {
+        precondition(!options.isEmpty && !options.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7F || $0 == 0x22 }),
+                     "header options \(options.debugDescription) accepted")
+    }
     precondition(reader.entryCount >= 0)
 
     // The user lines: everything after the first LF (the reader accepted a header line).
@@ -51,6 +59,13 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             for key in record.keys {
                 precondition(!key.isEmpty && !key.utf8.contains(0x09) && !key.utf8.contains(0x0A),
                              "lookup(\(name.debugDescription)) returned key \(key.debugDescription)")
+            }
+            for key in record.keys {
+                // What sunk-authorized-keys prints for each key that parses.
+                guard let parsed = try? SSHPublicKey(parsing: key) else { continue }
+                let line = parsed.rendered(options: reader.options)
+                precondition(!line.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }),
+                             "helper output line \(line.debugDescription) has a control byte")
             }
             precondition(reader.keys(forName: name, uid: record.uid) == record.keys)
             precondition(reader.keys(forName: name, uid: record.uid &+ 1) == nil)

@@ -2,7 +2,8 @@
 //
 // Properties checked besides "no crash": an accepted key re-parses from its `rendered` form to an
 // equal key whose `rendered` is the same bytes (canonical form is a fixed point), and `rendered` is
-// one line without control bytes (it is written verbatim to authorized_keys output and the keys cache).
+// one line without control bytes (it is written verbatim to authorized_keys output and the keys cache);
+// a refusal's reason has no control character either.
 import SunkModel
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -14,7 +15,11 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         do throws(ValidationError) {
             key = try SSHPublicKey(parsing: line, minimumRSABits: minimumRSABits)
         } catch {
-            _ = error.description
+            // ValidationError's contract: a reason never contains control characters (it reaches
+            // SCIM error responses and logs; offending values are rendered escaped).
+            for u in error.description.unicodeScalars where u.value < 0x20 || (0x7F...0x9F).contains(u.value) {
+                fatalError("error reason has control character U+\(String(u.value, radix: 16)): \(error.description.debugDescription)")
+            }
             continue
         }
         let rendered = key.rendered

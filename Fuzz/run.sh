@@ -17,6 +17,9 @@ here="$(cd "$(dirname "$0")" && pwd)"
 SWIFT=${SWIFT:-swift}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_ARGS=${FUZZ_ARGS:-}
+# libFuzzer and AddressSanitizer report crashes (stack, reproducer); Swift's own backtracer would race
+# them (and trips ASan itself). SWIFT_BACKTRACE=enable=yes brings it back.
+export SWIFT_BACKTRACE=${SWIFT_BACKTRACE:-enable=no}
 scratch="$here/.build"
 targets_all=(fuzz-snapshot fuzz-keys-cache fuzz-ssh-key)
 
@@ -64,7 +67,7 @@ run_target() {
     found=$(find "$work/artifacts" -type f | sort)
     if [[ $status -ne 0 || -n "$found" ]]; then
         echo "!! $target FAILED (exit $status); log: $work/log"
-        grep -E -m5 'ERROR: |Fatal error|Precondition failed|Assertion failed|SUMMARY:' "$work/log" | sed 's/^/   /' || true
+        grep -E -m5 'Fatal error|ERROR: |SUMMARY:' "$work/log" | sed 's/^/   /' || true
         for f in $found; do
             echo "!! reproducer: $f   (replay: Fuzz/run.sh repro $target $f)"
         done

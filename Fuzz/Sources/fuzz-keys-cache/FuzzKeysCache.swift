@@ -31,10 +31,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         return 0
     }
     if let options = reader.options {
-        precondition(!options.isEmpty && !options.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7F || $0 == 0x22 }),
+        require(!options.isEmpty && !options.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7F || $0 == 0x22 }),
                      "header options \(options.debugDescription) accepted")
     }
-    precondition(reader.entryCount >= 0)
+    require(reader.entryCount >= 0)
 
     // The user lines: everything after the first LF (the reader accepted a header line).
     var start = 0
@@ -54,25 +54,25 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     for name in names {
         let record = reader.lookup(name: name)
         if let record {
-            precondition(record.name == name, "lookup(\(name.debugDescription)) returned \(record.name.debugDescription)")
-            precondition(record.uid != 0, "lookup returned uid 0")
+            require(record.name == name, "lookup(\(name.debugDescription)) returned \(record.name.debugDescription)")
+            require(record.uid != 0, "lookup returned uid 0")
             for key in record.keys {
-                precondition(!key.isEmpty && !key.utf8.contains(0x09) && !key.utf8.contains(0x0A),
+                require(!key.isEmpty && !key.utf8.contains(0x09) && !key.utf8.contains(0x0A),
                              "lookup(\(name.debugDescription)) returned key \(key.debugDescription)")
             }
             for key in record.keys {
                 // What sunk-authorized-keys prints for each key that parses.
                 guard let parsed = try? SSHPublicKey(parsing: key) else { continue }
                 let line = parsed.rendered(options: reader.options)
-                precondition(!line.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }),
+                require(!line.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }),
                              "helper output line \(line.debugDescription) has a control byte")
             }
-            precondition(reader.keys(forName: name, uid: record.uid) == record.keys)
-            precondition(reader.keys(forName: name, uid: record.uid &+ 1) == nil)
+            require(reader.keys(forName: name, uid: record.uid) == record.keys)
+            require(reader.keys(forName: name, uid: record.uid &+ 1) == nil)
         }
         if sorted {
             let expected = linearLookup(name, lines)
-            precondition(record?.uid == expected?.uid && record?.keys == expected?.keys,
+            require(record?.uid == expected?.uid && record?.keys == expected?.keys,
                          "lookup(\(name.debugDescription)) = \(String(describing: record)), linear scan = \(String(describing: expected))")
         }
     }
@@ -116,4 +116,10 @@ func linearLookup(_ name: String, _ lines: [Line]) -> (uid: UInt32, keys: [Strin
     let keys = afterColon[(second + 1)...].split(separator: 0x09, omittingEmptySubsequences: true)
         .map { String(decoding: $0, as: UTF8.self) }
     return (uid, keys)
+}
+
+/// `precondition` that prints its message in release builds too (where a failing `precondition`
+/// traps silently), so a reproducer's log says which property broke.
+func require(_ condition: Bool, _ message: @autoclosure () -> String = "") {
+    if !condition { fatalError(message()) }
 }

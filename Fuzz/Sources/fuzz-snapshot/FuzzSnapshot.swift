@@ -7,8 +7,9 @@
 // the mutated body through `validated()` too.
 //
 // Properties checked besides "no crash" for every accepted document: its `encoded()` form decodes to
-// an equal document that validates again, and it is already canonical (`make(body:)` of its body gives
-// the same document, digest included).
+// an equal document that validates again, it is already canonical (`make(body:)` of its body gives
+// the same document, digest included), and its homes are what validated() promises, byte for byte
+// (`checkHomes`).
 import Foundation
 import SunkModel
 import SunkSnapshot
@@ -75,9 +76,39 @@ func checkAccepted(_ document: SnapshotDocument, by entry: String) {
         fatalError("\(entry): accepted document does not survive encoded()/decode/validated(): \(error)\n"
             + String(decoding: encoded, as: UTF8.self))
     }
-    precondition(again == document, "\(entry): encoded() decodes to a different document")
-    precondition(again.encoded() == encoded, "\(entry): encoded() is not a fixed point")
+    require(again == document, "\(entry): encoded() decodes to a different document")
+    require(again.encoded() == encoded, "\(entry): encoded() is not a fixed point")
     let remade = SnapshotDocument.make(body: document.body)
-    precondition(remade == document && remade.digest == document.digest,
+    require(remade == document && remade.digest == document.digest,
                  "\(entry): an accepted document is not canonical (make(body:) changes it)")
+    checkHomes(document.body, by: entry)
+}
+
+/// What `validated()` promises about homes, checked on the bytes a node will mkdir and chown (not
+/// on `String`s, whose `Character`s can merge a `/` with a combining mark after it): each home is
+/// strictly below a policy prefix on a `/` boundary, has no empty, `.` or `..` component, and no
+/// home lies inside another user's home.
+func checkHomes(_ body: SnapshotBody, by entry: String) {
+    let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
+    let prefixes = body.policy.homePrefixes.map { Array($0.utf8) }
+    let homes = body.users.map { Array($0.home.utf8) }
+    func isBelow(_ path: [UInt8], _ ancestor: [UInt8]) -> Bool {
+        path.count > ancestor.count + 1 && path.starts(with: ancestor) && path[ancestor.count] == slash
+    }
+    for (i, home) in homes.enumerated() {
+        let shown = body.users[i].home.debugDescription
+        let parts = home.split(separator: slash, omittingEmptySubsequences: false).dropFirst()
+        require(home.first == slash && !parts.contains { $0.isEmpty || $0.elementsEqual([dot]) || $0.elementsEqual([dot, dot]) },
+                     "\(entry): accepted home \(shown) has an empty, . or .. component")
+        require(prefixes.contains { isBelow(home, $0) }, "\(entry): accepted home \(shown) is not below a home prefix")
+        for other in homes where isBelow(other, home) {
+            fatalError("\(entry): accepted home \(String(decoding: other, as: UTF8.self).debugDescription) lies inside \(shown)")
+        }
+    }
+}
+
+/// `precondition` that prints its message in release builds too (where a failing `precondition`
+/// traps silently), so a reproducer's log says which property broke.
+func require(_ condition: Bool, _ message: @autoclosure () -> String = "") {
+    if !condition { fatalError(message()) }
 }

@@ -62,6 +62,8 @@ printf '%s' "$(cat "$out/ecdsa-256")" > "$out/ecdsa-256-no-newline"
 printf '%s bell\a\n' "$(echo "$ed" | cut -d' ' -f1,2)" > "$out/ed25519-control-refused"
 printf 'ssh-rsa %s\n' "$(echo "$ed" | cut -d' ' -f2)" > "$out/type-mismatch-refused"
 printf '%s=\n' "$(echo "$ed" | cut -d' ' -f1,2)" > "$out/ed25519-bad-base64-refused"
+# Longer than SSHPublicKey.maximumLineLength (8192 bytes): refused before anything else.
+printf '%s %s' "$(echo "$ed" | cut -d' ' -f1,2)" "$(head -c 8200 /dev/zero | tr '\0' x)" > "$out/too-long-refused"
 # The parser takes one line without its newline (a newline is refused like any control character):
 # strip it everywhere, then keep one seed that has it.
 for f in "$out"/*; do perl -0pi -e 's/\n\z//' "$f"; done

@@ -3,7 +3,7 @@
 SWIFT ?= swift
 STATIC_HELPER := .build/static/release/sunk-authorized-keys
 
-.PHONY: deps build helper test serve bench deb clean
+.PHONY: deps build helper test serve bench deb fuzz clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -36,5 +36,11 @@ serve:
 bench: helper
 	bash Benchmarks/helper-startup.sh $(STATIC_HELPER)
 
+# libFuzzer targets (Fuzz/README.md): builds the Fuzz/ package (scratch Fuzz/.build) and fuzzes each
+# target for FUZZ_SECONDS; fails, printing the reproducer paths, if any target crashes.
+FUZZ_SECONDS ?= 60
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) bash Fuzz/run.sh
+
 clean:
-	rm -rf .build dist
+	rm -rf .build Fuzz/.build dist

@@ -12,6 +12,10 @@ let package = Package(
     products: [
         .executable(name: "sunk-bridge", targets: ["sunk-bridge"]),
         .executable(name: "sunk-authorized-keys", targets: ["sunk-authorized-keys"]),
+        // For the libFuzzer package in Fuzz/ (it depends on this package by path); not an API.
+        .library(name: "SunkModel", targets: ["SunkModel"]),
+        .library(name: "SunkSnapshot", targets: ["SunkSnapshot"]),
+        .library(name: "AuthorizedKeys", targets: ["AuthorizedKeys"]),
     ],
     dependencies: [
         // Exact pins: Package.resolved is not committed, so every machine gets the same graph.

@@ -30,7 +30,6 @@ public struct KeysCacheReader {
     private let dataStart: Int
 
     public init(path: String) throws(KeysCacheError) {
-        self.path = path
         let fd = try Self.openVerified(path)
         defer { closeFD(fd) }
 
@@ -41,8 +40,23 @@ public struct KeysCacheReader {
         guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
             throw .io(operation: "mmap", path: path, errno: errno)
         }
-        let map = Mapping(base: UnsafeRawPointer(base), size: size)
+        try self.init(map: Mapping(mapped: UnsafeRawPointer(base), size: size), path: path)
+    }
+
+    /// A reader over a copy of `bytes` (the whole contents of a keys cache file), with the same
+    /// header checks and lookup as `init(path:)` but none of its file checks. For tests and the
+    /// fuzzer (`Fuzz/`); `path` only names the bytes in errors.
+    public init(copying bytes: UnsafeRawBufferPointer, path: String = "(in memory)") throws(KeysCacheError) {
+        try self.init(map: Mapping(copying: bytes), path: path)
+    }
+
+    /// The one parser behind both initialisers: checks the header of `map` and records where the
+    /// user lines start.
+    private init(map: Mapping, path: String) throws(KeysCacheError) {
+        self.path = path
         self.map = map
+        let size = map.size
+        guard size > 0 else { throw .malformed(path: path, reason: "empty file") }
 
         // Header: tag TAB version TAB entries TAB data-bytes TAB options LF
         let bytes = map.bytes
@@ -314,17 +328,36 @@ public struct KeysCacheReader {
     }
 }
 
-/// Owns the mapping; unmapped when the last reader copy goes away.
+/// Owns the bytes a reader looks at: a read-only mapping of the cache file (unmapped when the last
+/// reader copy goes away) or a private heap copy (freed then).
 final class Mapping {
     let base: UnsafeRawPointer
     let size: Int
+    private let isMapped: Bool
 
-    init(base: UnsafeRawPointer, size: Int) {
+    init(mapped base: UnsafeRawPointer, size: Int) {
         self.base = base
         self.size = size
+        isMapped = true
+    }
+
+    /// Exactly `bytes.count` bytes, so a read past the end is a real overflow (AddressSanitizer sees
+    /// it), not a read of the rest of a page.
+    init(copying bytes: UnsafeRawBufferPointer) {
+        let copy = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
+        if let source = bytes.baseAddress, bytes.count > 0 { copy.copyMemory(from: source, byteCount: bytes.count) }
+        base = UnsafeRawPointer(copy)
+        size = bytes.count
+        isMapped = false
     }
 
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: size) }
 
-    deinit { _ = munmap(UnsafeMutableRawPointer(mutating: base), size) }
+    deinit {
+        if isMapped {
+            _ = munmap(UnsafeMutableRawPointer(mutating: base), size)
+        } else {
+            UnsafeMutableRawPointer(mutating: base).deallocate()
+        }
+    }
 }

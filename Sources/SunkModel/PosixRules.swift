@@ -214,7 +214,8 @@ public enum PosixRules {
         }
         for prefix in prefixes {
             guard let p = try? Paths.components(prefix, stripTrailingSlash: true), !p.isEmpty else { continue }
-            if components.count > p.count && components.starts(with: p) {
+            // Components compared as bytes: a canonically equivalent spelling is another directory.
+            if components.count > p.count && components.starts(with: p, by: { $0.utf8.elementsEqual($1.utf8) }) {
                 return "/" + components.joined(separator: "/")
             }
         }

@@ -22,6 +22,8 @@ import SunkSnapshot
 ///     ("envelope+validated", { try validated(SnapshotOpening.open($0, trust: nil, expectedOrg: nil).document) }),
 let entryPoints: [(name: String, run: (Data) throws -> SnapshotDocument)] = [
     ("decode+validated", { try validated(SnapshotDocument.decode($0)) }),
+    // What `sync --snapshot` without a trust key runs: the signed envelope's header, then the document.
+    ("open+validated", { try validated(SnapshotOpening.open($0, trust: nil, expectedOrg: nil).document) }),
 ]
 
 /// `document` after `validated()` accepted it.

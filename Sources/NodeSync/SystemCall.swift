@@ -65,4 +65,42 @@ enum SystemCall {
     }
 
     static var isRoot: Bool { geteuid() == 0 }
+
+    /// The text of a symbolic link, or nil when `path` does not exist or is not a link.
+    static func readLink(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink(path, &buffer, buffer.count - 1)
+        guard n >= 0 else { return nil }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The names in a directory (without `.` and `..`); empty when it does not exist.
+    static func directoryEntries(_ path: String) throws(SyncError) -> [String] {
+        guard let dir = opendir(path) else {
+            let code = errno
+            if code == ENOENT || code == ENOTDIR { return [] }
+            throw .io(operation: "opendir", path: path, errno: code)
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Removes `path` and, for a directory, everything below it (links are removed, never followed).
+    /// A missing path is not an error.
+    static func removeTree(_ path: String) throws(SyncError) {
+        guard let st = try status(path) else { return }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            for name in try directoryEntries(path) { try removeTree(path + "/" + name) }
+            if rmdir(path) != 0 && errno != ENOENT { throw .io(operation: "rmdir", path: path, errno: errno) }
+        } else if unlink(path) != 0 && errno != ENOENT {
+            throw .io(operation: "unlink", path: path, errno: errno)
+        }
+    }
 }

@@ -266,7 +266,7 @@ public struct GenerationStore {
     private func makeGenerationDirectory(current: String?) throws(SyncError) -> String {
         if try SystemCall.status(paths.generationsDirectory) == nil {
             try step("mkdir", paths.generationsDirectory)
-            try SystemCall.makeDirectories(paths.generationsDirectory)
+            try SystemCall.makeDirectories(paths.generationsDirectory)   // 0755 whatever the umask
         }
         var next = ((try names()) + [current].compactMap { $0 }).compactMap { UInt64($0) }.max().map { $0 + 1 } ?? 1
         while true {

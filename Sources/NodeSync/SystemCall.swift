@@ -47,12 +47,15 @@ enum SystemCall {
         return st
     }
 
-    /// Creates `path` and its missing parents with `mode` (existing directories are left alone).
+    /// Creates `path` and its missing parents with exactly `mode`, whatever the umask (existing
+    /// directories are left alone): the NSS modules and the key helper read below them unprivileged.
     static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SyncError) {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
-            if mkdir(current, mode) != 0 {
+            if mkdir(current, mode) == 0 {
+                if chmod(current, mode) != 0 { throw .io(operation: "chmod", path: current, errno: errno) }
+            } else {
                 let code = errno
                 if code == EEXIST {
                     var st = stat()

@@ -218,6 +218,22 @@ struct GenerationLayoutTests {
         #expect(stateB.counts?.users == 50)
     }
 
+    @Test("directories sync creates are 0755 whatever the umask (the helper and NSS read unprivileged)")
+    func umaskDoesNotNarrowDirectories() throws {
+        let root = try Fixture.makeRoot()
+        defer { Fixture.remove(root) }
+        let paths = NodePaths(root: root)
+        let snapshots = try GenerationSupport.writeSnapshots(GenerationSupport.bodies(users: 3), in: root + "/in")
+        let out = try DoctorTestTools.run("/bin/sh", ["-c", "umask 077; exec \"$0\" sync --snapshot \"$1\" --root \"$2\" --quiet",
+                                                     try DoctorTestTools.sunkBridge(), snapshots.a, root])
+        #expect(out.status == 0, "\(out.stderr)")
+        for dir in [root + "/var", root + "/var/lib", paths.stateDirectory, paths.extrausersDirectory,
+                    paths.generationsDirectory, paths.generation("1")] {
+            #expect(Fixture.mode(dir) == 0o755, "\(dir)")
+        }
+        #expect(Fixture.mode(paths.keysCache) == 0o644)
+    }
+
     @Test func serialOnlyChangeMakesAGenerationButWritesNoNSSFile() async throws {
         let root = try Fixture.makeRoot()
         defer { Fixture.remove(root) }

@@ -87,6 +87,7 @@ let package = Package(
         ]),
         .testTarget(name: "NodeSyncTests", dependencies: [
             "NodeSync", "SunkSnapshot", "SunkModel", "AuthorizedKeys",
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
     ]
 )

@@ -44,3 +44,8 @@ if ! python3 -c 'import prometheus_client' 2>/dev/null; then
   echo "deps: installing prometheus-client (PyPI)"
   python3 -m pip install -q prometheus-client
 fi
+# docs/snapshot.md's independent signature check uses the cryptography package's Ed25519.
+if ! python3 -c 'import cryptography.hazmat.primitives.asymmetric.ed25519' 2>/dev/null; then
+  echo "deps: installing cryptography (PyPI)"
+  python3 -m pip install -q cryptography
+fi

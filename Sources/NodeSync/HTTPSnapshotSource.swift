@@ -18,30 +18,37 @@ public struct HTTPSnapshotSource: SnapshotSource {
     /// Connect and read timeout.
     public var timeoutSeconds: Int64 = 60
 
-    /// Checks the URL; `warning` is set for plain http to a host that is not loopback.
+    /// The org named by the URL's `/scim/ORG/` path, when it has one.
+    public let expectedOrg: String?
+
+    /// Checks the URL: https, or plain http to a loopback host only (the token must never cross a
+    /// network unencrypted).
     public init(url: String, tokenFile: String, caFile: String? = nil) throws(SyncError) {
         self.url = url
         self.tokenFile = tokenFile
         self.caFile = caFile
-        _ = try Self.check(url: url)
+        try Self.check(url: url)
+        let parts = URL(string: url)?.path.split(separator: "/").map(String.init) ?? []
+        expectedOrg = parts.count >= 2 && parts[0] == "scim" ? parts[1] : nil
     }
 
     public var label: String { url }
 
-    /// A warning to print on stderr for plain http to a non-loopback host, else nil.
-    public var warning: String? { (try? Self.check(url: url)) ?? nil }
+    /// Whatever arrives over the network must be signed by a key the node trusts.
+    public var requiresSignature: Bool { true }
 
-    /// Validates the URL's scheme and host; returns the plain-http warning when one applies.
-    public static func check(url: String) throws(SyncError) -> String? {
+    /// Validates the URL's scheme and host.
+    public static func check(url: String) throws(SyncError) {
         guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(),
               let host = parsed.host, !host.isEmpty else {
             throw .usage("--from \(url): not an absolute http(s) URL")
         }
         switch scheme {
-        case "https": return nil
+        case "https": return
         case "http":
-            return isLoopback(host) ? nil
-                : "warning: --from \(url) uses plain http: the token and the snapshot travel unencrypted and unauthenticated; use https"
+            if !isLoopback(host) {
+                throw .usage("--from \(url): plain http is only allowed to a loopback address; the node token and the snapshot would cross the network unencrypted: use https (with --ca-file for a private CA)")
+            }
         default:
             throw .usage("--from \(url): scheme must be https (or http on loopback)")
         }

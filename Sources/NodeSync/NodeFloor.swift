@@ -7,14 +7,21 @@ import SunkSnapshot
 /// - A user whose name or uid exists in the local `/etc/passwd`, or whose primary gid exists in the
 ///   local `/etc/group`, is skipped and reported; so is a group whose name or gid exists locally.
 /// - Deactivated users: `lock` keeps them with `PosixRules.lockedShell` and no keys; `remove` omits them.
-/// - A shell missing from `/etc/shells` becomes `policy.defaultShell` (skipped when that is missing
-///   too); nologin shells (`PosixRules.isNologinShell`) are kept even when `/etc/shells` lacks them.
+/// - A user whose home is not strictly below one of the node's own `homePrefixes` (`--home-prefix`;
+///   the snapshot's `policy.homePrefixes` never widens them) is skipped and reported.
+/// - A shell is kept only when the node's `/etc/shells` lists it or it is one of the exact nologin
+///   paths (`PosixRules.isNologinShell`); otherwise it becomes `policy.defaultShell` when that passes
+///   the same test, else the user is skipped. The snapshot's `policy.shells` never adds a shell.
 /// - Group members are limited to written users. Every primary gid that no written SCIM group
 ///   provides gets a user-private group: named after the user when the gid is that user's alone (and
 ///   the name is free and a valid group name), else `g<gid>`; omitted if both names are taken.
 public enum NodeFloor {
-    public static func plan(_ body: SnapshotBody, local: LocalAccounts) -> NodePlan {
+    /// - Parameter homePrefixes: the node's own home prefixes, each already checked with
+    ///   `PosixRules.homePrefix` (`SyncOptions.validate()`).
+    public static func plan(_ body: SnapshotBody, local: LocalAccounts, homePrefixes: [String]) -> NodePlan {
         let policy = body.policy
+        // The node's /etc/shells decides; nologin paths refuse logins, so they need no listing.
+        func nodeAllows(_ shell: String) -> Bool { PosixRules.isNologinShell(shell) || local.shells.contains(shell) }
         var skipped = body.skipped.map {
             NodeSkip(kind: .user, origin: .server, id: $0.id, name: nil, userName: $0.userName, reason: $0.reason)
         }
@@ -42,13 +49,18 @@ public enum NodeFloor {
                 skip("primary gid \(u.gid) belongs to local group \(owner) in /etc/group on this node")
                 continue
             }
+            if (try? PosixRules.homeDirectory(u.home, prefixes: homePrefixes)) != u.home {
+                skip("home \(u.home) is not strictly below this node's home prefixes ("
+                     + homePrefixes.joined(separator: ", ") + "); add a prefix with sync --home-prefix or node.homePrefixes")
+                continue
+            }
             var shell = u.shell
             var keys = u.keys
             if !u.active {
                 shell = PosixRules.lockedShell
                 keys = []
-            } else if !PosixRules.isNologinShell(shell) && !local.shells.contains(shell) {
-                guard local.shells.contains(policy.defaultShell) else {
+            } else if !nodeAllows(shell) {
+                guard nodeAllows(policy.defaultShell) else {
                     skip("shell \(shell) and the default shell \(policy.defaultShell) are both missing from /etc/shells on this node")
                     continue
                 }

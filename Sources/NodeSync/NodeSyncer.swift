@@ -27,7 +27,11 @@ public struct NodeSyncer: Sendable {
     }
 
     public func run() async throws(SyncError) -> SyncReport {
+        try options.validate()
         let paths = NodePaths(root: options.root)
+        if source.requiresSignature && options.trust == nil {
+            throw .usage("\(source.label): a snapshot fetched over the network is only applied when signed by a trusted key; give --trust-key FILE (node.trustKeyFile) with the line `sunk-bridge org trust-key ORG` prints on the receiver")
+        }
         if options.dryRun { return try await dryRun(paths) }
         try SystemCall.makeDirectories(paths.stateDirectory)
         let lock = try SyncLock(path: paths.lockFile)
@@ -59,6 +63,9 @@ public struct NodeSyncer: Sendable {
     // MARK: - Steps
 
     private struct Prepared {
+        /// What was received, as kept for a later 304 (the signed envelope, or a bare document).
+        var received: Data
+        var envelope: SignedSnapshot?
         var document: SnapshotDocument
         var plan: NodePlan
         var files: NSSFileSet
@@ -66,17 +73,23 @@ public struct NodeSyncer: Sendable {
         var current: [String]
     }
 
-    /// Everything up to the guards; writes nothing.
-    private func prepare(_ data: Data, paths: NodePaths) throws(SyncError) -> Prepared {
-        let document: SnapshotDocument
+    /// Checks what was received: signature against the node's trust keys (before anything of the
+    /// document is parsed), org, format and digest, then every entry.
+    private func open(_ data: Data) throws(SyncError) -> SnapshotOpening.Opened {
         do throws(SnapshotError) {
-            document = try SnapshotDocument.decode(data)
-            try document.validated()
+            let opened = try SnapshotOpening.open(data, trust: options.trust, expectedOrg: source.expectedOrg)
+            try opened.document.validated()
+            return opened
         } catch {
             throw .snapshot(error)
         }
+    }
+
+    /// Everything up to the guards; writes nothing.
+    private func prepare(_ opened: SnapshotOpening.Opened, paths: NodePaths) throws(SyncError) -> Prepared {
+        let document = opened.document
         let local = try LocalAccounts.load(paths)
-        let plan = NodeFloor.plan(document.body, local: local)
+        let plan = NodeFloor.plan(document.body, local: local, homePrefixes: options.homePrefixes)
         let shadowGID = local.groups["shadow"].map { $0 == UInt32.max ? 0 : $0 } ?? 0
         let files = NSSFileSet(plan: plan, format: options.format, paths: paths, shadowGID: gid_t(shadowGID))
         let entries = plan.users.map { KeysCacheEntry(name: $0.name, uid: $0.uid, keys: $0.keys) }
@@ -87,32 +100,44 @@ public struct NodeSyncer: Sendable {
             throw .keysCache(error.description)
         }
         let current = try SyncGuards.currentUserNames(passwdPath: options.format.passwdPath(paths))
-        return Prepared(document: document, plan: plan, files: files, keys: keys, current: current)
+        return Prepared(received: opened.bytes, envelope: opened.envelope, document: document, plan: plan,
+                        files: files, keys: keys, current: current)
     }
 
     private func apply(_ paths: NodePaths, state: inout SyncState) async throws(SyncError) -> SyncReport {
         let stored = state.digest == nil ? nil : try SystemCall.read(paths.lastSnapshot)
-        let fetched = try await source.fetch(ifNoneMatch: stored == nil ? nil : state.etag)
-        let data: Data
         var etag = state.etag
         var notModified = false
-        switch fetched {
+        let opened: SnapshotOpening.Opened
+        switch try await source.fetch(ifNoneMatch: stored == nil ? nil : state.etag) {
         case .notModified:
             guard let stored else {
                 throw .fetch(url: source.label, reason: "server answered 304 Not Modified but this node has no stored snapshot")
             }
-            data = Data(stored)
-            notModified = true
-        case .document(let d, let e):
-            data = d
+            // The kept copy is checked again like a fresh one: the trust keys may have changed since.
+            if let reopened = try? open(Data(stored)) {
+                opened = reopened
+                notModified = true
+            } else {
+                guard case .document(let data, let e) = try await source.fetch(ifNoneMatch: nil) else {
+                    throw .fetch(url: source.label, reason: "server answered 304 to an unconditional request")
+                }
+                opened = try open(data)
+                etag = e
+            }
+        case .document(let data, let e):
+            opened = try open(data)
             etag = e
         }
-        let p = try prepare(data, paths: paths)
+        let instanceChange = try checkRollback(opened, state: state)
+        let p = try prepare(opened, paths: paths)
         try SyncGuards.check(current: p.current, planned: p.plan, maxDeletePercent: options.maxDeletePercent)
 
         let body = p.document.body
         state.org = body.org
         state.serial = body.serial
+        state.instance = p.envelope?.instance
+        if let instanceChange { state.instanceChange = instanceChange }
         state.digest = p.document.digest
         state.etag = etag
         state.source = source.label
@@ -122,20 +147,21 @@ public struct NodeSyncer: Sendable {
             userPrivateGroups: p.plan.userPrivateGroups, skipped: p.plan.skipped.count,
             shellFallbacks: p.plan.shellFallbacks)
         state.skipped = p.plan.skipped
+        state.homePrefixes = options.homePrefixes
 
         let store = GenerationStore(paths: paths, failurePoint: options.failurePoint)
         try store.adopt(NodeLayout.links(options.format, paths: paths))
         let files = p.files.generationFiles + [
             GenerationFile(name: "keys.cache", contents: p.keys, attributes: FileAttributes(mode: 0o644),
                            reportedPath: paths.keysCache),
-            GenerationFile(name: "snapshot.json", contents: [UInt8](p.document.encoded()),
+            GenerationFile(name: "snapshot.json", contents: [UInt8](p.received),
                            attributes: FileAttributes(mode: 0o600)),
             GenerationFile(name: "state.json", contents: try state.generationFileBytes(),
                            attributes: FileAttributes(mode: 0o644)),
         ]
         let committed = try store.commit(files)
         let written = committed?.written ?? []
-        let homes = options.createHomes ? createHomes(p.plan, policy: body.policy) : []
+        let homes = options.createHomes ? createHomes(p.plan) : []
 
         let result: SyncReport.Result = !written.isEmpty ? .applied : notModified ? .notModified : .unchanged
         return SyncReport(result: result, org: body.org, serial: body.serial, digest: p.document.digest,
@@ -148,9 +174,12 @@ public struct NodeSyncer: Sendable {
         guard case .document(let data, _) = fetched else {
             throw .fetch(url: source.label, reason: "server answered 304 to an unconditional request")
         }
-        let p = try prepare(data, paths: paths)
+        let opened = try open(data)
+        let state = (try? SyncState.load(paths)) ?? SyncState()
+        let p = try prepare(opened, paths: paths)
         var refusal: SyncError?
         do throws(SyncError) {
+            _ = try checkRollback(opened, state: state)
             try SyncGuards.check(current: p.current, planned: p.plan, maxDeletePercent: options.maxDeletePercent)
         } catch {
             refusal = error
@@ -165,10 +194,27 @@ public struct NodeSyncer: Sendable {
                           plan: p.plan, writtenFiles: [], diff: diff, refusal: refusal, homes: [], generation: nil)
     }
 
-    /// Creates missing homes of active users; returns one line per home that was created or needs
-    /// attention. Failures are reported, never fatal (root_squash NFS, foreign owners).
-    private func createHomes(_ plan: NodePlan, policy: Policy) -> [String] {
-        let creator = HomeCreator(root: NodePaths(root: options.root).root, prefixes: policy.homePrefixes, mode: options.homeMode)
+    /// A lower serial from the database instance this node last applied is a rollback (a restored
+    /// backup, a replayed document): refused unless `acceptRollback`. Another instance is allowed and
+    /// returned as a note for `status`.
+    private func checkRollback(_ opened: SnapshotOpening.Opened, state: SyncState) throws(SyncError) -> String? {
+        guard let instance = opened.envelope?.instance, let previous = state.instance else { return nil }
+        let serial = opened.document.body.serial
+        if instance == previous {
+            if let applied = state.serial, serial < applied, !options.acceptRollback {
+                throw .rollback(instance: instance, offered: serial, applied: applied)
+            }
+            return nil
+        }
+        return "database instance changed from \(previous) (serial \(state.serial ?? 0)) to \(instance) (serial \(serial)) at \(StatusReport.iso(options.now()))"
+    }
+
+    /// Creates missing homes of active users below the node's own prefixes (never the snapshot's);
+    /// returns one line per home that was created or needs attention. Failures are reported, never
+    /// fatal (root_squash NFS, foreign owners).
+    private func createHomes(_ plan: NodePlan) -> [String] {
+        let creator = HomeCreator(root: NodePaths(root: options.root).root, prefixes: options.homePrefixes,
+                                  mode: options.homeMode)
         let active = plan.users.filter { !$0.locked }
         var lines: [String] = []
         for (index, user) in active.enumerated() {

@@ -14,9 +14,19 @@ public enum SnapshotFetch: Sendable, Equatable {
 public protocol SnapshotSource: Sendable {
     /// Shown in messages and recorded in the state file.
     var label: String { get }
+    /// The org this source is for when it names one (the `ORG` of a `/scim/ORG/…` URL, `--org`);
+    /// a signed snapshot for another org is refused.
+    var expectedOrg: String? { get }
+    /// True for sources that cross a network: `sync` refuses to use them without trust keys.
+    var requiresSignature: Bool { get }
     /// Fetches the document. `ifNoneMatch` is the ETag of the snapshot the node already has (nil when
     /// it has none); a source without conditional requests ignores it.
     func fetch(ifNoneMatch: String?) async throws(SyncError) -> SnapshotFetch
+}
+
+extension SnapshotSource {
+    public var expectedOrg: String? { nil }
+    public var requiresSignature: Bool { false }
 }
 
 /// A snapshot document in a local file (`sync --snapshot FILE`, e.g. written by `sunk-bridge export`).

@@ -59,6 +59,9 @@ public struct StatusReport: Sendable {
         if let serial = state.serial {
             out += "snapshot: org \(Self.clean(state.org ?? "?")) serial \(serial) \(state.digest ?? "")\n"
         }
+        if let instance = state.instance { out += "receiver database instance: \(Self.clean(instance))\n" }
+        else if state.serial != nil { out += "signature: none (unsigned snapshot from a local source)\n" }
+        if let change = state.instanceChange { out += "note: \(Self.clean(change))\n" }
         if let source = state.source { out += "source: \(Self.clean(source))\n" }
         if let format = state.format { out += "format: \(format.rawValue)\n" }
         if let generation = state.generation { out += "generation: \(Self.clean(generation))\n" }

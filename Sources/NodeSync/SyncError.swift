@@ -26,6 +26,8 @@ public enum SyncError: Error, Equatable, Sendable, CustomStringConvertible {
     case io(operation: String, path: String, errno: Int32)
     /// Writing the keys cache failed.
     case keysCache(String)
+    /// The snapshot is older than the one applied from the same database instance.
+    case rollback(instance: String, offered: Int64, applied: Int64)
 
     public var description: String {
         switch self {
@@ -57,6 +59,8 @@ public enum SyncError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(operation) \(path) failed: \(SystemCall.message(code)) (errno \(code))"
         case .keysCache(let message):
             return "keys cache not updated: \(message)"
+        case .rollback(let instance, let offered, let applied):
+            return "refusing snapshot serial \(offered): this node applied serial \(applied) from the same receiver database (instance \(instance)); a restored backup or a replayed document goes back in time. If the receiver was restored on purpose, run `sunk-bridge sync --accept-rollback` once; node files unchanged"
         }
     }
 

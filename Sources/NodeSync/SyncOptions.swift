@@ -1,5 +1,7 @@
 // The knobs of one `sunk-bridge sync` run and what it reports back.
 import Foundation
+import SunkModel
+import SunkSnapshot
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -15,10 +17,20 @@ public struct SyncOptions: Sendable {
     public var dryRun: Bool
     /// Create missing homes of active users (`--create-homes`).
     public var createHomes: Bool
+    /// The node's own home prefixes (`--home-prefix`, `node.homePrefixes`): users whose home is not
+    /// strictly below one are skipped, and homes are created only below them. The snapshot's
+    /// `policy.homePrefixes` is never used for either.
+    public var homePrefixes: [String]
     /// Mode of a newly created home.
     public var homeMode: mode_t
     /// Called after each home checked when creating homes (done, total), e.g. for a progress line.
     public var homeProgress: (@Sendable (Int, Int) -> Void)?
+    /// The keys this node trusts to sign snapshots (`--trust-key`). Nil accepts unsigned documents;
+    /// only local sources (`--snapshot`, `--db`) may run without it.
+    public var trust: TrustedKeys?
+    /// Apply a snapshot whose serial is lower than the applied one from the same database instance
+    /// (`--accept-rollback`, once, after restoring the receiver from a backup).
+    public var acceptRollback: Bool
     /// The clock (tests pin it).
     public var now: @Sendable () -> Date
     /// Test seam, nil in production: called before every step that changes a node file (each file
@@ -28,8 +40,10 @@ public struct SyncOptions: Sendable {
     public var failurePoint: (@Sendable (String) throws(SyncError) -> Void)?
 
     public init(root: String = "/", format: NSSFormat = .extrausers, maxDeletePercent: Int = 10,
-                dryRun: Bool = false, createHomes: Bool = false, homeMode: mode_t = 0o700,
-                homeProgress: (@Sendable (Int, Int) -> Void)? = nil,
+                dryRun: Bool = false, createHomes: Bool = false,
+                homePrefixes: [String] = SyncOptions.defaultHomePrefixes, homeMode: mode_t = 0o700,
+                homeProgress: (@Sendable (Int, Int) -> Void)? = nil, trust: TrustedKeys? = nil,
+                acceptRollback: Bool = false,
                 now: @escaping @Sendable () -> Date = { Date() },
                 failurePoint: (@Sendable (String) throws(SyncError) -> Void)? = nil) {
         self.root = root
@@ -37,10 +51,31 @@ public struct SyncOptions: Sendable {
         self.maxDeletePercent = maxDeletePercent
         self.dryRun = dryRun
         self.createHomes = createHomes
+        self.homePrefixes = homePrefixes
         self.homeMode = homeMode
         self.homeProgress = homeProgress
+        self.trust = trust
+        self.acceptRollback = acceptRollback
         self.now = now
         self.failurePoint = failurePoint
+    }
+}
+
+extension SyncOptions {
+    /// The node's home prefixes when none are configured.
+    public static let defaultHomePrefixes = ["/home"]
+
+    /// Checks what the snapshot cannot be trusted to decide: at least one home prefix, each passing
+    /// `PosixRules.homePrefix` (never `/` or a system tree such as `/etc`). `.usage` names the problem.
+    public func validate() throws(SyncError) {
+        if homePrefixes.isEmpty { throw .usage("--home-prefix: at least one home prefix is required") }
+        for prefix in homePrefixes {
+            do throws(ValidationError) {
+                _ = try PosixRules.homePrefix(prefix, attribute: "--home-prefix")
+            } catch {
+                throw .usage(error.description)
+            }
+        }
     }
 }
 

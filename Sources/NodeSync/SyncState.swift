@@ -32,6 +32,10 @@ public struct SyncState: Codable, Equatable, Sendable {
 
     public var org: String?
     public var serial: Int64?
+    /// The instance id of the database that published the applied snapshot (nil when unsigned).
+    public var instance: String?
+    /// Set when a snapshot from another database instance than the previous one was applied.
+    public var instanceChange: String?
     public var digest: String?
     public var etag: String?
     /// Where the snapshot came from (URL or file path).
@@ -42,6 +46,8 @@ public struct SyncState: Codable, Equatable, Sendable {
     public var lastResult: Result?
     public var lastError: String?
     public var counts: Counts?
+    /// The node's own home prefixes of the last applied run (`--home-prefix`), for `doctor`.
+    public var homePrefixes: [String]?
     public var skipped: [NodeSkip]
     /// The generation `current` points at (filled in by `load`; never stored in a state file).
     public var generation: String?

@@ -3,8 +3,12 @@ import Hummingbird
 import SCIMProtocol
 import SunkStore
 
-/// Which API a route belongs to: the IdP-facing SCIM API (switchable per org) or the node read
-/// API (continues while the SCIM API is off).
+/// Which API a route belongs to, and so which tokens may use it:
+/// - `scim`: the IdP-facing SCIM API (`/Users`, `/Groups`, discovery), switchable per org; only
+///   scim-scope tokens, for reads as well as writes (a node token must not list every user's
+///   profile, emails included);
+/// - `node`: what nodes read (`/export/…`, `/node/…`); tokens of either scope, and it continues
+///   while the SCIM API is off.
 enum APISurface {
     case scim(write: Bool)
     case node
@@ -24,16 +28,18 @@ struct Authenticator: Sendable {
         return principal
     }
 
-    /// The org, when an authenticated token may use `surface`; 403 (a refused write audited) when not.
+    /// The org, when an authenticated token may use `surface` (see `APISurface`); 403 (a refused
+    /// write audited) when not.
     func permit(_ principal: Principal, _ request: Request, org orgName: String, surface: APISurface) async throws -> Org {
         let org = try await database.org(named: orgName)
         switch surface {
         case .scim(let write):
             var refusal: SCIMError?
-            if !org.scimAPI {
+            // Scope first: a node token is refused here whether or not the SCIM API is on.
+            if principal.scope != .scim {
+                refusal = SCIMError(status: 403, detail: "token \"\(principal.tokenName)\" has scope \(principal.scope.rawValue); this endpoint needs a scim-scope token (node tokens may read only /scim/\(org.name)/export/… and /scim/\(org.name)/node/…)")
+            } else if !org.scimAPI {
                 refusal = SCIMError(status: 403, detail: "the SCIM API of org \"\(org.name)\" is turned off (sunk-bridge org set \(org.name) --scim-api on)")
-            } else if write && principal.scope != .scim {
-                refusal = SCIMError(status: 403, detail: "token \"\(principal.tokenName)\" has scope \(principal.scope.rawValue); writes need a scim-scope token")
             }
             if let refusal {
                 // A refused write is audited like any other refused write.

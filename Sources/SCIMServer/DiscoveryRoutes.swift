@@ -1,8 +1,9 @@
 import Hummingbird
 import SCIMProtocol
 
-/// RFC 7644 §4: /ServiceProviderConfig, /ResourceTypes, /Schemas. Served to any valid token of
-/// the org, so Okta's and Entra's connection tests and schema discovery work.
+/// RFC 7644 §4: /ServiceProviderConfig, /ResourceTypes, /Schemas. Part of the SCIM surface: served
+/// to the org's scim-scope tokens (Okta's and Entra's connection tests and schema discovery);
+/// node tokens get 403.
 struct DiscoveryRoutes {
     let service: SCIMService
 
@@ -33,7 +34,7 @@ struct DiscoveryRoutes {
         }
     }
 
-    /// GET /scim/:org/PATH for any valid token of the org; `body` gets the org's base URL.
+    /// GET /scim/:org/PATH for a scim-scope token of the org; `body` gets the org's base URL.
     private func get(_ path: String, on router: Router<BasicRequestContext>,
                      _ body: @escaping @Sendable (BasicRequestContext, String) throws -> JSONValue) {
         let service = self.service

@@ -32,31 +32,27 @@ struct NodeRoutes {
 
     /// The published state: the live snapshot, or the one frozen when provisioning was paused.
     func published(_ org: Org) async throws -> SnapshotDocument {
-        if !org.provisioning, let frozen = try await database.frozenSnapshot(org: org) {
-            return try SnapshotDocument.decode(frozen)
-        }
-        return try await database.snapshot(org: org)
+        try await database.publishedDocument(org: org)
     }
 
-    static func etag(serial: Int64) -> String { "\"sunk-\(serial)\"" }
-
+    /// The signed snapshot (`docs/snapshot.md`). The ETag names the database instance, the serial and
+    /// the publication second, so a restored database never confirms content a node does not have.
     func snapshot(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let (org, _) = try await service.authenticator.authorize(
             request, org: try context.parameters.require("org"), surface: .node)
         let ifNoneMatch = request.headers[.ifNoneMatch]
         // Fast path: an unchanged node costs one indexed read, no snapshot build.
-        if org.provisioning, let ifNoneMatch, Self.matches(ifNoneMatch, Self.etag(serial: org.serial)) {
-            return Response(status: .notModified, headers: [.eTag: Self.etag(serial: org.serial)])
+        if let ifNoneMatch, let live = try await database.liveETag(org: org), Self.matches(ifNoneMatch, live) {
+            return Response(status: .notModified, headers: [.eTag: live])
         }
-        let document = try await published(org)
-        let etag = Self.etag(serial: document.body.serial)
-        if let ifNoneMatch, Self.matches(ifNoneMatch, etag) {
-            return Response(status: .notModified, headers: [.eTag: etag])
+        let published = try await database.publishedSnapshot(org: org)
+        if let ifNoneMatch, Self.matches(ifNoneMatch, published.etag) {
+            return Response(status: .notModified, headers: [.eTag: published.etag])
         }
-        var headers: HTTPFields = [.eTag: etag, .contentType: "application/json"]
-        headers[HTTPField.Name("X-Sunk-Snapshot-Digest")!] = document.digest
+        var headers: HTTPFields = [.eTag: published.etag, .contentType: SignedSnapshot.mediaType]
+        headers[HTTPField.Name("X-Sunk-Snapshot-Digest")!] = published.digest
         return Response(status: .ok, headers: headers,
-                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: document.encoded())))
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: published.signed)))
     }
 
     static func matches(_ header: String, _ etag: String) -> Bool {

@@ -45,7 +45,9 @@ public struct Policy: Codable, Equatable, Sendable {
     public var allocatedUserIDRange: IDRange
     /// Where SCIM group gids are allocated from (inside `groupIDRange`).
     public var allocatedGroupIDRange: IDRange
-    /// Homes must lie strictly below one of these (absolute, normalised, not `/`).
+    /// Homes must lie strictly below one of these (each passes `PosixRules.homePrefix`: absolute,
+    /// normalised, not `/`, outside the system trees). A node creates homes only below its own
+    /// prefixes (`sync --home-prefix`), never below these.
     public var homePrefixes: [String]
     /// The login shells an IdP may choose.
     public var shells: [String]
@@ -79,7 +81,7 @@ public struct Policy: Codable, Equatable, Sendable {
     public static let defaultShells: [String] = {
         let names = ["sh", "bash", "dash", "zsh", "ksh", "csh", "tcsh", "fish"]
         return names.map { "/bin/" + $0 } + names.map { "/usr/bin/" + $0 }
-            + ["/usr/sbin/nologin", "/sbin/nologin", "/bin/false", "/usr/bin/false"]
+            + PosixRules.nologinShells
     }()
     public static let defaultDefaultShell = "/bin/bash"
     public static let defaultReservedUserNames = [
@@ -230,7 +232,8 @@ public struct Policy: Codable, Equatable, Sendable {
     /// - each allocation range lies inside its id range, avoids 60000–65535, and the two allocation
     ///   ranges do not overlap (a user-private group takes gid = uid, which must not meet an allocated
     ///   group gid);
-    /// - home prefixes: at least one, each absolute, normalised, not `/`;
+    /// - home prefixes: at least one, each passing `PosixRules.homePrefix` (absolute, normalised, not
+    ///   `/`, not in a system tree such as `/etc` or `/root`);
     /// - shells: at least one, each a clean absolute path; the default shell is one of them;
     /// - `groupNameMappings` keys are derived names (as `PosixRules.derivedGroupBaseName` makes them)
     ///   and targets are valid, non-reserved group names;
@@ -264,16 +267,7 @@ public struct Policy: Codable, Equatable, Sendable {
             throw ValidationError(attribute: "policy.homePrefixes", reason: "at least one home prefix is required")
         }
         for prefix in homePrefixes {
-            let components: [Substring]
-            do throws(PathProblem) {
-                components = try Paths.components(prefix, stripTrailingSlash: false)
-            } catch {
-                throw ValidationError(attribute: "policy.homePrefixes",
-                                      reason: "\(Text.quoted(prefix)) \(error.reason)")
-            }
-            if components.isEmpty {
-                throw ValidationError(attribute: "policy.homePrefixes", reason: "\"/\" is not allowed as a home prefix")
-            }
+            _ = try PosixRules.homePrefix(prefix, attribute: "policy.homePrefixes")
         }
 
         if shells.isEmpty {

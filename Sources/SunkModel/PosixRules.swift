@@ -200,13 +200,19 @@ public enum PosixRules {
     /// one of `policy.homePrefixes` on a component boundary (`/home/ada` for `/home`, never `/home`
     /// itself nor `/homeX/ada`). Returns the normalised path.
     public static func homeDirectory(_ raw: String, policy: Policy) throws(ValidationError) -> String {
+        try homeDirectory(raw, prefixes: policy.homePrefixes)
+    }
+
+    /// A home checked against an explicit list of prefixes (a node's own `--home-prefix` list), by the
+    /// same rule as `homeDirectory(_:policy:)`. Returns the normalised path.
+    public static func homeDirectory(_ raw: String, prefixes: [String]) throws(ValidationError) -> String {
         let components: [Substring]
         do throws(PathProblem) {
             components = try Paths.components(raw, stripTrailingSlash: true)
         } catch {
             throw ValidationError(attribute: SCIMAttribute.homeDirectory, reason: error.reason)
         }
-        for prefix in policy.homePrefixes {
+        for prefix in prefixes {
             guard let p = try? Paths.components(prefix, stripTrailingSlash: true), !p.isEmpty else { continue }
             if components.count > p.count && components.starts(with: p) {
                 return "/" + components.joined(separator: "/")
@@ -214,7 +220,43 @@ public enum PosixRules {
         }
         throw ValidationError(attribute: SCIMAttribute.homeDirectory,
                               reason: "must be strictly below an allowed prefix ("
-                                  + policy.homePrefixes.map { Text.quoted($0) }.joined(separator: ", ") + ")")
+                                  + prefixes.map { Text.quoted($0) }.joined(separator: ", ") + ")")
+    }
+
+    /// The operating system's trees. No home prefix may be one of them or lie inside one: homes are
+    /// directories handed to identity-provider users, so a prefix there would give them system
+    /// files' places (`/etc/systemd/system/x`). `/lib*` means every top-level directory whose name
+    /// starts with `lib` (`/lib`, `/lib32`, `/lib64`, `/libx32`…). The one exception is `/var/home`
+    /// and below, where image-based systems (Fedora Atomic, Silverblue) keep homes.
+    public static let systemTrees = [
+        "/bin", "/boot", "/dev", "/etc", "/lib*", "/proc", "/root", "/run", "/sbin", "/sys", "/tmp", "/usr", "/var",
+    ]
+
+    /// A home prefix, from an org's policy (`policy.homePrefixes`) or a node's own configuration
+    /// (`--home-prefix`, `node.homePrefixes`); `attribute` names where it came from. Absolute,
+    /// normalised (no trailing `/`, no `//`, `.` or `..`), not `/`, and neither one of `systemTrees`
+    /// nor inside one (compared by whole components: `/etcetera` is fine), except `/var/home` and
+    /// below. Returns the prefix.
+    public static func homePrefix(_ raw: String, attribute: String) throws(ValidationError) -> String {
+        let components: [Substring]
+        do throws(PathProblem) {
+            components = try Paths.components(raw, stripTrailingSlash: false)
+        } catch {
+            throw ValidationError(attribute: attribute, reason: "\(Text.quoted(raw)) \(error.reason)")
+        }
+        guard let top = components.first else {
+            throw ValidationError(attribute: attribute, reason: "\"/\" is not allowed as a home prefix")
+        }
+        let systemTree = top.hasPrefix("lib") || systemTrees.contains("/" + String(top))
+        let varHome = top == "var" && components.count > 1 && components[1] == "home"
+        if systemTree && !varHome {
+            let relation = components.count == 1 ? "is the system tree" : "lies inside the system tree"
+            throw ValidationError(
+                attribute: attribute,
+                reason: "\(Text.quoted(raw)) \(relation) /\(top); a home prefix must be outside "
+                    + systemTrees.joined(separator: ", ") + " (only /var/home and below is allowed in /var)")
+        }
+        return raw
     }
 
     /// The default home of a user: the first prefix, then the name (`/home/ada`), checked like an
@@ -249,15 +291,18 @@ public enum PosixRules {
         return raw
     }
 
-    /// True for shells that refuse logins: basename `nologin` or `false` (`/usr/sbin/nologin`,
-    /// `/sbin/nologin`, `/bin/false`, `/usr/bin/false`). Such a shell is never replaced by the default
-    /// shell, even on a node whose /etc/shells does not list it.
+    /// The shells that refuse logins: exactly these paths, never a path that merely ends in
+    /// `nologin` or `false` (`/opt/evil/nologin` is an ordinary shell).
+    public static let nologinShells = ["/usr/sbin/nologin", "/sbin/nologin", "/bin/false", "/usr/bin/false"]
+
+    /// True for exactly the paths of `nologinShells`. Such a shell is never replaced by the default
+    /// shell, even on a node whose /etc/shells does not list it (Debian's does not).
     public static func isNologinShell(_ path: String) -> Bool {
-        let base = path.split(separator: "/", omittingEmptySubsequences: false).last ?? ""
-        return base == "nologin" || base == "false"
+        nologinShells.contains(path)
     }
 
-    /// The shell written for locked (deactivated) users when `policy.deactivation` is `.lock`.
+    /// The shell written for locked (deactivated) users when `policy.deactivation` is `.lock` (one of
+    /// `nologinShells`).
     public static let lockedShell = "/usr/sbin/nologin"
 
     // MARK: - GECOS

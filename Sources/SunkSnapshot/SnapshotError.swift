@@ -14,6 +14,18 @@ public enum SnapshotError: Error, Equatable, Sendable, CustomStringConvertible {
     case digestMismatch(expected: String, actual: String)
     /// An entry breaks a rule; the string names the entry and the rule.
     case invalidEntry(String)
+    /// The node was given trust keys but the document carries no signature.
+    case unsigned
+    /// The signed envelope's header is not in the expected shape.
+    case badEnvelope(String)
+    /// The signing key is not one of the node's trusted keys.
+    case untrustedKey(fingerprint: String, org: String, trusted: String)
+    /// The signature does not verify: the document or its header was altered, or forged.
+    case badSignature
+    /// The document belongs to another org than the one the key (or the node) is for.
+    case wrongOrg(expected: String, found: String)
+    /// The trust key file is unusable.
+    case badTrustKey(String)
 
     public var description: String {
         switch self {
@@ -27,6 +39,18 @@ public enum SnapshotError: Error, Equatable, Sendable, CustomStringConvertible {
             return "snapshot digest mismatch: document says \(expected), body hashes to \(actual); the document was altered or corrupted"
         case .invalidEntry(let detail):
             return "snapshot refused: \(detail)"
+        case .unsigned:
+            return "snapshot refused: it is not signed, and this node only accepts snapshots signed by a trusted key"
+        case .badEnvelope(let detail):
+            return "snapshot refused: the signed envelope is malformed: \(detail)"
+        case .untrustedKey(let fingerprint, let org, let trusted):
+            return "snapshot refused: signed for org \(org) by key \(fingerprint), which is not in the node's trust keys (\(trusted)); if the receiver rotated its key, add the line from `sunk-bridge org trust-key --all` to the trust file"
+        case .badSignature:
+            return "snapshot refused: the signature does not verify (the document was altered or forged)"
+        case .wrongOrg(let expected, let found):
+            return "snapshot refused: it is for org \(found), this node expects org \(expected)"
+        case .badTrustKey(let detail):
+            return detail
         }
     }
 }

@@ -100,6 +100,33 @@ enum Migrations {
                 CREATE INDEX auditOrgAt ON audit(orgID, at);
                 """)
         }
+        migrator.registerMigration("v2-instance-signing-keys") { db in
+            // The instance id tells nodes which database published a snapshot (a restored copy keeps
+            // it: that is how a node recognises a rollback). Signing keys never leave the database.
+            try db.execute(sql: """
+                CREATE TABLE instance (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    instanceID TEXT NOT NULL
+                        CHECK (length(instanceID) = 32 AND instanceID NOT GLOB '*[^0-9a-f]*'),
+                    createdAt TEXT NOT NULL
+                );
+                CREATE TABLE signingKey (
+                    id INTEGER PRIMARY KEY,
+                    orgID INTEGER NOT NULL REFERENCES org(id) ON DELETE CASCADE,
+                    privateKey BLOB NOT NULL CHECK (length(privateKey) = 32),
+                    publicKey BLOB NOT NULL UNIQUE CHECK (length(publicKey) = 32),
+                    state TEXT NOT NULL CHECK (state IN ('current', 'previous', 'retired')),
+                    createdAt TEXT NOT NULL
+                );
+                CREATE UNIQUE INDEX signingKeyCurrent ON signingKey(orgID) WHERE state = 'current';
+                CREATE UNIQUE INDEX signingKeyPrevious ON signingKey(orgID) WHERE state = 'previous';
+                """)
+            try db.execute(sql: "INSERT INTO instance (id, instanceID, createdAt) VALUES (1, ?, ?)",
+                           arguments: [SigningKeys.newInstanceID(), Clock.now()])
+            for orgID in try Int64.fetchAll(db, sql: "SELECT id FROM org") {
+                try SigningKeys.insertCurrent(db, orgID: orgID)
+            }
+        }
         return migrator
     }
 }

@@ -65,7 +65,9 @@ extension SunkDatabase {
             try db.execute(
                 sql: "INSERT INTO org (name, policy, createdAt, changedAt) VALUES (?, ?, ?, ?)",
                 arguments: [name, policyJSON, now, now])
-            try Audit.record(db, orgID: db.lastInsertedRowID, actor: "cli", method: "ORG CREATE",
+            let orgID = db.lastInsertedRowID
+            try SigningKeys.insertCurrent(db, orgID: orgID)
+            try Audit.record(db, orgID: orgID, actor: "cli", method: "ORG CREATE",
                              resource: name, outcome: "created")
             return try Self.org(db, named: name)
         }

@@ -304,6 +304,18 @@ struct DoctorFilesTests {
         #expect(out.status == 1)
     }
 
+    @Test("home prefix: the node's own prefixes recorded by sync are checked, not the snapshot policy's")
+    func nodeHomePrefixes() throws {
+        try DoctorTestTools.requireRoot("root-owned scratch root")
+        let s = try DoctorScratch()
+        s.state(lastSuccess: Date(), extra: "\"homePrefixes\" : [ \"/home\", \"/data\" ], "
+                + "\"policy\" : { \"homePrefixes\" : [ \"/home\", \"/shared/home\" ] }")
+        let out = try s.doctor()
+        #expect(out.has("ok home-prefix: \(s.root)/home exists"), "\(out.stdout)")
+        #expect(out.has("FAIL home-prefix: \(s.root)/data is missing"), "\(out.stdout)")
+        #expect(!out.stdout.contains("/shared/home"), "\(out.stdout)")
+    }
+
     @Test("subuid/subgid overlapping the allocated or accepted ranges: WARN, exit still 0")
     func idRanges() throws {
         try DoctorTestTools.requireRoot("root-owned scratch root")

@@ -97,7 +97,7 @@ final class DoctorScratch {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         chmod(base, 0o755)
         for dir in ["/etc/ssh/sshd_config.d", "/usr/libexec/sunk-bridge", "/usr/lib/x86_64-linux-gnu",
-                    "/var/lib/sunk-bridge", "/home"] {
+                    "/var/lib/sunk-bridge", "/home", "/etc/sunk-bridge"] {
             try mkdirs(dir)
         }
         write("/etc/nsswitch.conf", "passwd: files extrausers\ngroup: files extrausers\nshadow: files extrausers\n")
@@ -114,6 +114,7 @@ final class DoctorScratch {
         state(lastSuccess: Date())
         write("/etc/subuid", "alice:3000000000:65536\n")
         write("/etc/subgid", "alice:3000000000:65536\n")
+        write("/etc/sunk-bridge/trust.pub", SignedSnapshotTests.Signer().trustLine + "\n")
     }
 
     deinit { try? FileManager.default.removeItem(atPath: base) }
@@ -161,10 +162,30 @@ struct DoctorScratchTests {
         let out = try s.doctor()
         #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
         for check in ["nsswitch", "nss-module", "sshd-command", "sshd-command-user", "helper", "keys-cache",
-                      "node-files", "sync-state", "home-prefix", "id-ranges"] {
+                      "node-files", "sync-state", "trust-key", "home-prefix", "id-ranges"] {
             #expect(out.has("ok \(check): "), "no ok line for \(check):\n\(out.stdout)")
         }
         #expect(!out.stdout.contains("FAIL") && !out.stdout.contains("WARN"), "\(out.stdout)")
         #expect(out.lines.last?.hasPrefix("doctor: ") == true && out.lines.last?.hasSuffix("0 warnings, 0 failures") == true)
+    }
+
+    @Test("trust-key: missing, unparsable or for another org than the applied snapshot is a FAIL")
+    func trustKey() throws {
+        try DoctorTestTools.requireRoot("the scratch root must be root-owned like a real node")
+        let s = try DoctorScratch()
+        try FileManager.default.removeItem(atPath: s.root + "/etc/sunk-bridge/trust.pub")
+        var out = try s.doctor()
+        #expect(out.status == 1)
+        #expect(out.has("FAIL trust-key: ", "cannot be read"), "\(out.stdout)")
+        #expect(out.stdout.contains("sunk-bridge org trust-key ORG"), "the fix names the command")
+        s.write("/etc/sunk-bridge/trust.pub", "ssh-ed25519 AAAA default\n")
+        out = try s.doctor()
+        #expect(out.has("FAIL trust-key: ", "line 1"), "\(out.stdout)")
+        var research = SignedSnapshotTests.Signer()
+        research.org = "research"
+        s.write("/etc/sunk-bridge/trust.pub", research.trustLine + "\n")
+        s.state(lastSuccess: Date(), extra: "\"org\" : \"default\"")
+        out = try s.doctor()
+        #expect(out.has("FAIL trust-key: ", "keys for research", "org default"), "\(out.stdout)")
     }
 }

@@ -62,7 +62,7 @@ struct HTTPSourceTests {
         var url: String { "http://127.0.0.1:\(port)/scim/default/export/v1/snapshot" }
 
         func publish(_ body: SnapshotBody) throws {
-            try SnapshotDocument.make(body: body).encoded().write(to: URL(fileURLWithPath: directory + "/snapshot.json"))
+            try HTTPSourceTests.signer.sign(body).write(to: URL(fileURLWithPath: directory + "/snapshot.json"))
             try "\"\(body.serial)\"".write(toFile: directory + "/etag", atomically: true, encoding: .utf8)
         }
 
@@ -77,6 +77,11 @@ struct HTTPSourceTests {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
+    }
+
+    static let signer = SignedSnapshotTests.Signer()
+    static func options(_ root: String) throws -> SyncOptions {
+        SyncOptions(root: root, trust: try SignedSnapshotTests.trust(signer.trustLine))
     }
 
     static func token(_ root: String, _ value: String) throws -> String {
@@ -94,7 +99,7 @@ struct HTTPSourceTests {
         defer { server.stop() }
         try server.publish(Fixture.body(users: Fixture.users(3), serial: 5))
         let source = try HTTPSnapshotSource(url: server.url, tokenFile: try Self.token(root, "secret"))
-        let options = SyncOptions(root: root)
+        let options = try Self.options(root)
 
         let first = try await NodeSyncer(source: source, options: options).run()
         #expect(first.result == .applied)
@@ -124,13 +129,14 @@ struct HTTPSourceTests {
         defer { server.stop() }
         try server.publish(Fixture.body(users: Fixture.users(3), serial: 5))
         let good = try HTTPSnapshotSource(url: server.url, tokenFile: try Self.token(root, "secret"))
-        _ = try await NodeSyncer(source: good, options: SyncOptions(root: root)).run()
+        _ = try await NodeSyncer(source: good, options: try Self.options(root)).run()
         let before = NodeFiles(root: root)
 
         try server.publish(Fixture.body(users: Fixture.users(4), serial: 6))
         let wrongToken = try HTTPSnapshotSource(url: server.url, tokenFile: try Self.token(root, "wrong"))
+        let options = try Self.options(root)
         do {
-            _ = try await NodeSyncer(source: wrongToken, options: SyncOptions(root: root)).run()
+            _ = try await NodeSyncer(source: wrongToken, options: options).run()
             Issue.record("401 accepted")
         } catch {
             #expect(error.description.contains("HTTP 401"))
@@ -138,7 +144,7 @@ struct HTTPSourceTests {
         }
         let wrongURL = try HTTPSnapshotSource(url: server.url + "x", tokenFile: try Self.token(root, "secret"))
         await #expect(throws: SyncError.self) {
-            try await NodeSyncer(source: wrongURL, options: SyncOptions(root: root)).run()
+            try await NodeSyncer(source: wrongURL, options: try Self.options(root)).run()
         }
         #expect(NodeFiles(root: root) == before)
         #expect(try SyncState.load(NodePaths(root: root))?.lastError?.contains("HTTP 404") == true)

@@ -29,7 +29,7 @@ struct NSSRenderTests {
                 Fixture.user("team", uid: 100005),                   // name taken by SCIM group → g100005
             ],
             groups: [Fixture.group("team", gid: 2000001, members: ["ada", "dev"])])
-        let plan = NodeFloor.plan(body, local: LocalAccounts(shells: ["/bin/bash"]))
+        let plan = NodeFloor.plan(body, local: LocalAccounts(shells: ["/bin/bash"]), homePrefixes: ["/home"])
         let lines = plan.groups.map(NSSRender.groupLine)
         #expect(lines == [
             "ada:x:100001:\n", "g100005:x:100005:\n", "g300000:x:300000:\n", "team:x:2000001:ada,dev\n",
@@ -41,7 +41,7 @@ struct NSSRenderTests {
     @Test func deterministicOrderIsBytewise() {
         let body = Fixture.body(users: [Fixture.user("b_x", uid: 100002), Fixture.user("b-x", uid: 100001),
                                         Fixture.user("a", uid: 100003)])
-        let plan = NodeFloor.plan(SnapshotDocument.make(body: body).body, local: LocalAccounts(shells: ["/bin/bash"]))
+        let plan = NodeFloor.plan(SnapshotDocument.make(body: body).body, local: LocalAccounts(shells: ["/bin/bash"]), homePrefixes: ["/home"])
         #expect(plan.users.map(\.name) == ["a", "b-x", "b_x"])
     }
 }

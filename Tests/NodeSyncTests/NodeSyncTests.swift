@@ -144,7 +144,7 @@ struct NodeFloorTests {
             Fixture.user("fal", uid: 100003, shell: "/bin/false"),
             Fixture.user("sh1", uid: 100004, shell: "/bin/sh"),
         ])
-        let plan = NodeFloor.plan(body, local: local)
+        let plan = NodeFloor.plan(body, local: local, homePrefixes: ["/home"])
         let shells = Dictionary(uniqueKeysWithValues: plan.users.map { ($0.name, $0.shell) })
         #expect(shells == ["zsh1": "/bin/bash", "nol": "/usr/sbin/nologin", "fal": "/bin/false", "sh1": "/bin/sh"])
         #expect(plan.shellFallbacks == 1)
@@ -152,7 +152,7 @@ struct NodeFloorTests {
 
     @Test func defaultShellMissingSkipsUser() {
         let plan = NodeFloor.plan(Fixture.body(users: [Fixture.user("z", uid: 100001, shell: "/usr/bin/zsh")]),
-                                  local: LocalAccounts(shells: ["/bin/sh"]))
+                                  local: LocalAccounts(shells: ["/bin/sh"]), homePrefixes: ["/home"])
         #expect(plan.users.isEmpty)
         #expect(plan.skipped.first?.reason.contains("both missing from /etc/shells") == true)
     }

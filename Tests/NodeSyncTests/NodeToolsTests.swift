@@ -55,11 +55,18 @@ struct NodeToolsTests {
     }
 
     @Test func urlChecks() throws {
-        #expect(try HTTPSnapshotSource.check(url: "https://bridge.example.com/scim/default/export/v1/snapshot") == nil)
-        #expect(try HTTPSnapshotSource.check(url: "http://127.0.0.1:8080/x") == nil)
-        #expect(try HTTPSnapshotSource.check(url: "http://localhost/x") == nil)
-        #expect(try HTTPSnapshotSource.check(url: "http://[::1]:80/x") == nil)
-        #expect(try HTTPSnapshotSource.check(url: "http://bridge.example.com/x")?.contains("plain http") == true)
+        for good in ["https://bridge.example.com/scim/default/export/v1/snapshot", "http://127.0.0.1:8080/x",
+                     "http://localhost/x", "http://[::1]:80/x"] {
+            #expect(throws: Never.self, "\(good)") { try HTTPSnapshotSource.check(url: good) }
+        }
+        // The node token and the snapshot never cross a network in the clear.
+        for bad in ["http://bridge.example.com/x", "http://10.0.0.5/x", "http://127.0.0.1.evil.com/x",
+                    "http://127.0.0.1@bridge.example.com/x"] {
+            #expect(throws: SyncError.self, "\(bad)") { try HTTPSnapshotSource.check(url: bad) }
+        }
+        let refused = try? HTTPSnapshotSource(url: "http://bridge.example.com/scim/default/export/v1/snapshot", tokenFile: "/dev/null")
+        #expect(refused == nil)
+        #expect(try HTTPSnapshotSource(url: "https://b.example.com/scim/research/export/v1/snapshot", tokenFile: "t").expectedOrg == "research")
         #expect(throws: SyncError.self) { try HTTPSnapshotSource.check(url: "ftp://bridge/x") }
         #expect(throws: SyncError.self) { try HTTPSnapshotSource.check(url: "not a url") }
         #expect(!HTTPSnapshotSource.isLoopback("127.0.0.1.evil.com"))

@@ -111,9 +111,16 @@ struct SyncGuardTests {
         chmod(token, 0o600)
         let before = NodeFiles(root: root)
         let source = try HTTPSnapshotSource(url: "http://127.0.0.1:9/scim/default/export/v1/snapshot", tokenFile: token)
-        #expect(source.warning == nil, "loopback http has no warning")
         await #expect(throws: SyncError.self) {
-            try await NodeSyncer(source: source, options: SyncOptions(root: root, format: .cache)).run()
+            try await NodeSyncer(source: source, options: SyncOptions(
+                root: root, format: .cache, trust: try SignedSnapshotTests.trust(SignedSnapshotTests.Signer().trustLine))).run()
+        }
+        // Without trust keys a network source is refused before anything is fetched.
+        do {
+            _ = try await NodeSyncer(source: source, options: SyncOptions(root: root, format: .cache)).run()
+            Issue.record("an HTTP source ran without trust keys")
+        } catch {
+            #expect(error.description.contains("--trust-key"))
         }
         #expect(NodeFiles(root: root) == before)
         let state = try #require(try SyncState.load(NodePaths(root: root)))

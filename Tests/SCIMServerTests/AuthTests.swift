@@ -97,15 +97,49 @@ struct AuthTests {
         }
     }
 
-    @Test("a node-scope token may read but every write is 403")
+    @Test("a node-scope token reads only the node surface: the SCIM API's reads and discovery are 403, naming the scope")
+    func nodeScopeReadsOnlyNodeEndpoints() async throws {
+        try await withServer { server in
+            let id = try await server.createUser(userBody("n@example.com", posixName: "nadia", uid: 100001))
+            let group = try await server.createGroup("readers")
+            let node = server.nodeToken
+            let nodeName = try #require(try server.database.tokens(org: "default").first { $0.scope == .node }?.name)
+            let scimReads = [
+                "/Users", "/Users/\(id)", "/Users?filter=userName%20eq%20%22n%40example.com%22", "/Groups", "/Groups/\(group)",
+                "/ServiceProviderConfig", "/ResourceTypes", "/ResourceTypes/User", "/Schemas",
+                "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User",
+            ]
+            for path in scimReads {
+                let refused = try await server.get(path, token: node)
+                expectSCIMError(refused, status: 403, detailContains: [
+                    "token \"\(nodeName)\" has scope node; this endpoint needs a scim-scope token",
+                    "/scim/default/export/", "/scim/default/node/",
+                ])
+                #expect(!refused.text.contains("n@example.com"), "\(path) leaks nothing: \(refused.text)")
+                // The IdP's scim-scope token is unaffected.
+                #expect(try await server.get(path).status == 200, "\(path) with the scim token")
+            }
+            // What nodes need still answers to the node token.
+            let users = try await server.get("/node/Users", token: node)
+            #expect(users.status == 200, "\(users.text)")
+            #expect(users.text.contains("nadia"))
+            #expect(try await server.get("/node/Groups", token: node).status == 200)
+            let snapshot = try await server.get("/export/v1/snapshot", token: node)
+            #expect(snapshot.status == 200)
+            #expect(snapshot.text.contains("\"nadia\""))
+            // The scope is refused even while the SCIM API is off (the scope, not the switch, is the reason).
+            _ = try server.database.updateOrg("default", scimAPI: false)
+            expectSCIMError(try await server.get("/Users", token: node), status: 403, detailContains: ["has scope node"])
+            #expect(try await server.get("/export/v1/snapshot", token: node).status == 200)
+        }
+    }
+
+    @Test("a node-scope token's writes are 403 and audited")
     func nodeScope() async throws {
         try await withServer { server in
             let id = try await server.createUser(userBody("n@example.com"))
             let group = try await server.createGroup("readers")
             let node = server.nodeToken
-            #expect(try await server.get("/Users", token: node).status == 200)
-            #expect(try await server.get("/Users/\(id)", token: node).status == 200)
-            #expect(try await server.get("/Groups/\(group)", token: node).status == 200)
             let writes: [(HTTPMethod, String, JSONValue?)] = [
                 (.POST, "/Users", userBody("m@example.com")),
                 (.PUT, "/Users/\(id)", userBody("n@example.com")),
@@ -117,7 +151,7 @@ struct AuthTests {
             ]
             for (method, path, body) in writes {
                 let reply = try await server.request(method, path, json: body, token: node)
-                expectSCIMError(reply, status: 403)
+                expectSCIMError(reply, status: 403, detailContains: ["has scope node; this endpoint needs a scim-scope token"])
             }
             #expect(try await server.database.users(org: try server.org()).count == 1)
             #expect(try await server.get("/Users/\(id)")["active"] == .bool(true))

@@ -1,4 +1,6 @@
 import Foundation
+import SunkModel
+import SunkStore
 import Testing
 
 /// `sunk-bridge config check` and the precedence flags > SUNK_BRIDGE_* environment > file > defaults,
@@ -50,6 +52,7 @@ struct ConfigTests {
           nssFormat: cache
           maxDeletePercent: 20
           createHomes: true
+          homePrefixes: [/home, /var/home]
           from: https://scim.example.com/scim/default/export/v1/snapshot
           tokenFile: /etc/sunk-bridge/node-token
           caFile: /etc/sunk-bridge/ca.pem
@@ -89,6 +92,16 @@ struct ConfigTests {
             ("node:\n  nssFormat: files\n", "node.nssFormat: \"files\" must be extrausers or cache"),
             ("node:\n  maxDeletePercent: 150\n", "node.maxDeletePercent: 150 must be between 0 and 100"),
             ("node:\n  from: ftp://example.com/x\n", "node.from:"),
+            // No home prefix may be or lie in a system tree, for the org's policy or the node's own list.
+            ("orgs:\n  default:\n    policy:\n      homePrefixes: [/etc]\n",
+             "orgs.default.policy.homePrefixes: \"/etc\" is the system tree /etc; a home prefix must be outside"),
+            ("orgs:\n  research:\n    policy:\n      homePrefixes: [/home, /root/homes]\n",
+             "orgs.research.policy.homePrefixes: \"/root/homes\" lies inside the system tree /root"),
+            ("node:\n  homePrefixes: [/home, /etc]\n", "node.homePrefixes: \"/etc\" is the system tree /etc"),
+            ("node:\n  homePrefixes: [/var/home2]\n", "node.homePrefixes: \"/var/home2\" lies inside the system tree /var"),
+            ("node:\n  homePrefixes: [/]\n", "node.homePrefixes: \"/\" is not allowed as a home prefix"),
+            ("node:\n  homePrefixes: [/home/]\n", "node.homePrefixes: \"/home/\" must not contain an empty component"),
+            ("node:\n  homePrefixes: /home\n", "node.homePrefixes: must be a list"),
           ])
     func errorsNameTheirKey(yaml: String, expected: String) async throws {
         let work = try temporaryDirectory("config-bad")
@@ -180,6 +193,82 @@ struct ConfigTests {
             #expect(refused.status != 0)
             #expect(refused.output.contains("node.nssFormat"), "\(refused.output)")
         }
+    }
+
+    @Test("sync: --home-prefix and node.homePrefixes decide which homes a node accepts; /etc is refused before anything is read")
+    func syncHomePrefixes() async throws {
+        let work = try temporaryDirectory("config-homes")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try await withServer { server in
+            var policy = try server.org().policy
+            policy.homePrefixes = ["/home", "/data"]
+            _ = try server.database.updateOrg("default", policy: policy)
+            _ = try await server.createUser(userBody("ada@example.com", posixName: "ada", uid: 100001))
+            _ = try await server.createUser(userBody("eve@example.com", posixName: "eve", uid: 100002,
+                                                     extra: "\"sunkPreferredHomeDirectory\": \"/data/eve\""))
+            for name in ["default", "configured", "flagged", "refused"] { try makeNodeRoot(work + "/" + name) }
+
+            // Default /home: eve's /data/eve is skipped and said so; ada is written.
+            let plain = try await bridge(["sync", "--db", server.databasePath, "--root", work + "/default"])
+            #expect(plain.status == 0, "\(plain.output)")
+            #expect(plain.output.contains("skipped user eve: home /data/eve is not strictly below this node's home prefixes (/home)"),
+                    "\(plain.output)")
+            let passwd = try String(contentsOfFile: work + "/default/var/lib/extrausers/passwd", encoding: .utf8)
+            #expect(passwd.contains("ada:x:100001:") && !passwd.contains("eve:"), "\(passwd)")
+
+            // node.homePrefixes from the file widens the node's list; a flag replaces it.
+            let file = work + "/config.yaml"
+            try writeFile(file, "node:\n  homePrefixes: [/home, /data]\n", mode: 0o644)
+            let configured = try await bridge(["sync", "--db", server.databasePath, "--root", work + "/configured",
+                                               "--config", file])
+            #expect(configured.status == 0, "\(configured.output)")
+            let wide = try String(contentsOfFile: work + "/configured/var/lib/extrausers/passwd", encoding: .utf8)
+            #expect(wide.contains("ada:x:100001:") && wide.contains("eve:x:100002:100002:Test User:/data/eve:"), "\(wide)")
+            let flagged = try await bridge(["sync", "--db", server.databasePath, "--root", work + "/flagged",
+                                            "--config", file, "--home-prefix", "/data"])
+            #expect(flagged.status == 0, "\(flagged.output)")
+            #expect(flagged.output.contains("skipped user ada: home /home/ada is not strictly below this node's home prefixes (/data)"),
+                    "\(flagged.output)")
+
+            // A system tree is a usage error (exit 64) before the snapshot is read: nothing written.
+            for prefix in ["/etc", "/", "/var/lib/homes"] {
+                let refused = try await bridge(["sync", "--db", server.databasePath, "--root", work + "/refused",
+                                                "--home-prefix", "/home", "--home-prefix", prefix])
+                #expect(refused.status == 64, "\(refused.output)")
+                #expect(refused.output.contains("--home-prefix: \"\(prefix)\""), "\(refused.output)")
+            }
+            let etc = try await bridge(["sync", "--db", server.databasePath, "--root", work + "/refused", "--home-prefix", "/etc"])
+            #expect(etc.output.contains("\"/etc\" is the system tree /etc; a home prefix must be outside"), "\(etc.output)")
+            #expect(!FileManager.default.fileExists(atPath: work + "/refused/var/lib/extrausers"), "nothing written")
+            try writeFile(file, "node:\n  homePrefixes: [/root]\n", mode: 0o644)
+            let fromFile = try await bridge(["sync", "--db", server.databasePath, "--root", work + "/refused", "--config", file])
+            #expect(fromFile.status == 1, "\(fromFile.output)")
+            #expect(fromFile.output.contains("configuration: node.homePrefixes: \"/root\" is the system tree /root"),
+                    "\(fromFile.output)")
+            #expect(!FileManager.default.fileExists(atPath: work + "/refused/var/lib/extrausers"), "nothing written")
+        }
+    }
+
+    @Test("org set --home-prefix refuses a system tree and leaves the policy as it was")
+    func orgSetRefusesSystemTrees() async throws {
+        let work = try temporaryDirectory("config-orgset")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let db = work + "/sunk.sqlite"
+        let created = try await bridge(["org", "create", "research", "--db", db])
+        #expect(created.status == 0, "\(created.output)")
+        for prefix in ["/etc", "/root", "/usr/local/home", "/var", "/lib64"] {
+            let refused = try await bridge(["org", "set", "research", "--db", db, "--home-prefix", "/home", "--home-prefix", prefix])
+            #expect(refused.status != 0, "\(refused.output)")
+            #expect(refused.output.contains("policy.homePrefixes: \"\(prefix)\""), "\(refused.output)")
+            #expect(refused.output.contains("system tree"), "\(refused.output)")
+        }
+        let unchanged = try await bridge(["org", "show", "research", "--db", db])
+        #expect(unchanged.output.contains("home prefixes: /home\n"), "\(unchanged.output)")
+        let accepted = try await bridge(["org", "set", "research", "--db", db, "--home-prefix", "/var/home",
+                                         "--home-prefix", "/shared/home"])
+        #expect(accepted.status == 0, "\(accepted.output)")
+        let show = try await bridge(["org", "show", "research", "--db", db])
+        #expect(show.output.contains("home prefixes: /var/home /shared/home"), "\(show.output)")
     }
 
     @Test("admin commands open database.path from the file or SUNK_BRIDGE_DATABASE_PATH; --db and SUNK_BRIDGE_DB win")

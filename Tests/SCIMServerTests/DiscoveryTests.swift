@@ -162,11 +162,15 @@ struct DiscoveryTests {
         }
     }
 
-    @Test("discovery works with a node-scope token too (read only)")
-    func discoveryReadable() async throws {
+    @Test("discovery needs a scim-scope token: a node-scope token gets 403", arguments: [
+        "/Schemas", "/ServiceProviderConfig", "/ResourceTypes", "/ResourceTypes/Group",
+        "/Schemas/urn:coreweave:params:scim:schemas:extension:coreweave:2.0:CoreWeaveUser",
+    ])
+    func discoveryNeedsSCIMScope(_ path: String) async throws {
         try await withServer { server in
-            let reply = try await server.get("/Schemas", token: server.nodeToken)
-            #expect(reply.status == 200)
+            expectSCIMError(try await server.get(path, token: server.nodeToken), status: 403,
+                            detailContains: ["has scope node; this endpoint needs a scim-scope token"])
+            #expect(try await server.get(path).status == 200)
         }
     }
 }

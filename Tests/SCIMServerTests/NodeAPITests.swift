@@ -83,8 +83,14 @@ struct NodeAPITests {
             let first = try await server.get("/export/v1/snapshot", token: server.nodeToken)
             #expect(first.status == 200)
             let etag = try #require(first.headers.first(name: "ETag"))
-            let document = try SnapshotDocument.decode(Data(first.body))
+            let trust = TrustedKeys(keys: try server.database.trustKeys(org: "default", includePrevious: false))
+            let opened = try SnapshotOpening.open(Data(first.body), trust: trust, expectedOrg: "default")
+            let document = opened.document
             try document.validated()
+            #expect(first.headers.first(name: "Content-Type") == SignedSnapshot.mediaType)
+            let instance = try await server.database.instanceID()
+            #expect(opened.envelope?.instance == instance)
+            #expect(etag.contains(instance), "the ETag names the database instance: \(etag)")
             #expect(document.body.users.map(\.name) == ["ada", "bob"])
             #expect(document.body.users.first { $0.name == "bob" }?.keys == [], "no keys for a deactivated user")
             #expect(document.body.skipped.count == 1)
@@ -127,7 +133,7 @@ struct NodeAPITests {
             #expect(blocked.status == 403)
             let live = try await server.get("/export/v1/snapshot", token: server.nodeToken)
             #expect(live.status == 200)
-            let document = try SnapshotDocument.decode(Data(live.body))
+            let document = try SignedSnapshot.parse(Data(live.body)).decodeDocument()
             #expect(document.body.users.map(\.name).contains("carol"), "turning provisioning on publishes what arrived")
         }
     }
@@ -141,6 +147,48 @@ struct NodeAPITests {
             let foreign = try server.database.createToken(org: "other", name: "n", scope: .node)
             let wrongOrg = try await server.get("/node/Users", token: foreign)
             #expect(wrongOrg.status == 401)
+        }
+    }
+}
+
+@Suite("Snapshot signing keys")
+struct SigningKeyTests {
+    @Test("rotation: new key signs at once with a new serial; --all lists both; a node with only the old key refuses")
+    func rotation() async throws {
+        try await withServer { server in
+            let old = try server.database.trustKeys(org: "default", includePrevious: true)
+            #expect(old.count == 1)
+            let before = try await server.get("/export/v1/snapshot", token: server.nodeToken)
+            let serialBefore = try SignedSnapshot.parse(Data(before.body)).serial
+            let new = try server.database.rotateSigningKey(org: "default")
+            #expect(new.publicKey != old[0].publicKey)
+            let both = try server.database.trustKeys(org: "default", includePrevious: true)
+            #expect(both == [new, old[0]], "current first, then previous")
+            let after = try await server.get("/export/v1/snapshot", token: server.nodeToken)
+            let envelope = try SignedSnapshot.parse(Data(after.body))
+            #expect(envelope.serial == serialBefore + 1, "rotation is a change nodes see")
+            #expect(envelope.publicKey == new.publicKey)
+            #expect(throws: Never.self) { try envelope.verify(trust: TrustedKeys(keys: both)) }
+            #expect(throws: SnapshotError.self) { try envelope.verify(trust: TrustedKeys(keys: old)) }
+            // A second rotation retires the first key.
+            let third = try server.database.rotateSigningKey(org: "default")
+            #expect(try server.database.trustKeys(org: "default", includePrevious: true) == [third, new])
+            let audit = try server.database.auditEntries(org: "default", since: nil).map(\.method)
+            #expect(audit.filter { $0 == "ORG ROTATE-SIGNING-KEY" }.count == 2)
+        }
+    }
+
+    @Test("orgs have their own keys; each org's snapshot verifies only with its own")
+    func perOrgKeys() async throws {
+        try await withServer { server in
+            _ = try server.database.createOrg("research")
+            let a = try server.database.trustKeys(org: "default", includePrevious: false)
+            let b = try server.database.trustKeys(org: "research", includePrevious: false)
+            #expect(a.count == 1 && b.count == 1 && a[0].publicKey != b[0].publicKey)
+            #expect(b[0].line.hasSuffix(" research"))
+            let served = try SignedSnapshot.parse(try server.database.publishedSnapshot(org: "research").signed)
+            #expect(throws: Never.self) { try served.verify(trust: TrustedKeys(keys: b)) }
+            #expect(throws: SnapshotError.self) { try served.verify(trust: TrustedKeys(keys: a)) }
         }
     }
 }

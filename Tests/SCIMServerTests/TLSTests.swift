@@ -28,10 +28,11 @@ struct TLSTests {
             let tokenFile = work + "/node-token"
             try writeFile(tokenFile, server.nodeToken + "\n")
             let snapshotURL = server.baseURL + "/scim/default/export/v1/snapshot"
+            let trust = try server.writeTrustKey(to: work + "/trust.pub")
 
             let good = work + "/node-good"
             try makeNodeRoot(good)
-            let ok = try await run(bridge, ["sync", "--from", snapshotURL, "--token-file", tokenFile,
+            let ok = try await run(bridge, ["sync", "--from", snapshotURL, "--token-file", tokenFile, "--trust-key", trust,
                                       "--ca-file", pki.path("ca.pem"), "--root", good, "--quiet"])
             #expect(ok.status == 0, "sync with the right CA: \(ok.output)")
             let passwd = (try? String(contentsOfFile: good + "/var/lib/extrausers/passwd", encoding: .utf8)) ?? ""
@@ -41,7 +42,8 @@ struct TLSTests {
                 let root = work + "/node-\(label.replacingOccurrences(of: " ", with: "-"))"
                 try makeNodeRoot(root)
                 let before = try FileManager.default.contentsOfDirectory(atPath: root + "/etc").sorted()
-                let refused = try await run(bridge, ["sync", "--from", snapshotURL, "--token-file", tokenFile, "--root", root,
+                let refused = try await run(bridge, ["sync", "--from", snapshotURL, "--token-file", tokenFile,
+                                                     "--trust-key", trust, "--root", root,
                                                "--quiet"] + extra)
                 #expect(refused.status != 0, "\(label): sync must fail closed: \(refused.output)")
                 #expect(!FileManager.default.fileExists(atPath: root + "/var/lib/extrausers/passwd"),

@@ -81,6 +81,11 @@ struct PolicyTests {
             ("policy.homePrefixes", with { $0.homePrefixes = ["/home/../etc"] }),
             ("policy.homePrefixes", with { $0.homePrefixes = ["/home", "/srv//homes"] }),
             ("policy.homePrefixes", with { $0.homePrefixes = ["/home\n"] }),
+            ("policy.homePrefixes", with { $0.homePrefixes = ["/etc", "/root"] }),
+            ("policy.homePrefixes", with { $0.homePrefixes = ["/home", "/etc/systemd/system"] }),
+            ("policy.homePrefixes", with { $0.homePrefixes = ["/var"] }),
+            ("policy.homePrefixes", with { $0.homePrefixes = ["/var/lib/homes"] }),
+            ("policy.homePrefixes", with { $0.homePrefixes = ["/lib64/x"] }),
             ("policy.shells", with { $0.shells = [] }),
             ("policy.shells", with { $0.shells = $0.shells + ["bash"] }),
             ("policy.defaultShell", with { $0.defaultShell = "/usr/local/bin/bash" }),
@@ -122,7 +127,7 @@ struct PolicyTests {
 
     @Test func customValidPolicy() throws {
         var p = Policy.default
-        p.homePrefixes = ["/home", "/shared/homes"]
+        p.homePrefixes = ["/home", "/shared/homes", "/var/home", "/etcetera/home"]
         p.shells = ["/bin/bash", "/usr/sbin/nologin"]
         p.userIDRange = IDRange(lower: 1000, upper: 59999)
         p.allocatedUserIDRange = IDRange(lower: 40000, upper: 49999)

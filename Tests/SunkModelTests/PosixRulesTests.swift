@@ -196,11 +196,74 @@ struct PosixRulesTests {
 
     @Test(arguments: [
         ("/usr/sbin/nologin", true), ("/sbin/nologin", true), ("/bin/false", true), ("/usr/bin/false", true),
-        ("/bin/bash", false), ("/bin/sh", false), ("/usr/bin/nologin-not", false), ("nologin", true),
+        ("/bin/bash", false), ("/bin/sh", false), ("/usr/bin/nologin-not", false), ("nologin", false),
         ("/bin/falsehood", false),
+        // Only the exact paths: a last component that merely reads nologin or false is an ordinary shell.
+        ("/opt/evil/nologin", false), ("/tmp/false", false), ("/home/eve/nologin", false),
+        ("/usr/local/sbin/nologin", false), ("/usr/sbin/nologin/", false), ("//usr/sbin/nologin", false),
     ])
     func nologinShells(_ shell: String, _ expected: Bool) {
         #expect(PosixRules.isNologinShell(shell) == expected)
+    }
+
+    @Test func lockedShellAndDefaultsUseTheExactNologinPaths() {
+        #expect(PosixRules.isNologinShell(PosixRules.lockedShell))
+        #expect(PosixRules.nologinShells.allSatisfy { Policy.defaultShells.contains($0) })
+        #expect(Policy.defaultShells.filter(PosixRules.isNologinShell) == PosixRules.nologinShells)
+    }
+
+    // MARK: home prefixes
+
+    static let systemTreePrefixes = [
+        "/", "/etc", "/etc/ssh", "/etc/systemd/system/ssh.service.d", "/root", "/root/homes", "/usr", "/usr/local/home",
+        "/bin", "/sbin", "/lib", "/lib/home", "/lib32", "/lib64", "/libx32", "/boot", "/dev", "/dev/shm", "/proc",
+        "/sys", "/run", "/run/user", "/tmp", "/tmp/homes", "/var", "/var/lib", "/var/tmp/home", "/var/home2",
+        "/var/homes", "/var/log/home",
+    ]
+
+    @Test(arguments: systemTreePrefixes)
+    func systemTreesAreNeverHomePrefixes(_ prefix: String) {
+        let e = expectRefused("node.homePrefixes") { () throws(ValidationError) in
+            _ = try PosixRules.homePrefix(prefix, attribute: "node.homePrefixes")
+        }
+        #expect(e?.reason.contains(prefix == "/" ? "\"/\" is not allowed" : "system tree") == true, "\(e?.reason ?? "")")
+    }
+
+    @Test(arguments: ["/home", "/var/home", "/var/home/users", "/shared/home", "/data/users", "/etcetera",
+                      "/rooted", "/usrdata/home", "/homes", "/mnt/home", "/srv/home", "/opt/home", "/tmpfs-home"])
+    func ordinaryHomePrefixesAreAccepted(_ prefix: String) throws {
+        #expect(try PosixRules.homePrefix(prefix, attribute: "policy.homePrefixes") == prefix)
+    }
+
+    @Test(arguments: ["home", "/home/", "/home//x", "/home/../etc", "/home/./x", "/ho:me", "/home\n", ""])
+    func unnormalisedHomePrefixesAreRefused(_ prefix: String) {
+        expectRefused("policy.homePrefixes") { () throws(ValidationError) in
+            _ = try PosixRules.homePrefix(prefix, attribute: "policy.homePrefixes")
+        }
+    }
+
+    @Test func systemTreeReasonNamesTheTreeAndTheException() {
+        let inside = expectRefused("policy.homePrefixes") { () throws(ValidationError) in
+            _ = try PosixRules.homePrefix("/etc/systemd", attribute: "policy.homePrefixes")
+        }
+        #expect(inside?.reason.hasPrefix("\"/etc/systemd\" lies inside the system tree /etc; a home prefix must be outside /bin, ") == true,
+                "\(inside?.reason ?? "")")
+        #expect(inside?.reason.contains("only /var/home and below is allowed in /var") == true)
+        let equal = expectRefused("policy.homePrefixes") { () throws(ValidationError) in
+            _ = try PosixRules.homePrefix("/lib64", attribute: "policy.homePrefixes")
+        }
+        #expect(equal?.reason.hasPrefix("\"/lib64\" is the system tree /lib64;") == true, "\(equal?.reason ?? "")")
+    }
+
+    @Test func homesAgainstExplicitPrefixesAreComponentWise() throws {
+        #expect(try PosixRules.homeDirectory("/home/ada", prefixes: ["/home"]) == "/home/ada")
+        #expect(try PosixRules.homeDirectory("/data/x/eve/", prefixes: ["/home", "/data/x"]) == "/data/x/eve")
+        for home in ["/home2/x", "/home", "/data/eve", "/homeX/ada"] {
+            let e = expectRefused("sunkPreferredHomeDirectory") { () throws(ValidationError) in
+                _ = try PosixRules.homeDirectory(home, prefixes: ["/home"])
+            }
+            #expect(e?.reason == "must be strictly below an allowed prefix (\"/home\")")
+        }
     }
 
     // MARK: GECOS

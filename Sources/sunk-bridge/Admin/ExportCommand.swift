@@ -4,7 +4,7 @@ import NodeSync
 import SunkSnapshot
 import SunkStore
 
-/// `sunk-bridge export`: the snapshot document nodes would receive, written without a server
+/// `sunk-bridge export`: the signed snapshot nodes would receive, written without a server
 /// (single-node setups, air-gapped copies, debugging). Honours a paused org like the server does.
 struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,24 +14,16 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "Output file, written atomically with mode 0644; '-' for stdout.") var out = "-"
 
     func run() async throws {
-        let data = try DatabaseSnapshot.published(database: await database.open(command: "export"), org: org.org)
+        let published = try await database.open(command: "export").publishedSnapshot(org: org.org)
         if out == "-" {
-            FileHandle.standardOutput.write(data)
+            FileHandle.standardOutput.write(published.signed)
         } else {
-            try AtomicFileWriter.write(Array(data), to: out, attributes: .init(mode: 0o644, uid: getuid(), gid: getgid()))
-            let document = try SnapshotDocument.decode(data)
+            try AtomicFileWriter.write(Array(published.signed), to: out,
+                                       attributes: .init(mode: 0o644, uid: getuid(), gid: getgid()))
+            let document = try SignedSnapshot.parse(published.signed).decodeDocument()
             say("wrote \(out): serial \(document.body.serial), \(document.body.users.count) users, "
-                + "\(document.body.groups.count) groups, \(document.body.skipped.count) skipped, \(document.digest)")
+                + "\(document.body.groups.count) groups, \(document.body.skipped.count) skipped, \(document.digest), signed")
         }
-    }
-}
-
-/// The published snapshot straight from a local database: what the server would serve.
-enum DatabaseSnapshot {
-    static func published(database: SunkDatabase, org name: String) throws -> Data {
-        let org = try database.org(named: name)
-        if !org.provisioning, let frozen = try database.frozenSnapshotSync(org: org) { return frozen }
-        return try database.snapshot(org: org).encoded()
     }
 }
 
@@ -45,7 +37,7 @@ struct DatabaseSnapshotSource: SnapshotSource {
     func fetch(ifNoneMatch: String?) async throws(SyncError) -> SnapshotFetch {
         do {
             guard SunkDatabase.exists(at: path) else { throw StoreError.notFound("database \(path)") }
-            return .document(try DatabaseSnapshot.published(database: SunkDatabase(path: path), org: org), etag: nil)
+            return .document(try SunkDatabase(path: path).publishedSnapshot(org: org).signed, etag: nil)
         } catch {
             throw .fetch(url: path, reason: "\(error)")
         }

@@ -6,7 +6,7 @@ import SunkStore
 struct OrgCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "org", abstract: "Create, list and configure orgs.",
-        subcommands: [Create.self, List.self, Set.self, Show.self])
+        subcommands: [Create.self, List.self, Set.self, Show.self, TrustKey.self, RotateSigningKey.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an org (its SCIM base URL is /scim/ORG).")

@@ -9,6 +9,7 @@ import ArgumentParser
 import Configuration
 import Foundation
 import NodeSync
+import SunkSnapshot
 import SCIMServer
 import SunkModel
 import SunkStore
@@ -76,9 +77,12 @@ struct SunkConfiguration: Sendable {
     var nodeNSSFormat: String?
     var nodeMaxDeletePercent: Int?
     var nodeCreateHomes: Bool?
+    /// The node's own home prefixes (`sync --home-prefix`); nil leaves the default `/home`.
+    var nodeHomePrefixes: [String]?
     var nodeFrom: String?
     var nodeTokenFile: String?
     var nodeCAFile: String?
+    var nodeTrustKeyFile: String?
     var problems: [ConfigProblem] = []
     /// Where `server.tls.cert` and `server.tls.key` came from (file line or environment variable).
     var sources: [String: String] = [:]
@@ -198,14 +202,33 @@ enum ConfigLoader {
             values.problem("node.maxDeletePercent", "\(percent) must be between 0 and 100")
         }
         config.nodeCreateHomes = values.boolean("node.createHomes")
+        config.nodeHomePrefixes = values.list("node.homePrefixes")
+        if let prefixes = config.nodeHomePrefixes {
+            if prefixes.isEmpty {
+                values.problem("node.homePrefixes", "is empty: give at least one prefix, or remove the key for /home")
+            }
+            for prefix in prefixes {
+                do throws(SunkModel.ValidationError) {
+                    _ = try PosixRules.homePrefix(prefix, attribute: "node.homePrefixes")
+                } catch {
+                    values.problem("node.homePrefixes", error.reason)
+                }
+            }
+        }
         config.nodeFrom = values.string("node.from")
         if let from = config.nodeFrom {
-            do throws(SyncError) { _ = try HTTPSnapshotSource.check(url: from) } catch {
+            do throws(SyncError) { try HTTPSnapshotSource.check(url: from) } catch {
                 values.problem("node.from", "\(error)")
             }
         }
         config.nodeTokenFile = values.string("node.tokenFile")
         config.nodeCAFile = values.string("node.caFile")
+        config.nodeTrustKeyFile = values.string("node.trustKeyFile")
+        if let trust = config.nodeTrustKeyFile {
+            do throws(SnapshotError) { _ = try TrustedKeys.load(path: trust) } catch {
+                values.problem("node.trustKeyFile", "\(error)")
+            }
+        }
 
         for org in walk.orgNames.sorted() {
             let overrides = values.policy(org: org)

@@ -27,9 +27,11 @@ enum ConfigSchema {
         "node.nssFormat": .string,
         "node.maxDeletePercent": .integer,
         "node.createHomes": .boolean,
+        "node.homePrefixes": .stringList,
         "node.from": .string,
         "node.tokenFile": .string,
         "node.caFile": .string,
+        "node.trustKeyFile": .string,
     ]
 
     /// Keys below `orgs.<name>.policy.`.

@@ -13,9 +13,11 @@ extension SyncCommand {
             tokenFile = tokenFile ?? file.nodeTokenFile
             caFile = caFile ?? file.nodeCAFile
         }
+        trustKey = trustKey ?? file.nodeTrustKeyFile
         root = root ?? file.nodeRoot
         nssFormat = nssFormat ?? file.nodeNSSFormat
         maxDeletePercent = maxDeletePercent ?? file.nodeMaxDeletePercent
         createHomes = createHomes ?? file.nodeCreateHomes
+        if homePrefixes.isEmpty { homePrefixes = file.nodeHomePrefixes ?? [] }
     }
 }

@@ -31,6 +31,9 @@ struct DoctorCommand: ParsableCommand {
     @Option(name: .customLong("max-age"), help: "Seconds after which the last successful sync is stale.")
     var maxAge: Int = 3600
 
+    @Option(name: .customLong("trust-key"), help: "The sync's trust key file (default: ROOT/etc/sunk-bridge/trust.pub).")
+    var trustKey: String?
+
     func validate() throws {
         if let f = nssFormat, DoctorNSSFormat(rawValue: f) == nil {
             throw ArgumentParser.ValidationError("--nss-format must be one of: extrausers, cache")
@@ -44,7 +47,7 @@ struct DoctorCommand: ParsableCommand {
                                 format: nssFormat.flatMap(DoctorNSSFormat.init(rawValue:)),
                                 sshdBinary: sshdBinary == "none" || sshdBinary.isEmpty ? nil : sshdBinary,
                                 maxAge: maxAge)
-        let report = Doctor.run(ctx)
+        let report = Doctor.run(ctx, trustKey: trustKey ?? ctx.path("/etc/sunk-bridge/trust.pub"))
         print(report.rendered, terminator: "")
         if report.exitCode != 0 { throw ExitCode(report.exitCode) }
     }
@@ -52,7 +55,7 @@ struct DoctorCommand: ParsableCommand {
 
 /// Runs every check in a fixed order.
 enum Doctor {
-    static func run(_ ctx: DoctorContext) -> DoctorReport {
+    static func run(_ ctx: DoctorContext, trustKey: String) -> DoctorReport {
         var report = DoctorReport()
         let state = DoctorFileChecks.state(ctx)
 
@@ -75,6 +78,9 @@ enum Doctor {
         if let generations = DoctorFileChecks.checkGenerations(ctx, format: format) { report.add(generations) }
 
         report.add(contentsOf: DoctorFileChecks.checkState(ctx, state: state))
+        var appliedOrg: String?
+        if case .success(let s)? = state { appliedOrg = s["org"] as? String }
+        report.add(DoctorTrustCheck.check(ctx, path: trustKey, appliedOrg: appliedOrg))
         let policy = DoctorPolicy.load(ctx, state: state)
         for prefix in policy.homePrefixes {
             report.add(DoctorFileChecks.checkHomePrefix(prefix, ctx: ctx))

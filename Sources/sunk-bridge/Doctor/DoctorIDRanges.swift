@@ -38,15 +38,20 @@ struct DoctorPolicy: Sendable {
     }
 
     /// The policy of the last sync: `policy` in the state file, else in the last applied snapshot.
+    /// Home prefixes are the node's own when the state records them (`homePrefixes`, written by
+    /// every sync since `--home-prefix`): homes are created only there, never below the snapshot's.
     static func load(_ ctx: DoctorContext, state: Result<[String: Any], DoctorFS.JSONProblem>?) -> DoctorPolicy {
+        var policy = DoctorPolicy()
         if case .success(let s)? = state, let p = s["policy"] as? [String: Any] {
-            return DoctorPolicy(json: p, source: "the policy in \(ctx.path(DoctorContext.stateFile))")
+            policy = DoctorPolicy(json: p, source: "the policy in \(ctx.path(DoctorContext.stateFile))")
+        } else if case .success(let s)? = DoctorFS.jsonObject(ctx.path(DoctorContext.snapshotFile)),
+                  let p = s["policy"] as? [String: Any] {
+            policy = DoctorPolicy(json: p, source: "the policy of the last snapshot \(ctx.path(DoctorContext.snapshotFile))")
         }
-        if case .success(let s)? = DoctorFS.jsonObject(ctx.path(DoctorContext.snapshotFile)),
-           let p = s["policy"] as? [String: Any] {
-            return DoctorPolicy(json: p, source: "the policy of the last snapshot \(ctx.path(DoctorContext.snapshotFile))")
+        if case .success(let s)? = state, let prefixes = s["homePrefixes"] as? [String], !prefixes.isEmpty {
+            policy.homePrefixes = prefixes
         }
-        return DoctorPolicy()
+        return policy
     }
 }
 

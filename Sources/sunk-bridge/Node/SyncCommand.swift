@@ -2,13 +2,14 @@
 import ArgumentParser
 import Foundation
 import NodeSync
+import SunkSnapshot
 
 struct SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync",
         abstract: "Fetch the snapshot and write the node's NSS files, keys cache and state.",
         discussion: """
-            Nothing is written unless the snapshot's digest and every entry check out and the guards pass \
+            Nothing is written unless the snapshot's signature (--trust-key), digest and every entry check out and the guards pass \
             (no empty snapshot over a populated node, no more removals than --max-delete-percent). Only \
             changed files are replaced, each atomically. Exit 0 on success or when nothing changed, 1 when \
             the snapshot was refused or could not be fetched (reason in `sunk-bridge status`), 75 when \
@@ -23,6 +24,14 @@ struct SyncCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("ca-file"), help: "PEM file: the only trust root for the server's certificate.")
     var caFile: String?
+
+    @Option(name: .customLong("trust-key"),
+            help: "File of trusted signing keys (`sunk-bridge org trust-key ORG` on the receiver), e.g. /etc/sunk-bridge/trust.pub. Required with --from.")
+    var trustKey: String?
+
+    @Flag(name: .customLong("accept-rollback"),
+          help: "Apply a snapshot older than the applied one from the same receiver database (once, after a restore).")
+    var acceptRollback = false
 
     @Option(name: .customLong("snapshot"), help: "Read the snapshot from a file (e.g. from `sunk-bridge export`).")
     var snapshot: String?
@@ -50,6 +59,11 @@ struct SyncCommand: AsyncParsableCommand {
           help: "Create missing homes of active users below the allowed prefixes (default: no).")
     var createHomes: Bool?
 
+    @Option(name: .customLong("home-prefix"),
+            help: ArgumentHelp("This node's home prefix (repeat for several; default /home).",
+                               discussion: "Users whose home is not strictly below one are skipped; homes are created only below them. Never / or a system tree such as /etc, /root, /usr, /var (except /var/home)."))
+    var homePrefixes: [String] = []
+
     @Option(name: .customLong("home-mode"), help: "Octal mode of new homes.")
     var homeMode: String = "0700"
 
@@ -65,6 +79,9 @@ struct SyncCommand: AsyncParsableCommand {
         let sources = [from != nil, snapshot != nil, db != nil].filter { $0 }.count
         if sources != 1 { throw ValidationError("give exactly one of --from URL, --snapshot FILE or --db PATH") }
         if from != nil && tokenFile == nil { throw ValidationError("--from needs --token-file") }
+        if from != nil && trustKey == nil {
+            throw ValidationError("--from needs --trust-key FILE (node.trustKeyFile): a node only applies snapshots signed by a key it was given. On the receiver run `sunk-bridge org trust-key ORG` and install its output as /etc/sunk-bridge/trust.pub")
+        }
         if from == nil && (tokenFile != nil || caFile != nil) {
             throw ValidationError("--token-file and --ca-file only apply to --from")
         }
@@ -74,6 +91,22 @@ struct SyncCommand: AsyncParsableCommand {
         }
         _ = mode
         _ = try parseNSSFormat(nssFormat ?? NSSFormat.extrausers.rawValue)
+        let options = try syncOptions(progress: nil)
+        do throws(SyncError) {
+            try options.validate()
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    /// The options of the run, from flags already filled by the configuration.
+    func syncOptions(progress: (@Sendable (Int, Int) -> Void)?, trust: TrustedKeys? = nil) throws -> SyncOptions {
+        SyncOptions(
+            root: root ?? "/", format: try parseNSSFormat(nssFormat ?? NSSFormat.extrausers.rawValue),
+            maxDeletePercent: maxDeletePercent ?? 10, dryRun: dryRun, createHomes: createHomes ?? false,
+            homePrefixes: homePrefixes.isEmpty ? SyncOptions.defaultHomePrefixes : homePrefixes,
+            homeMode: mode_t(UInt32(homeMode, radix: 8) ?? 0o700), homeProgress: progress, trust: trust,
+            acceptRollback: acceptRollback)
     }
 
     func run() async throws {
@@ -93,10 +126,14 @@ struct SyncCommand: AsyncParsableCommand {
         }
         let interactive = isatty(STDERR_FILENO) == 1 && !quiet
         let progress: (@Sendable (Int, Int) -> Void)? = interactive ? Self.homeProgressLine : nil
-        let options = SyncOptions(
-            root: root ?? "/", format: try parseNSSFormat(nssFormat ?? NSSFormat.extrausers.rawValue),
-            maxDeletePercent: maxDeletePercent ?? 10, dryRun: dryRun, createHomes: createHomes ?? false, homeMode: mode_t(UInt32(homeMode, radix: 8) ?? 0o700),
-            homeProgress: progress)
+        let trust: TrustedKeys?
+        do throws(SnapshotError) {
+            trust = try trustKey.map { path throws(SnapshotError) in try TrustedKeys.load(path: path) }
+        } catch {
+            printError("sunk-bridge sync: \(error)")
+            throw ExitCode(1)
+        }
+        let options = try syncOptions(progress: progress, trust: trust)
         let report: SyncReport
         do throws(SyncError) {
             report = try await NodeSyncer(source: source, options: options).run()
@@ -132,9 +169,7 @@ struct SyncCommand: AsyncParsableCommand {
     /// `SnapshotSource`.)
     private func makeSource() throws(SyncError) -> any SnapshotSource {
         if let from, let tokenFile {
-            let http = try HTTPSnapshotSource(url: from, tokenFile: tokenFile, caFile: caFile)
-            if let warning = http.warning { printError(warning) }
-            return http
+            return try HTTPSnapshotSource(url: from, tokenFile: tokenFile, caFile: caFile)
         }
         if let db { return DatabaseSnapshotSource(path: db, org: org) }
         return FileSnapshotSource(path: snapshot ?? "")

@@ -32,9 +32,10 @@ struct SSHLoginTests {
         try await withServer { server in
             let tokenFile = work + "/node-token"
             try writeFile(tokenFile, server.nodeToken + "\n", mode: 0o600)
+            let trust = try server.writeTrustKey(to: work + "/trust.pub")
             func sync() async throws {
                 let result = try await run(bridge, ["sync", "--from", server.scimURL + "/export/v1/snapshot",
-                                              "--token-file", tokenFile, "--root", root, "--quiet"])
+                                              "--token-file", tokenFile, "--trust-key", trust, "--root", root, "--quiet"])
                 #expect(result.status == 0, "sync failed: \(result.output)")
             }
             func logins(_ cases: [String]) async throws {

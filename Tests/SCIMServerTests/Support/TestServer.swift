@@ -32,6 +32,15 @@ final class TestServer: Sendable {
     private let task: Task<Void, any Error>
     let client: HTTPClient
 
+    /// Writes the default org's trust line (what `sunk-bridge org trust-key` prints) to `path`, 0644.
+    @discardableResult
+    func writeTrustKey(to path: String, org: String = "default") throws -> String {
+        let lines = try database.trustKeys(org: org, includePrevious: false).map(\.line)
+        FileManager.default.createFile(atPath: path, contents: Data((lines.joined(separator: "\n") + "\n").utf8),
+                                       attributes: [.posixPermissions: 0o644])
+        return path
+    }
+
     /// Starts a server; `databasePath` reuses an existing database (restart tests). `logger`
     /// replaces the quiet default (to capture the log), `tls` serves HTTPS, `ready` replaces the
     /// `/readyz` database probe.

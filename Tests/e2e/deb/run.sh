@@ -200,6 +200,8 @@ AuthorizedKeysCommandUser sunk-bridge-keys
 CONF
 printf 'alice:3000000000:65536\n' > "$R/etc/subuid"; printf 'alice:3000000000:65536\n' > "$R/etc/subgid"
 write_state "$now" applied null
+mkdir -p "$R/etc/sunk-bridge"
+printf 'sunk-bridge-ed25519 %s default\n' "$(head -c 32 /dev/urandom | base64)" > "$R/etc/sunk-bridge/trust.pub"
 
 run_doctor() { # NAME EXTRA-ARGS... ; output in $S/doctor-NAME.out, status in $DRC
   # sshd -T wants its privilege separation directory /run/sshd (made when the ssh service starts):
@@ -219,7 +221,7 @@ expect_lines() { # NAME PATTERN... : each extended regexp must match a line of t
 GOOD_LINES=('^ok nsswitch: `passwd: files extrausers systemd`' '^ok nsswitch: `group:' '^ok nsswitch: `shadow:'
   '^ok nss-module: ' '^ok sshd-command: `AuthorizedKeysCommand /usr/libexec/sunk-bridge/sunk-authorized-keys %u %U`'
   '^ok sshd-command-user: AuthorizedKeysCommandUser sunk-bridge-keys' '^ok helper: ' '^ok keys-cache: '
-  '^ok sync-state: last successful sync' '^ok home-prefix: ' '^ok id-ranges: ' '^doctor: [0-9]+ ok, 0 warnings, 0 failures$')
+  '^ok sync-state: last successful sync' '^ok trust-key: ' '^ok home-prefix: ' '^ok id-ranges: ' '^doctor: [0-9]+ ok, 0 warnings, 0 failures$')
 
 echo "-- good set-up, configuration read as text (--sshd-binary none)"
 run_doctor good-text --sshd-config "$S/good/sshd_config" --nsswitch "$S/good/nsswitch.conf" --sshd-binary none
@@ -268,6 +270,8 @@ fi
 chmod 0755 "$R/usr/libexec/sunk-bridge" "$R/home"; chmod 0644 "$STATE/keys.cache"
 
 # ---- remove, then purge ---------------------------------------------------------------------
+# The operator's own file (like the node token): not the package's to remove.
+rm -f "$R/etc/sunk-bridge/trust.pub"
 echo "== remove and purge"
 if scratch_dpkg -r sunk-bridge > "$S/remove.log" 2>&1; then ok "dpkg -r"; else bad "dpkg -r:"; sed 's/^/     /' "$S/remove.log"; fi
 check "remove: /usr/bin/sunk-bridge gone" test ! -e "$R/usr/bin/sunk-bridge"

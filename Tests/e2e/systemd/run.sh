@@ -390,6 +390,10 @@ cond="$(prop sunk-bridge-sync.service ConditionResult) $(prop sunk-bridge-sync.s
 check "without /etc/sunk-bridge/node-token the sync is skipped, not failed: ConditionResult Result [ConditionTimestamp] [ExecMainStartTimestamp] = $cond" \
   bash -c '[[ $1 == "no success ["?*"] []" ]]' _ "$cond"
 printf '%s\n' "$NODE_TOKEN" | ct_write /etc/sunk-bridge/node-token 0600
+TRUST=$(ct runuser -u sunk-bridge -- /usr/bin/sunk-bridge org trust-key --db "$DB" default 2> "$S/trust.err")
+check "org trust-key (as sunk-bridge): $TRUST" bash -c '[[ $1 == "sunk-bridge-ed25519 "*" default" ]]' _ "$TRUST" \
+  || sed 's/^/     | /' "$S/trust.err"
+printf '%s\n' "$TRUST" | ct_write /etc/sunk-bridge/trust.pub 0644
 printf 'SUNK_BRIDGE_SNAPSHOT_URL=http://127.0.0.1:%s/scim/default/export/v1/snapshot\nSUNK_BRIDGE_SYNC_ARGS=--max-delete-percent 10\n' "$PORT" \
   | ct_write /etc/default/sunk-bridge-sync 0644
 tokst=$(ct stat -c '%U:%G %a' /etc/sunk-bridge/node-token)

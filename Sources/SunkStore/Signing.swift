@@ -1,0 +1,145 @@
+// Snapshot signing: the database's instance id and each org's Ed25519 keys (current, previous).
+import Crypto
+import Foundation
+import GRDB
+import SunkSnapshot
+
+/// Key material and ids kept in the database. Private keys never leave it: not in a snapshot, not
+/// in any output; only `SunkDatabase.trustKeys` prints public keys.
+enum SigningKeys {
+    /// 16 random bytes as 32 lowercase hex digits.
+    static func newInstanceID() -> String {
+        var rng = SystemRandomNumberGenerator()
+        return (0..<16).map { _ in
+            let byte = UInt8.random(in: .min ... .max, using: &rng)
+            return (byte < 16 ? "0" : "") + String(byte, radix: 16)
+        }.joined()
+    }
+
+    /// Makes a new key and records it as the org's current one.
+    @discardableResult
+    static func insertCurrent(_ db: Database, orgID: Int64) throws -> TrustedKey {
+        let key = Curve25519.Signing.PrivateKey()
+        try db.execute(
+            sql: "INSERT INTO signingKey (orgID, privateKey, publicKey, state, createdAt) VALUES (?, ?, ?, 'current', ?)",
+            arguments: [orgID, key.rawRepresentation, key.publicKey.rawRepresentation, Clock.now()])
+        let org = try String.fetchOne(db, sql: "SELECT name FROM org WHERE id = ?", arguments: [orgID]) ?? ""
+        return TrustedKey(publicKey: [UInt8](key.publicKey.rawRepresentation), org: org)
+    }
+
+    static func currentKey(_ db: Database, orgID: Int64) throws -> Curve25519.Signing.PrivateKey {
+        guard let raw = try Data.fetchOne(
+            db, sql: "SELECT privateKey FROM signingKey WHERE orgID = ? AND state = 'current'", arguments: [orgID])
+        else { throw StoreError.unusableFile("org has no signing key; run `sunk-bridge org rotate-signing-key ORG`") }
+        return try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+    }
+
+    static func instanceID(_ db: Database) throws -> String {
+        guard let id = try String.fetchOne(db, sql: "SELECT instanceID FROM instance WHERE id = 1") else {
+            throw StoreError.unusableFile("the database has no instance id (damaged schema)")
+        }
+        return id
+    }
+}
+
+/// The snapshot an org publishes, signed, with the HTTP validator that names it.
+public struct PublishedSnapshot: Sendable {
+    /// The signed envelope (`SignedSnapshot.encoded()`).
+    public var signed: Data
+    public var serial: Int64
+    /// The document's `sha256:` digest.
+    public var digest: String
+    public var etag: String
+}
+
+/// The ETag of a published snapshot: instance, serial and publication second. A restored backup
+/// keeps its instance id and may reach an old serial again with other content; the publication
+/// time tells those apart, so a node is never told 304 for content it does not have.
+public enum SnapshotETag {
+    public static func make(instance: String, serial: Int64, publishedAt: Date) -> String {
+        "\"sunk-\(instance)-\(serial)-\(Int64(publishedAt.timeIntervalSince1970.rounded(.down)))\""
+    }
+}
+
+extension SunkDatabase {
+    /// This database's instance id (made once, when the database was created).
+    public func instanceID() throws -> String {
+        try readSync { db in try SigningKeys.instanceID(db) }
+    }
+
+    public func instanceID() async throws -> String {
+        try await read { db in try SigningKeys.instanceID(db) }
+    }
+
+    /// The org's trust lines: the current key, and with `includePrevious` the one before it.
+    public func trustKeys(org name: String, includePrevious: Bool) throws -> [TrustedKey] {
+        try readSync { db in
+            let org = try Self.org(db, named: name)
+            let states = includePrevious ? "('current', 'previous')" : "('current')"
+            return try Data.fetchAll(
+                db, sql: "SELECT publicKey FROM signingKey WHERE orgID = ? AND state IN \(states) ORDER BY state = 'previous', id",
+                arguments: [org.id]
+            ).map { TrustedKey(publicKey: [UInt8]($0), org: org.name) }
+        }
+    }
+
+    /// Starts signing with a new key. The old key becomes `previous` (still printed by
+    /// `org trust-key --all`, so nodes can be updated first); the one before it is retired. The serial
+    /// moves on, so every node fetches a document signed with the new key.
+    public func rotateSigningKey(org name: String, actor: String = "cli") throws -> TrustedKey {
+        try writeSync { db in
+            let org = try Self.org(db, named: name)
+            try db.execute(sql: "UPDATE signingKey SET state = 'retired' WHERE orgID = ? AND state = 'previous'",
+                           arguments: [org.id])
+            try db.execute(sql: "UPDATE signingKey SET state = 'previous' WHERE orgID = ? AND state = 'current'",
+                           arguments: [org.id])
+            let key = try SigningKeys.insertCurrent(db, orgID: org.id)
+            try Self.bumpSerial(db, orgID: org.id)
+            try Audit.record(db, orgID: org.id, actor: actor, method: "ORG ROTATE-SIGNING-KEY", resource: name,
+                             outcome: "new key \(TrustedKey.fingerprint(key.publicKey))")
+            return key
+        }
+    }
+
+    /// The document nodes receive: the live snapshot, or the one frozen when provisioning was paused.
+    public func publishedDocument(org: Org) async throws -> SnapshotDocument {
+        try await read { db in try Self.publishedDocument(db, org: try Self.org(db, named: org.name)) }
+    }
+
+    /// The published document, signed with the org's current key.
+    public func publishedSnapshot(org: Org) async throws -> PublishedSnapshot {
+        try await read { db in try Self.publishedSnapshot(db, orgName: org.name) }
+    }
+
+    public func publishedSnapshot(org name: String) throws -> PublishedSnapshot {
+        try readSync { db in try Self.publishedSnapshot(db, orgName: name) }
+    }
+
+    /// The ETag a node holding the current publication sends back; nil while provisioning is paused
+    /// (the frozen document decides then). One indexed read: no snapshot is built.
+    public func liveETag(org: Org) async throws -> String? {
+        guard org.provisioning else { return nil }
+        let instance = try await instanceID()
+        let publishedAt = (try? Date(org.changedAt, strategy: .iso8601)) ?? Date(timeIntervalSince1970: 0)
+        return SnapshotETag.make(instance: instance, serial: org.serial, publishedAt: publishedAt)
+    }
+
+    static func publishedDocument(_ db: Database, org: Org) throws -> SnapshotDocument {
+        if !org.provisioning, let frozen = try frozenSnapshot(db, orgID: org.id) {
+            return try SnapshotDocument.decode(frozen)
+        }
+        return try SnapshotQuery.document(db, org: org)
+    }
+
+    static func publishedSnapshot(_ db: Database, orgName: String) throws -> PublishedSnapshot {
+        let org = try Self.org(db, named: orgName)
+        let document = try publishedDocument(db, org: org)
+        let instance = try SigningKeys.instanceID(db)
+        let signed = try SignedSnapshot.sign(document: document.encoded(), org: org.name, serial: document.body.serial,
+                                             instance: instance, key: try SigningKeys.currentKey(db, orgID: org.id))
+        return PublishedSnapshot(
+            signed: signed.encoded(), serial: document.body.serial, digest: document.digest,
+            etag: SnapshotETag.make(instance: instance, serial: document.body.serial,
+                                    publishedAt: document.body.publishedAt))
+    }
+}

@@ -10,8 +10,9 @@ import SunkSnapshot
 /// Runs one sync. Nothing is written unless the snapshot passed every check and guard; then every
 /// node file of the snapshot changes at once, as one generation (`GenerationStore`).
 ///
-/// Order: lock → recover (remove what a killed run left half-done) → fetch → decode (format, digest)
-/// → validate every entry → node floor → render → keys cache rendered → guards (empty, removals) →
+/// Order: lock → recover (remove what a killed run left half-done) → fetch → verify (signature, org,
+/// format, digest, rollback) → validate every entry → node floor → render → keys cache rendered →
+/// guards (empty, removals) →
 /// adopt the layout (fixed paths become links into `current`; the layout before generations is
 /// captured first) → new generation (NSS files, cache indexes after their data, keys cache, last
 /// snapshot, state.json), unless every file equals the current generation's → switch `current` (the

@@ -17,8 +17,11 @@ public struct KeysCacheRecord: Sendable, Equatable {
 ///
 /// Opening refuses a cache that is not a regular file, not owned by root, or writable by group or
 /// others, or one whose directories (every component of its real path, up to `/`) are not root-owned
-/// or are writable by group or others — the same rule sshd applies to the helper itself. The walk
-/// uses `openat(openPathOnly|O_NOFOLLOW)` from `/`, so what is checked is what is opened.
+/// or are writable by group or others — the same rule sshd applies to the helper itself. The path may
+/// be a symbolic link (it is on a node: `keys.cache` → `current/keys.cache` → the current
+/// generation's file); it is resolved with `realpath` and the rule applies to the resolved file and
+/// its directories, plus the directory holding the link. The walk uses
+/// `openat(openPathOnly|O_NOFOLLOW)` from `/`, so what is checked is what is opened.
 public struct KeysCacheReader {
     /// The operator's authorized_keys options from the header, nil when none.
     public let options: String?
@@ -222,7 +225,15 @@ public struct KeysCacheReader {
 
     // MARK: - Safe open
 
-    /// Opens `path` read-only after checking every directory of its real path and the file itself.
+    /// Opens `path` read-only after checking the file and every directory of its real path.
+    ///
+    /// `path` may be a symbolic link (a node's `keys.cache` points into the current generation,
+    /// `current/keys.cache` → `generations/<G>/keys.cache`): the whole path is resolved with
+    /// `realpath`, every directory of the resolved path is walked from `/` with
+    /// `openat(openPathOnly | O_NOFOLLOW)` and checked, and the resolved file is opened relative to
+    /// the last of them with `O_NOFOLLOW`, so what is checked is what is opened. The directory the
+    /// given path names (where the link itself lives) must pass the same rule, since whoever may write
+    /// there may re-point the link.
     static func openVerified(_ path: String) throws(KeysCacheError) -> Int32 {
         guard path.utf8.first == UInt8(ascii: "/") else {
             throw .malformed(path: path, reason: "path must be absolute")
@@ -231,58 +242,39 @@ public struct KeysCacheReader {
         guard !base.isEmpty, base != ".", base != ".." else {
             throw .malformed(path: path, reason: "path names a directory")
         }
-        guard let resolved = realpath(dir, nil) else {
+        guard let linkDirectory = realpath(dir, nil) else {
             let e = errno
             if e == ENOENT || e == ENOTDIR { throw .missing(path: path) }
             throw .io(operation: "resolve directory", path: dir, errno: e)
         }
-        defer { free(resolved) }
-
-        var dfd = open("/", openPathOnly | O_DIRECTORY | O_CLOEXEC)
-        if dfd < 0 { throw .io(operation: "open /", path: "/", errno: errno) }
-        do throws(KeysCacheError) {
-            try checkDirectory(dfd, shown: resolved, upTo: 1, cachePath: path)
-        } catch {
-            closeFD(dfd)
-            throw error
-        }
-        // Walk the resolved path one component at a time, in place: each "/" after a component is
-        // turned into NUL for the openat and put back after it.
-        let length = strlen(resolved)
-        var start = 1
-        while start < length {
-            var end = start
-            while end < length && resolved[end] != 0x2F { end += 1 }
-            let saved = resolved[end]
-            resolved[end] = 0
-            let next = openat(dfd, resolved + start, openPathOnly | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        defer { free(linkDirectory) }
+        guard let resolved = realpath(path, nil) else {
             let e = errno
-            resolved[end] = saved
-            closeFD(dfd)
-            if next < 0 {
-                let shown = String(decoding: UnsafeRawBufferPointer(start: resolved, count: end), as: UTF8.self)
-                if e == ENOENT { throw .missing(path: path) }
-                if e == ELOOP || e == ENOTDIR {
-                    throw .unsafe(path: path, reason: "because \(shown) changed while being checked")
-                }
-                throw .io(operation: "open directory \(shown)", path: path, errno: e)
-            }
-            dfd = next
-            do throws(KeysCacheError) {
-                try checkDirectory(dfd, shown: resolved, upTo: end, cachePath: path)
-            } catch {
-                closeFD(dfd)
-                throw error
-            }
-            start = end + 1
+            if e == ENOENT || e == ENOTDIR { throw .missing(path: path) }
+            throw .io(operation: "resolve", path: path, errno: e)
         }
+        defer { free(resolved) }
+        let length = strlen(resolved)
+        var lastSlash = length
+        while lastSlash > 0 && resolved[lastSlash - 1] != 0x2F { lastSlash -= 1 }
+        lastSlash -= 1                                  // index of the last "/" (realpath is absolute)
+        guard lastSlash + 1 < length else { throw .unsafe(path: path, reason: "is not a regular file") }
+
+        // The link's own directory, when the file resolved elsewhere.
+        let linkLength = strlen(linkDirectory)
+        let sameDirectory = (lastSlash == 0 && linkLength == 1)
+            || (linkLength == lastSlash && memcmp(linkDirectory, resolved, lastSlash) == 0)
+        if !sameDirectory {
+            closeFD(try walkDirectories(linkDirectory, count: linkLength, cachePath: path))
+        }
+        let dfd = try walkDirectories(resolved, count: lastSlash, cachePath: path)
         defer { closeFD(dfd) }
 
-        let fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        let fd = openat(dfd, resolved + lastSlash + 1, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         if fd < 0 {
             let e = errno
             if e == ENOENT { throw .missing(path: path) }
-            if e == ELOOP { throw .unsafe(path: path, reason: "is a symbolic link") }
+            if e == ELOOP { throw .unsafe(path: path, reason: "changed while being checked (now a symbolic link)") }
             throw .io(operation: "open", path: path, errno: e)
         }
         var st = stat()
@@ -291,19 +283,67 @@ public struct KeysCacheReader {
             closeFD(fd)
             throw .io(operation: "fstat", path: path, errno: e)
         }
+        /// The path in messages; a link shows what it resolved to (built only on the error paths).
+        func shown() -> String {
+            let target = String(cString: resolved)
+            return target == path ? path : "\(path) (resolved to \(target))"
+        }
         if (st.st_mode & S_IFMT) != S_IFREG {
             closeFD(fd)
-            throw .unsafe(path: path, reason: "is not a regular file")
+            throw .unsafe(path: shown(), reason: "is not a regular file")
         }
         if st.st_uid != 0 {
             closeFD(fd)
-            throw .unsafe(path: path, reason: "is owned by uid \(st.st_uid), not root")
+            throw .unsafe(path: shown(), reason: "is owned by uid \(st.st_uid), not root")
         }
         if st.st_mode & 0o022 != 0 {
             closeFD(fd)
-            throw .unsafe(path: path, reason: "is writable by group or others (mode \(octal(st.st_mode & 0o7777)))")
+            throw .unsafe(path: shown(), reason: "is writable by group or others (mode \(octal(st.st_mode & 0o7777)))")
         }
         return fd
+    }
+
+    /// Opens and checks `/` and then each directory of the absolute, resolved path in
+    /// `directory[0..<count]`, one component at a time with `O_NOFOLLOW` (each "/" after a component
+    /// is turned into NUL for the `openat` and put back after it). Returns the last directory's fd.
+    static func walkDirectories(_ directory: UnsafeMutablePointer<CChar>, count length: Int,
+                                cachePath path: String) throws(KeysCacheError) -> Int32 {
+        var dfd = open("/", openPathOnly | O_DIRECTORY | O_CLOEXEC)
+        if dfd < 0 { throw .io(operation: "open /", path: "/", errno: errno) }
+        do throws(KeysCacheError) {
+            try checkDirectory(dfd, shown: directory, upTo: 1, cachePath: path)
+        } catch {
+            closeFD(dfd)
+            throw error
+        }
+        var start = 1
+        while start < length {
+            var end = start
+            while end < length && directory[end] != 0x2F { end += 1 }
+            let saved = directory[end]
+            directory[end] = 0
+            let next = openat(dfd, directory + start, openPathOnly | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            let e = errno
+            directory[end] = saved
+            closeFD(dfd)
+            if next < 0 {
+                let shown = String(decoding: UnsafeRawBufferPointer(start: directory, count: end), as: UTF8.self)
+                if e == ENOENT { throw .missing(path: path) }
+                if e == ELOOP || e == ENOTDIR {
+                    throw .unsafe(path: path, reason: "because \(shown) changed while being checked")
+                }
+                throw .io(operation: "open directory \(shown)", path: path, errno: e)
+            }
+            dfd = next
+            do throws(KeysCacheError) {
+                try checkDirectory(dfd, shown: directory, upTo: end, cachePath: path)
+            } catch {
+                closeFD(dfd)
+                throw error
+            }
+            start = end + 1
+        }
+        return dfd
     }
 
     static func checkDirectory(_ fd: Int32, shown: UnsafeMutablePointer<CChar>, upTo end: Int,

@@ -52,6 +52,31 @@ public enum AtomicFileWriter {
         try syncDirectory(directory)
     }
 
+    /// Creates `path`, which must not exist (`O_EXCL`), with `contents`, mode and owner, and fsyncs it.
+    /// Used for the files of a new generation, whose directory no reader sees until it is made
+    /// current. On failure the partial file is removed.
+    public static func writeNew(_ contents: [UInt8], to path: String, attributes: FileAttributes) throws(SyncError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        if fd < 0 { throw .io(operation: "create", path: path, errno: errno) }
+        do throws(SyncError) {
+            try writeAll(fd, contents, path: path)
+            if fchmod(fd, attributes.mode) != 0 { throw .io(operation: "fchmod", path: path, errno: errno) }
+            if SystemCall.isRoot, fchown(fd, attributes.uid, attributes.gid) != 0 {
+                throw .io(operation: "fchown", path: path, errno: errno)
+            }
+            if fsync(fd) != 0 { throw .io(operation: "fsync", path: path, errno: errno) }
+        } catch {
+            close(fd)
+            unlink(path)
+            throw error
+        }
+        if close(fd) != 0 {
+            let code = errno
+            unlink(path)
+            throw .io(operation: "close", path: path, errno: code)
+        }
+    }
+
     /// True when `path` already holds exactly `contents` with the wanted mode (and owner, as root).
     public static func isCurrent(_ contents: [UInt8], at path: String, attributes: FileAttributes)
         throws(SyncError) -> Bool

@@ -52,7 +52,8 @@ public struct NSSFile: Equatable, Sendable {
 }
 
 /// The complete set of files for one plan in one format, in write order (group, passwd, shadow:
-/// groups exist before the users that name them).
+/// groups exist before the users that name them; each data file before its indexes). `path` is the
+/// fixed path readers use; the files themselves are written into a generation (`GenerationStore`).
 public struct NSSFileSet: Equatable, Sendable {
     public var files: [NSSFile]
 
@@ -80,27 +81,17 @@ public struct NSSFileSet: Equatable, Sendable {
     /// Every path, data files and indexes.
     public var allPaths: [String] { files.flatMap { [$0.path] + $0.indexes.map(\.path) } }
 
-    /// Writes what differs: a data file whose bytes (or mode/owner) changed is replaced and then all
-    /// its indexes are rewritten, even identical ones (an index older than its data is ignored by
-    /// libnss-cache); an unchanged data file only gets missing or differing indexes replaced.
-    /// Returns the paths written.
-    public func commit() throws(SyncError) -> [String] {
-        var written: [String] = []
-        for file in files {
-            let dataChanged = try !AtomicFileWriter.isCurrent(file.contents, at: file.path, attributes: file.attributes)
-            if dataChanged {
-                try AtomicFileWriter.write(file.contents, to: file.path, attributes: file.attributes)
-                written.append(file.path)
-            }
-            for index in file.indexes {
-                // Evaluated first: `||` cannot carry a typed throw through its autoclosure.
-                let indexCurrent = try AtomicFileWriter.isCurrent(index.contents, at: index.path, attributes: index.attributes)
-                if dataChanged || !indexCurrent {
-                    try AtomicFileWriter.write(index.contents, to: index.path, attributes: index.attributes)
-                    written.append(index.path)
+    /// The files of a generation (each data file followed by its indexes), named by the base names of
+    /// their fixed paths and reported under those paths.
+    public var generationFiles: [GenerationFile] {
+        func base(_ path: String) -> String { String(path[path.index(after: path.lastIndex(of: "/")!)...]) }
+        return files.flatMap { data in
+            [GenerationFile(name: base(data.path), contents: data.contents, attributes: data.attributes,
+                            reportedPath: data.path)]
+                + data.indexes.map {
+                    GenerationFile(name: base($0.path), contents: $0.contents, attributes: $0.attributes,
+                                   reportedPath: $0.path, indexOf: base(data.path))
                 }
-            }
         }
-        return written
     }
 }

@@ -26,11 +26,24 @@ public struct NodePaths: Sendable, Equatable {
 
     /// `/var/lib/extrausers`, read by libnss-extrausers.
     public var extrausersDirectory: String { path("/var/lib/extrausers") }
-    /// `/var/lib/sunk-bridge`: lock, state, last good snapshot, keys cache.
+    /// `/var/lib/sunk-bridge`: lock, generations, the `current` link, the last run's outcome, and the
+    /// fixed links `keys.cache`, `state.json`, `snapshot.json` into the current generation.
     public var stateDirectory: String { path("/var/lib/sunk-bridge") }
     public var lockFile: String { stateDirectory + "/sync.lock" }
+    /// The applied snapshot's state (org, serial, digest, counts…): a link into the current generation.
     public var stateFile: String { stateDirectory + "/state.json" }
-    /// The last snapshot applied, re-used when the server answers 304 Not Modified.
+    /// The last snapshot applied, re-used when the server answers 304 Not Modified (a link into the
+    /// current generation).
     public var lastSnapshot: String { stateDirectory + "/snapshot.json" }
+    /// The keys cache read by `sunk-authorized-keys` (a link into the current generation).
     public var keysCache: String { stateDirectory + "/keys.cache" }
+    /// The outcome of the latest run (attempt time, result, error, last success); changes on every
+    /// run, so it lives outside the generations.
+    public var lastRunFile: String { stateDirectory + "/last-run.json" }
+    /// `generations/<G>/`: every file of one generation.
+    public var generationsDirectory: String { stateDirectory + "/generations" }
+    /// The relative symlink `current` → `generations/<G>`; replacing it is the commit point of a sync.
+    public var currentLink: String { stateDirectory + "/current" }
+    /// The directory of generation `name`.
+    public func generation(_ name: String) -> String { generationsDirectory + "/" + name }
 }

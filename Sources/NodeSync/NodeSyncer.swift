@@ -1,4 +1,4 @@
-// `sunk-bridge sync`: fetch, verify, apply the node floor, guard, write atomically, record state.
+// `sunk-bridge sync`: fetch, verify, apply the node floor, guard, write a new generation, record state.
 import AuthorizedKeys
 import Foundation
 import SunkModel
@@ -7,13 +7,17 @@ import SunkSnapshot
 @preconcurrency import Glibc
 #endif
 
-/// Runs one sync. Nothing is written unless the snapshot passed every check and guard; then only
-/// files whose content changed are replaced, each atomically.
+/// Runs one sync. Nothing is written unless the snapshot passed every check and guard; then every
+/// node file of the snapshot changes at once, as one generation (`GenerationStore`).
 ///
-/// Order: lock → fetch → decode (format, digest) → validate every entry → node floor → render →
-/// keys cache rendered → guards (empty, removals) → NSS files (group, passwd, shadow; cache indexes
-/// after their data) → keys cache → last snapshot → homes → state. Any failure before the NSS files
-/// leaves every node file untouched and records the reason as `lastError` in the state file.
+/// Order: lock → recover (remove what a killed run left half-done) → fetch → verify (signature, org,
+/// format, digest, rollback) → validate every entry → node floor → render → keys cache rendered →
+/// guards (empty, removals) →
+/// adopt the layout (fixed paths become links into `current`; the layout before generations is
+/// captured first) → new generation (NSS files, cache indexes after their data, keys cache, last
+/// snapshot, state.json), unless every file equals the current generation's → switch `current` (the
+/// commit point) → prune old generations → homes → last-run.json. Any failure before the switch
+/// leaves every reader on the old generation; the outcome of every run is recorded in last-run.json.
 public struct NodeSyncer: Sendable {
     public let source: any SnapshotSource
     public let options: SyncOptions
@@ -36,19 +40,25 @@ public struct NodeSyncer: Sendable {
         var state = (try? SyncState.load(paths)) ?? SyncState()
         state.lastAttempt = options.now()
         do throws(SyncError) {
+            try GenerationStore(paths: paths, failurePoint: options.failurePoint).recover()
             let report = try await apply(paths, state: &state)
             state.lastResult = report.result == .applied ? .applied
                 : report.result == .notModified ? .notModified : .unchanged
             state.lastError = nil
             state.lastSuccess = options.now()
-            try state.save(paths)
+            try saveLastRun(state.lastRun, paths)
             return report
         } catch {
             state.lastResult = .failed
             state.lastError = error.description
-            try? state.save(paths)
+            try? saveLastRun(state.lastRun, paths)
             throw error
         }
+    }
+
+    private func saveLastRun(_ run: LastRun, _ paths: NodePaths) throws(SyncError) {
+        try options.failurePoint?("write var/lib/sunk-bridge/last-run.json")
+        try run.save(paths)
     }
 
     // MARK: - Steps
@@ -124,20 +134,6 @@ public struct NodeSyncer: Sendable {
         let p = try prepare(opened, paths: paths)
         try SyncGuards.check(current: p.current, planned: p.plan, maxDeletePercent: options.maxDeletePercent)
 
-        try SystemCall.makeDirectories(options.format.directory(paths))
-        var written = try p.files.commit()
-        let keysAttributes = FileAttributes(mode: 0o644)
-        if try !AtomicFileWriter.isCurrent(p.keys, at: paths.keysCache, attributes: keysAttributes) {
-            try AtomicFileWriter.write(p.keys, to: paths.keysCache, attributes: keysAttributes)
-            written.append(paths.keysCache)
-        }
-        let snapshotBytes = [UInt8](p.received)
-        if try !AtomicFileWriter.isCurrent(snapshotBytes, at: paths.lastSnapshot,
-                                           attributes: FileAttributes(mode: 0o600)) {
-            try AtomicFileWriter.write(snapshotBytes, to: paths.lastSnapshot, attributes: FileAttributes(mode: 0o600))
-        }
-        let homes = options.createHomes ? createHomes(p.plan) : []
-
         let body = p.document.body
         state.org = body.org
         state.serial = body.serial
@@ -153,9 +149,25 @@ public struct NodeSyncer: Sendable {
             shellFallbacks: p.plan.shellFallbacks)
         state.skipped = p.plan.skipped
         state.homePrefixes = options.homePrefixes
+
+        let store = GenerationStore(paths: paths, failurePoint: options.failurePoint)
+        try store.adopt(NodeLayout.links(options.format, paths: paths))
+        let files = p.files.generationFiles + [
+            GenerationFile(name: "keys.cache", contents: p.keys, attributes: FileAttributes(mode: 0o644),
+                           reportedPath: paths.keysCache),
+            GenerationFile(name: "snapshot.json", contents: [UInt8](p.received),
+                           attributes: FileAttributes(mode: 0o600)),
+            GenerationFile(name: "state.json", contents: try state.generationFileBytes(),
+                           attributes: FileAttributes(mode: 0o644)),
+        ]
+        let committed = try store.commit(files)
+        let written = committed?.written ?? []
+        let homes = options.createHomes ? createHomes(p.plan) : []
+
         let result: SyncReport.Result = !written.isEmpty ? .applied : notModified ? .notModified : .unchanged
         return SyncReport(result: result, org: body.org, serial: body.serial, digest: p.document.digest,
-                          plan: p.plan, writtenFiles: written, diff: "", refusal: nil, homes: homes)
+                          plan: p.plan, writtenFiles: written, diff: "", refusal: nil, homes: homes,
+                          generation: committed?.name)
     }
 
     private func dryRun(_ paths: NodePaths) async throws(SyncError) -> SyncReport {
@@ -180,7 +192,7 @@ public struct NodeSyncer: Sendable {
         }
         let body = p.document.body
         return SyncReport(result: .dryRun, org: body.org, serial: body.serial, digest: p.document.digest,
-                          plan: p.plan, writtenFiles: [], diff: diff, refusal: refusal, homes: [])
+                          plan: p.plan, writtenFiles: [], diff: diff, refusal: refusal, homes: [], generation: nil)
     }
 
     /// A lower serial from the database instance this node last applied is a rollback (a restored

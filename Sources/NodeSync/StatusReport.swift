@@ -64,6 +64,7 @@ public struct StatusReport: Sendable {
         if let change = state.instanceChange { out += "note: \(Self.clean(change))\n" }
         if let source = state.source { out += "source: \(Self.clean(source))\n" }
         if let format = state.format { out += "format: \(format.rawValue)\n" }
+        if let generation = state.generation { out += "generation: \(Self.clean(generation))\n" }
         if let c = state.counts {
             out += "users: \(c.users) (\(c.lockedUsers) locked), groups: \(c.groups) (\(c.userPrivateGroups) user-private), "
                 + "skipped: \(c.skipped), shell fallbacks: \(c.shellFallbacks)\n"

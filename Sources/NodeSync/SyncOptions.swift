@@ -33,13 +33,19 @@ public struct SyncOptions: Sendable {
     public var acceptRollback: Bool
     /// The clock (tests pin it).
     public var now: @Sendable () -> Date
+    /// Test seam, nil in production: called before every step that changes a node file (each file
+    /// written or linked into a generation, each fsync, the `current` switch, each fixed link, each
+    /// removal, last-run.json) with a label such as `write var/lib/sunk-bridge/generations/2/passwd`;
+    /// throwing makes the run fail right there, as an I/O error would.
+    public var failurePoint: (@Sendable (String) throws(SyncError) -> Void)?
 
     public init(root: String = "/", format: NSSFormat = .extrausers, maxDeletePercent: Int = 10,
                 dryRun: Bool = false, createHomes: Bool = false,
                 homePrefixes: [String] = SyncOptions.defaultHomePrefixes, homeMode: mode_t = 0o700,
                 homeProgress: (@Sendable (Int, Int) -> Void)? = nil, trust: TrustedKeys? = nil,
                 acceptRollback: Bool = false,
-                now: @escaping @Sendable () -> Date = { Date() }) {
+                now: @escaping @Sendable () -> Date = { Date() },
+                failurePoint: (@Sendable (String) throws(SyncError) -> Void)? = nil) {
         self.root = root
         self.format = format
         self.maxDeletePercent = maxDeletePercent
@@ -51,6 +57,7 @@ public struct SyncOptions: Sendable {
         self.trust = trust
         self.acceptRollback = acceptRollback
         self.now = now
+        self.failurePoint = failurePoint
     }
 }
 
@@ -90,7 +97,8 @@ public struct SyncReport: Sendable {
     public var serial: Int64
     public var digest: String
     public var plan: NodePlan
-    /// Paths written (below the root), in write order.
+    /// The fixed paths (below the root) of the NSS files and keys cache whose content differs from the
+    /// previous generation, in write order (a changed data file is followed by all its indexes).
     public var writtenFiles: [String]
     /// `--dry-run`: the passwd and group diff.
     public var diff: String
@@ -98,6 +106,8 @@ public struct SyncReport: Sendable {
     public var refusal: SyncError?
     /// Homes that were created or need attention (`--create-homes`), one line each.
     public var homes: [String]
+    /// The generation made current by this run; nil when every file already matched (or dry run).
+    public var generation: String?
 
     /// One line for the log: what was applied.
     public var summary: String {
@@ -112,5 +122,6 @@ public struct SyncReport: Sendable {
         return "sync \(verb): org \(org) serial \(serial): \(p.users.count) users (\(p.lockedUsers) locked), "
             + "\(p.groups.count) groups (\(p.userPrivateGroups) user-private), \(p.skipped.count) skipped, "
             + "\(p.shellFallbacks) shell fallbacks; \(writtenFiles.count) files written"
+            + (generation.map { "; generation \($0)" } ?? "")
     }
 }

@@ -1,8 +1,11 @@
-// `<root>/var/lib/sunk-bridge/state.json`: what the last sync did, for `sunk-bridge status`.
+// What the node applied and what its latest sync did, for `sunk-bridge status`: the current
+// generation's `state.json` merged with `last-run.json`.
 import Foundation
 
-/// The node's sync state. Success fields describe the last applied snapshot; `lastAttempt`,
-/// `lastResult` and `lastError` describe the latest run.
+/// The node's sync state. Success fields (org, serial, digest, etag, source, format, counts,
+/// skipped) describe the applied snapshot and are stored in the generation's `state.json`, so they
+/// always name the files beside them; `lastAttempt`, `lastResult`, `lastError` and `lastSuccess`
+/// describe the latest run and are stored in `last-run.json` (`LastRun`). `load` merges the two.
 public struct SyncState: Codable, Equatable, Sendable {
     public struct Counts: Codable, Equatable, Sendable {
         public var users: Int
@@ -46,30 +49,59 @@ public struct SyncState: Codable, Equatable, Sendable {
     /// The node's own home prefixes of the last applied run (`--home-prefix`), for `doctor`.
     public var homePrefixes: [String]?
     public var skipped: [NodeSkip]
+    /// The generation `current` points at (filled in by `load`; never stored in a state file).
+    public var generation: String?
 
     public init() { skipped = [] }
 
-    /// Reads the state file; nil when the node never synced.
+    /// The current generation's `state.json` merged with `last-run.json`; nil when the node never
+    /// synced. A `state.json` of the layout before generations (a regular file with the per-run fields
+    /// too) reads the same way; `last-run.json`, when present, has the last word on the per-run fields.
     public static func load(_ paths: NodePaths) throws(SyncError) -> SyncState? {
-        guard let bytes = try SystemCall.read(paths.stateFile) else { return nil }
+        var state: SyncState?
+        if let bytes = try SystemCall.read(paths.stateFile) {
+            do {
+                state = try decoder().decode(SyncState.self, from: Data(bytes))
+            } catch {
+                throw .localFile(path: paths.stateFile, reason: "unreadable state (\(error)); delete it to start afresh")
+            }
+        }
+        let run = try LastRun.load(paths)
+        if state == nil && run == nil { return nil }
+        var merged = state ?? SyncState()
+        if let run {
+            merged.lastAttempt = run.lastAttempt
+            merged.lastResult = run.lastResult
+            merged.lastError = run.lastError
+            merged.lastSuccess = run.lastSuccess
+        }
+        merged.generation = GenerationStore.currentName(paths)
+        return merged
+    }
+
+    /// What a generation's `state.json` holds: this state without the per-run fields.
+    public var generationRecord: SyncState {
+        var record = self
+        record.lastAttempt = nil
+        record.lastResult = nil
+        record.lastError = nil
+        record.lastSuccess = nil
+        record.generation = nil
+        return record
+    }
+
+    /// The bytes of a generation's `state.json` (per-run fields left out; pretty, sorted keys).
+    public func generationFileBytes() throws(SyncError) -> [UInt8] {
         do {
-            return try decoder().decode(SyncState.self, from: Data(bytes))
+            return Array(try Self.encoder().encode(generationRecord)) + [UInt8(ascii: "\n")]
         } catch {
-            throw .localFile(path: paths.stateFile, reason: "unreadable state (\(error)); delete it to start afresh")
+            throw .localFile(path: "state.json", reason: "cannot encode state: \(error)")
         }
     }
 
-    /// Writes the state file atomically (0644).
-    public func save(_ paths: NodePaths) throws(SyncError) {
-        try SystemCall.makeDirectories(paths.stateDirectory)
-        let data: Data
-        do {
-            data = try Self.encoder().encode(self)
-        } catch {
-            throw .localFile(path: paths.stateFile, reason: "cannot encode state: \(error)")
-        }
-        try AtomicFileWriter.write(Array(data) + [UInt8(ascii: "\n")], to: paths.stateFile,
-                                   attributes: FileAttributes(mode: 0o644))
+    /// The per-run fields of this state.
+    public var lastRun: LastRun {
+        LastRun(lastAttempt: lastAttempt, lastResult: lastResult, lastError: lastError, lastSuccess: lastSuccess)
     }
 
     static func encoder() -> JSONEncoder {
@@ -83,5 +115,44 @@ public struct SyncState: Codable, Equatable, Sendable {
         let d = JSONDecoder()
         d.dateDecodingStrategy = .iso8601
         return d
+    }
+}
+
+/// `<root>/var/lib/sunk-bridge/last-run.json`: the outcome of the latest run, written (atomically)
+/// by every run, including runs that change no file and runs that fail.
+public struct LastRun: Codable, Equatable, Sendable {
+    public var lastAttempt: Date?
+    public var lastResult: SyncState.Result?
+    public var lastError: String?
+    public var lastSuccess: Date?
+
+    public init(lastAttempt: Date? = nil, lastResult: SyncState.Result? = nil, lastError: String? = nil,
+                lastSuccess: Date? = nil) {
+        self.lastAttempt = lastAttempt
+        self.lastResult = lastResult
+        self.lastError = lastError
+        self.lastSuccess = lastSuccess
+    }
+
+    /// nil when the file does not exist.
+    public static func load(_ paths: NodePaths) throws(SyncError) -> LastRun? {
+        guard let bytes = try SystemCall.read(paths.lastRunFile) else { return nil }
+        do {
+            return try SyncState.decoder().decode(LastRun.self, from: Data(bytes))
+        } catch {
+            throw .localFile(path: paths.lastRunFile, reason: "unreadable last run (\(error)); delete it to start afresh")
+        }
+    }
+
+    /// Replaces `last-run.json` atomically (0644).
+    public func save(_ paths: NodePaths) throws(SyncError) {
+        let data: Data
+        do {
+            data = try SyncState.encoder().encode(self)
+        } catch {
+            throw .localFile(path: paths.lastRunFile, reason: "cannot encode last run: \(error)")
+        }
+        try AtomicFileWriter.write(Array(data) + [UInt8(ascii: "\n")], to: paths.lastRunFile,
+                                   attributes: FileAttributes(mode: 0o644))
     }
 }

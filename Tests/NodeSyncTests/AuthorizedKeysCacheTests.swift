@@ -201,7 +201,7 @@ struct AuthorizedKeysCacheTests {
         #expect(leftovers == ["keys.cache"], "no temp files left behind")
     }
 
-    @Test("unsafe caches are refused: writable mode, non-root owner, unsafe directory, symlink, /tmp")
+    @Test("unsafe caches are refused: writable mode, non-root owner, unsafe directory, unsafe link target, /tmp")
     func unsafeRefused() throws {
         try AKSupport.requireRoot()
         let root = try AKSupport.nodeRoot()
@@ -247,12 +247,50 @@ struct AuthorizedKeysCacheTests {
         chmod(root + "/var", 0o755)
         _ = try KeysCacheReader(path: path)
 
-        // A symlink in place of the file.
-        try FileManager.default.moveItem(atPath: path, toPath: path + ".real")
-        symlink(path + ".real", path)
-        expectUnsafe("symlinked cache", "symbolic link")
+        // A symlink in place of the file (as on a node: keys.cache -> current/keys.cache ->
+        // generations/<G>/keys.cache) is followed, and the resolved file and its directories are what
+        // is checked.
+        try FileManager.default.createDirectory(atPath: dir + "/generations/1", withIntermediateDirectories: true)
+        chmod(dir + "/generations", 0o755)
+        chmod(dir + "/generations/1", 0o755)
+        try FileManager.default.moveItem(atPath: path, toPath: dir + "/generations/1/keys.cache")
+        symlink("generations/1", dir + "/current")
+        symlink("current/keys.cache", path)
+        #expect(try KeysCacheReader(path: path).lookup(name: "ada")?.uid == 1_000_001, "a link into a safe directory")
+        chmod(dir + "/generations/1", 0o775)
+        expectUnsafe("link into a group-writable directory", "directory \(dir)/generations/1 is writable by group or others")
+        chmod(dir + "/generations/1", 0o755)
+        chown(dir + "/generations/1/keys.cache", 65534, 0)
+        expectUnsafe("link to a file owned by nobody", "(resolved to \(dir)/generations/1/keys.cache) is owned by uid 65534")
+        chown(dir + "/generations/1/keys.cache", 0, 0)
+        chmod(dir + "/generations/1/keys.cache", 0o664)
+        expectUnsafe("link to a group-writable file", "is writable by group or others (mode 0664)")
+        chmod(dir + "/generations/1/keys.cache", 0o644)
+        chown(dir + "/generations", 65534, 65534)
+        expectUnsafe("link into a directory owned by nobody", "directory \(dir)/generations is owned by uid 65534")
+        chown(dir + "/generations", 0, 0)
+        _ = try KeysCacheReader(path: path)
+        // A link to a safe file, sitting in a directory others may write: whoever writes there can
+        // re-point the link, so it is refused too.
+        let elsewhere = try AKSupport.safeDirectory()
+        defer { AKSupport.remove(elsewhere) }
+        chmod(elsewhere, 0o777)
+        symlink(path, elsewhere + "/keys.cache")
+        do {
+            _ = try KeysCacheReader(path: elsewhere + "/keys.cache")
+            Issue.record("a link in a world-writable directory was accepted")
+        } catch {
+            #expect(error.description.contains("directory \(elsewhere) is writable by group or others"), "\(error)")
+        }
+        // A dangling link is a missing cache.
+        unlink(dir + "/current")
+        symlink("generations/9", dir + "/current")
+        #expect(throws: KeysCacheError.missing(path: path)) { _ = try KeysCacheReader(path: path) }
+        unlink(dir + "/current")
         unlink(path)
-        try FileManager.default.moveItem(atPath: path + ".real", toPath: path)
+        try FileManager.default.moveItem(atPath: dir + "/generations/1/keys.cache", toPath: path)
+        try FileManager.default.removeItem(atPath: dir + "/generations")
+        _ = try KeysCacheReader(path: path)
 
         // A FIFO in place of the file (opened non-blocking, then refused).
         let fifoRoot = try AKSupport.nodeRoot()

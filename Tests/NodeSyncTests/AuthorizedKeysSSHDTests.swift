@@ -114,13 +114,20 @@ struct AuthorizedKeysSSHDTests {
             .write(toFile: root + "/etc/passwd", atomically: false, encoding: .utf8)
         chmod(root + "/etc/passwd", 0o644)
 
+        // The keys cache as sync lays it out: keys.cache -> current/keys.cache -> generations/1/keys.cache.
+        let generation = root + "/var/lib/sunk-bridge/generations/1"
+        try fm.createDirectory(atPath: generation, withIntermediateDirectories: true)
+        chmod(root + "/var/lib/sunk-bridge/generations", 0o755)
+        chmod(generation, 0o755)
+        #expect(symlink("generations/1", root + "/var/lib/sunk-bridge/current") == 0)
+        #expect(symlink("current/keys.cache", KeysCache.path(root: root)) == 0)
         try KeysCacheWriter.write(entries: [
             KeysCacheEntry(name: "alice", uid: 1_000_001, keys: [pub["alice"]!]),
             KeysCacheEntry(name: "bob", uid: 1_000_002, keys: []),                      // no keys
             KeysCacheEntry(name: "mallory", uid: 1_000_033, keys: [pub["mallory"]!]),   // uid differs from NSS
             KeysCacheEntry(name: "dupuser", uid: 1_000_004, keys: [pub["dupuser"]!]),   // local account wins NSS
             // carol is in passwd but not in the cache at all
-        ], options: "restrict", to: KeysCache.path(root: root))
+        ], options: "restrict", to: generation + "/keys.cache")
 
         let k = scratch + "/keys"
         let cases = """

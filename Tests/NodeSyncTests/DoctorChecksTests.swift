@@ -207,6 +207,54 @@ struct DoctorFilesTests {
         #expect(out.status == 1)
     }
 
+    @Test("generations: a synced node's links pass; a broken current, a foreign or dangling link, an unconverted file do not")
+    func generations() async throws {
+        try DoctorTestTools.requireRoot("root-owned scratch root")
+        let s = try DoctorScratch()
+        var out = try s.doctor()
+        #expect(out.has("ok node-files: ", "layout before generations"), "\(out.stdout)")
+
+        // A real sync over the prepared root: it captures the regular files, then writes generation 2.
+        s.write("/etc/group", "root:x:0:\nshadow:x:42:\n")
+        s.write("/etc/shells", "/bin/sh\n/bin/bash\n")
+        let report = try await Fixture.syncBody(Fixture.body(users: Fixture.users(3)), root: s.root)
+        #expect(report.generation == "2")
+        let sb = s.root + "/var/lib/sunk-bridge"
+        out = try s.doctor()
+        #expect(out.status == 0, "\(out.stdout)")
+        #expect(out.has("ok node-files: ", "current → generations/2", "all 6 node files"), "\(out.stdout)")
+        #expect(out.has("ok keys-cache: ", "keys.cache (→ \(sb)/generations/2/keys.cache)"), "\(out.stdout)")
+        #expect(out.has("ok sync-state: last successful sync "), "last-run.json is read:\n\(out.stdout)")
+
+        // The resolved cache's directory is checked, not only the link's.
+        chmod(sb + "/generations/2", 0o775)
+        out = try s.doctor()
+        #expect(out.has("FAIL keys-cache: ", "directory \(sb)/generations/2 is writable by group or others"), "\(out.stdout)")
+        chmod(sb + "/generations/2", 0o755)
+
+        // An unconverted regular file: a warning; a foreign link or a dangling one: a failure.
+        let passwd = s.root + "/var/lib/extrausers/passwd"
+        let text = try String(contentsOfFile: passwd, encoding: .utf8)
+        unlink(passwd)
+        s.write("/var/lib/extrausers/passwd", text)
+        out = try s.doctor()
+        #expect(out.has("WARN node-files: ", "not links into", passwd), "\(out.stdout)")
+        unlink(passwd)
+        symlink("/etc/passwd", passwd)
+        out = try s.doctor()
+        #expect(out.has("FAIL node-files: ", "\(passwd) points at /etc/passwd, not ../sunk-bridge/current/passwd"), "\(out.stdout)")
+        unlink(passwd)
+        symlink("../sunk-bridge/current/passwd", passwd)
+        unlink(sb + "/generations/2/shadow")
+        out = try s.doctor()
+        #expect(out.has("FAIL node-files: ", "shadow → ../sunk-bridge/current/shadow is missing from generation 2"), "\(out.stdout)")
+        unlink(sb + "/current")
+        symlink("generations/9", sb + "/current")
+        out = try s.doctor()
+        #expect(out.has("FAIL node-files: ", "does not point at an existing generation"), "\(out.stdout)")
+        #expect(out.status == 1)
+    }
+
     @Test("state: never synced, stale, failed attempt, fractional seconds, garbage")
     func state() throws {
         try DoctorTestTools.requireRoot("root-owned scratch root")

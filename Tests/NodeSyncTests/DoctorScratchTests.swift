@@ -162,7 +162,7 @@ struct DoctorScratchTests {
         let out = try s.doctor()
         #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
         for check in ["nsswitch", "nss-module", "sshd-command", "sshd-command-user", "helper", "keys-cache",
-                      "sync-state", "trust-key", "home-prefix", "id-ranges"] {
+                      "node-files", "sync-state", "trust-key", "home-prefix", "id-ranges"] {
             #expect(out.has("ok \(check): "), "no ok line for \(check):\n\(out.stdout)")
         }
         #expect(!out.stdout.contains("FAIL") && !out.stdout.contains("WARN"), "\(out.stdout)")

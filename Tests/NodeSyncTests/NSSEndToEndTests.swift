@@ -50,6 +50,10 @@ struct NSSEndToEndTests {
         let path = try Fixture.writeSnapshot(SnapshotDocument.make(body: body).encoded(), root: root)
         let report = try await Fixture.sync(root, snapshot: path, format: format)
         #expect(report.plan.users.count == 4, "host accounts collide with the fixture: \(report.plan.skipped)")
+        // The modules read the node files through their links into the current generation.
+        for link in NodeLayout.links(format, paths: NodePaths(root: root)) {
+            #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: link.path)) == link.target, "\(link.path)")
+        }
         return root
     }
 

@@ -105,8 +105,9 @@ enum Fixture {
     }
 }
 
-/// Bytes, inode and mtime of every file below a root except the state file and the lock, so a test
-/// can prove that a refused sync left the node's files exactly as they were (not even rewritten).
+/// Bytes, inode and mtime of every file and symlink (its text as bytes) below a root except the
+/// lock and last-run.json (rewritten by every run, failed ones included), so a test can prove that a
+/// refused sync left the node's files exactly as they were (not even rewritten).
 struct NodeFiles: Equatable, CustomStringConvertible {
     struct Entry: Equatable {
         var bytes: Data
@@ -118,14 +119,20 @@ struct NodeFiles: Equatable, CustomStringConvertible {
 
     init(root: String) {
         var result: [String: Entry] = [:]
-        let skip: Set<String> = ["var/lib/sunk-bridge/state.json", "var/lib/sunk-bridge/sync.lock"]
+        let skip: Set<String> = ["var/lib/sunk-bridge/last-run.json", "var/lib/sunk-bridge/sync.lock"]
         if let walker = FileManager.default.enumerator(atPath: root) {
             while let relative = walker.nextObject() as? String {
                 if skip.contains(relative) || relative.hasPrefix("in/") { continue }
                 let path = root + "/" + relative
                 var st = stat()
-                guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
-                result[relative] = Entry(bytes: FileManager.default.contents(atPath: path) ?? Data(),
+                guard lstat(path, &st) == 0 else { continue }
+                let bytes: Data
+                switch st.st_mode & S_IFMT {
+                case S_IFREG: bytes = FileManager.default.contents(atPath: path) ?? Data()
+                case S_IFLNK: bytes = Data(((try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? "").utf8)
+                default: continue
+                }
+                result[relative] = Entry(bytes: bytes,
                                          inode: UInt64(st.st_ino), mtime: st.st_mtim.tv_sec,
                                          mtimeNanos: st.st_mtim.tv_nsec)
             }

@@ -75,6 +75,7 @@ enum Doctor {
         report.add(contentsOf: sshd.findings)
         report.add(DoctorFileChecks.checkHelper(sshd.helper ?? ctx.helperPath, ctx: ctx))
         report.add(DoctorFileChecks.checkKeysCache(ctx))
+        if let generations = DoctorFileChecks.checkGenerations(ctx, format: format) { report.add(generations) }
 
         report.add(contentsOf: DoctorFileChecks.checkState(ctx, state: state))
         var appliedOrg: String?

@@ -33,6 +33,7 @@ struct DoctorContext: Sendable {
     static let stateFile = "/var/lib/sunk-bridge/state.json"
     static let snapshotFile = "/var/lib/sunk-bridge/snapshot.json"
     static let keysCache = "/var/lib/sunk-bridge/keys.cache"
+    static let lastRunFile = "/var/lib/sunk-bridge/last-run.json"
 
     init(root: String, sshdConfig: String?, nsswitch: String?, format: DoctorNSSFormat?, sshdBinary: String?,
          maxAge: Int, helperPath: String = DoctorContext.packagedHelper, now: Date = Date()) {
@@ -75,6 +76,24 @@ enum DoctorFS {
     }
 
     static func exists(_ path: String) -> Bool { info(path) != nil }
+
+    /// True when `path` exists, a dangling symbolic link included (lstat).
+    static func lexists(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0
+    }
+
+    /// The text of a symbolic link; nil when `path` is not one.
+    static func linkText(_ path: String) -> String? {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: path))
+    }
+
+    /// realpath(3); nil when a component is missing.
+    static func realPath(_ path: String) -> String? {
+        guard let p = realpath(path, nil) else { return nil }
+        defer { free(p) }
+        return String(cString: p)
+    }
 
     static func isExecutableFile(_ path: String) -> Bool {
         guard let i = info(path), i.isRegular else { return false }

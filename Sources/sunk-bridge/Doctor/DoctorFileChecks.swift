@@ -1,5 +1,10 @@
-// The helper and its parents, the keys cache, the node state's freshness, home prefixes.
+// The helper and its parents, the keys cache, the generation layout, the node state's freshness,
+// home prefixes.
 import Foundation
+import NodeSync
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
 
 enum DoctorFileChecks {
     /// sshd's rule (and the helper's own rule for its cache): the file and every directory above it,
@@ -52,29 +57,94 @@ enum DoctorFileChecks {
 
     static func checkKeysCache(_ ctx: DoctorContext) -> DoctorFinding {
         let name = "keys-cache"
-        let path = ctx.path(DoctorContext.keysCache)
-        guard let i = DoctorFS.info(path) else {
-            return .fail(name, "\(path) is missing: the helper exits 1 and no IdP user can log in with a key",
+        let link = ctx.path(DoctorContext.keysCache)
+        guard let i = DoctorFS.info(link) else {
+            return .fail(name, "\(link) is missing: the helper exits 1 and no IdP user can log in with a key",
                          fix: "run `sunk-bridge sync` (it writes the cache); see `sunk-bridge status`")
         }
+        // A link into the current generation: the helper checks the resolved file and its directories,
+        // and the directory holding the link; so does this check.
+        var resolved = DoctorFS.realPath(link) ?? link
+        if !ctx.root.isEmpty, let realRoot = DoctorFS.realPath(ctx.root), resolved.hasPrefix(realRoot + "/") {
+            resolved = ctx.root + resolved.dropFirst(realRoot.count)   // shown and walked below the root as given
+        }
+        let path = resolved == link ? link : "\(link) (→ \(resolved))"
         var problems: [String] = []
         if i.uid != 0 { problems.append("\(path) is owned by uid \(i.uid), not root") }
         if i.groupOrWorldWritable {
             problems.append("\(path) is writable by group or others (mode \(DoctorFS.octal(i.mode)))")
         }
         if i.mode & 0o004 == 0 { problems.append("\(path) is not readable by others (mode \(DoctorFS.octal(i.mode)))") }
-        problems += ownershipProblems(path, ctx: ctx, needSearch: true)
+        problems += ownershipProblems(resolved, ctx: ctx, needSearch: true)
+        if resolved != link {
+            problems += ownershipProblems(link, ctx: ctx, needSearch: true).filter { !problems.contains($0) }
+        }
         if problems.isEmpty { return .ok(name, "\(path) is root-owned, readable and not writable by others") }
         return .fail(name, problems.joined(separator: "; ") + ": the helper refuses the cache",
                      fix: "chown root:root and chmod 0755 the directories, 0644 the cache; if the server shares "
                         + "this host its database belongs in /var/lib/sunk-bridge/server, not /var/lib/sunk-bridge")
     }
 
+    // MARK: generations
+
+    /// The generation layout: `current` names an existing generation and every fixed path of `format`
+    /// (and keys.cache, state.json, snapshot.json) is the link into it. The layout before generations
+    /// (regular files) is fine: the next sync converts it. No finding on a node that never synced.
+    static func checkGenerations(_ ctx: DoctorContext, format: DoctorNSSFormat) -> DoctorFinding? {
+        let name = "node-files"
+        let paths = NodePaths(root: ctx.rootShown)
+        let links = NodeLayout.links(NSSFormat(rawValue: format.rawValue) ?? .extrausers, paths: paths)
+        let fixSync = "run `sunk-bridge sync` (it finishes or rolls back a half-done switch and recreates the links); "
+            + "see `sunk-bridge status`"
+        guard DoctorFS.linkText(paths.currentLink) != nil || DoctorFS.lexists(paths.currentLink) else {
+            let regular = links.filter { DoctorFS.lexists($0.path) && DoctorFS.linkText($0.path) == nil }
+            if regular.isEmpty { return nil }
+            return .ok(name, "\(regular.count) node files are regular files (the layout before generations, "
+                        + "no \(paths.currentLink)); the next `sunk-bridge sync` converts them")
+        }
+        guard let text = DoctorFS.linkText(paths.currentLink), text.hasPrefix("generations/"),
+              let generation = GenerationStore.currentName(paths),
+              DoctorFS.info(paths.generation(generation))?.isDirectory == true else {
+            return .fail(name, "\(paths.currentLink) does not point at an existing generation directory "
+                            + "(generations/<G>): every node file is unreadable", fix: fixSync)
+        }
+        var problems: [String] = []
+        var unconverted: [String] = []
+        for link in links {
+            if let target = DoctorFS.linkText(link.path) {
+                if target != link.target {
+                    problems.append("\(link.path) points at \(target), not \(link.target)")
+                } else if !DoctorFS.exists(link.path) {
+                    problems.append("\(link.path) → \(link.target) is missing from generation \(generation)")
+                }
+            } else if DoctorFS.lexists(link.path) {
+                unconverted.append(link.path)
+            } else {
+                problems.append("\(link.path) is missing")
+            }
+        }
+        if !problems.isEmpty {
+            return .fail(name, problems.joined(separator: "; "), fix: fixSync)
+        }
+        if !unconverted.isEmpty {
+            return .warn(name, "not links into \(paths.currentLink) yet (a conversion to generations not finished): "
+                            + unconverted.joined(separator: ", "), fix: fixSync)
+        }
+        return .ok(name, "\(paths.currentLink) → \(text); all \(links.count) node files (\(format.rawValue), keys cache, "
+                    + "state, snapshot) are links into it")
+    }
+
     // MARK: state
 
-    /// The node state file as a JSON object, if any (read loosely: only a few keys matter here).
+    /// The node state as a JSON object, if any (read loosely: only a few keys matter here): the
+    /// current generation's state.json with the per-run fields of last-run.json over it.
     static func state(_ ctx: DoctorContext) -> Result<[String: Any], DoctorFS.JSONProblem>? {
-        DoctorFS.jsonObject(ctx.path(DoctorContext.stateFile))
+        let state = DoctorFS.jsonObject(ctx.path(DoctorContext.stateFile))
+        guard case .success(let run)? = DoctorFS.jsonObject(ctx.path(DoctorContext.lastRunFile)) else { return state }
+        var merged: [String: Any] = [:]
+        if case .success(let s)? = state { merged = s } else if case .failure? = state { return state }
+        for key in ["lastAttempt", "lastResult", "lastError", "lastSuccess"] { merged[key] = run[key] }
+        return .success(merged)
     }
 
     static func parseDate(_ text: String) -> Date? {

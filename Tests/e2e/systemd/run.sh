@@ -405,8 +405,11 @@ check "sunk-bridge-sync.service ran: ConditionResult Result ExecMainCode ExecMai
   bash -c '[[ $1 == "yes success 1 0 inactive ["?*"]" ]]' _ "$res" || show_journal sunk-bridge-sync.service
 pw=$(ct grep '^alice:' /var/lib/extrausers/passwd 2>/dev/null)
 check "/var/lib/extrausers/passwd has alice: $pw" test -n "$pw"
-kc=$(ct stat -c '%U:%G %a %s' /var/lib/sunk-bridge/keys.cache 2>/dev/null)
-check "keys cache /var/lib/sunk-bridge/keys.cache exists ($kc)" bash -c '[[ $1 == "root:root "* ]]' _ "$kc"
+kc=$(ct stat -L -c '%U:%G %a %s' /var/lib/sunk-bridge/keys.cache 2>/dev/null)
+check "keys cache /var/lib/sunk-bridge/keys.cache exists ($kc)" bash -c '[[ $1 == "root:root 644 "* ]]' _ "$kc"
+kl=$(ct readlink /var/lib/sunk-bridge/keys.cache /var/lib/extrausers/passwd /var/lib/sunk-bridge/current 2>/dev/null | tr '\n' ' ')
+check "node files are links into the current generation ($kl)" \
+  bash -c '[[ $1 == "current/keys.cache ../sunk-bridge/current/passwd generations/"[0-9]*" " ]]' _ "$kl"
 alice_uid=$(cut -d: -f3 <<< "$pw")
 served=$(ct runuser -u sunk-bridge-keys -- /usr/libexec/sunk-bridge/sunk-authorized-keys alice "${alice_uid:-0}" 2>/dev/null)
 check "sunk-authorized-keys alice $alice_uid (as sunk-bridge-keys) serves the key" \

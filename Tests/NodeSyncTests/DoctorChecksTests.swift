@@ -1,5 +1,6 @@
 // `sunk-bridge doctor` against prepared bad login-node roots, file-text path (no sshd needed).
 import Foundation
+import SunkModel
 import Testing
 #if canImport(Glibc)
 @preconcurrency import Glibc
@@ -289,7 +290,7 @@ struct DoctorFilesTests {
         #expect(out.status == 1)
     }
 
-    @Test("home prefix: world-writable or missing FAIL; the policy's prefixes are the ones checked")
+    @Test("home prefix: world-writable or missing FAIL; the node's prefixes are the ones checked")
     func homes() throws {
         try DoctorTestTools.requireRoot("root-owned scratch root")
         let s = try DoctorScratch()
@@ -297,7 +298,7 @@ struct DoctorFilesTests {
         var out = try s.doctor()
         #expect(out.has("FAIL home-prefix: \(s.root)/home is writable by group or others (mode 1777)"), "\(out.stdout)")
         chmod(s.root + "/home", 0o755)
-        s.state(lastSuccess: Date(), extra: "\"policy\" : { \"homePrefixes\" : [ \"/home\", \"/shared/home\" ] }")
+        s.state(lastSuccess: Date(), extra: "\"homePrefixes\" : [ \"/home\", \"/shared/home\" ]")
         out = try s.doctor()
         #expect(out.has("ok home-prefix: \(s.root)/home exists"), "\(out.stdout)")
         #expect(out.has("FAIL home-prefix: \(s.root)/shared/home is missing"), "\(out.stdout)")
@@ -330,17 +331,24 @@ struct DoctorFilesTests {
                 "\(out.stdout)")
         #expect(out.has("ok id-ranges: ", "subgid does not overlap"), "\(out.stdout)")
 
-        // The last snapshot's policy, when the state file has none.
-        s.write("/var/lib/sunk-bridge/snapshot.json", """
-            {"org": "acme", "policy": {"userIDRange": {"lower": 5000000, "upper": 5999999},
-             "allocatedUserIDRange": {"lower": 5000000, "upper": 5099999}}, "users": []}
-            """)
+        // The org's policy as the real sync keeps it: a signed snapshot applied by `sunk-bridge sync`.
+        var policy = Policy.default
+        policy.userIDRange = IDRange(lower: 5_000_000, upper: 5_999_999)
+        policy.allocatedUserIDRange = IDRange(lower: 5_000_000, upper: 5_099_999)
+        let signer = SignedSnapshotTests.Signer()
+        let snapshot = try Fixture.writeSnapshot(try signer.sign(Fixture.body(users: [], policy: policy, serial: 3)),
+                                                 root: s.base)
+        s.write("/etc/group", "root:x:0:\n")
+        s.write("/etc/shells", "/bin/bash\n")
+        let sync = try DoctorTestTools.run(try DoctorTestTools.sunkBridge(), ["sync", "--snapshot", snapshot, "--root", s.root])
+        #expect(sync.status == 0, "\(sync.stdout)\(sync.stderr)")
         out = try s.doctor()
         #expect(out.has("ok id-ranges: ", "subuid does not overlap the uid ranges 5000000–5099999 / 5000000–5999999"),
                 "\(out.stdout)")
         s.write("/etc/subuid", "carol:5050000:1000\n")
         out = try s.doctor()
-        #expect(out.has("WARN id-ranges: ", "carol:5050000–5050999", "the policy of the last snapshot"), "\(out.stdout)")
+        #expect(out.has("WARN id-ranges: ", "carol:5050000–5050999", "the policy of org default in the last applied snapshot (serial 3)"),
+                "\(out.stdout)")
     }
 
     @Test("bad arguments: exit 64 with the reason")

@@ -1,6 +1,8 @@
 // The org's id ranges against /etc/subuid and /etc/subgid: a subordinate range that overlaps ids
 // the IdP may hand out lets a container's root map onto a real user's files.
 import Foundation
+import SunkModel
+import SunkSnapshot
 
 struct DoctorRange: Sendable, Equatable, CustomStringConvertible {
     var lower: UInt64
@@ -19,34 +21,29 @@ struct DoctorPolicy: Sendable {
     /// Where it came from, for the findings.
     var source = "the default policy"
 
-    /// From a `policy` JSON object (the snapshot's); missing keys keep their defaults.
     init() {}
 
-    init(json: [String: Any], source: String) {
+    /// The ranges and prefixes of an org's policy.
+    init(_ policy: Policy, source: String) {
+        func range(_ r: IDRange) -> DoctorRange { DoctorRange(lower: UInt64(r.lower), upper: UInt64(r.upper)) }
+        userIDRange = range(policy.userIDRange)
+        groupIDRange = range(policy.groupIDRange)
+        allocatedUserIDRange = range(policy.allocatedUserIDRange)
+        allocatedGroupIDRange = range(policy.allocatedGroupIDRange)
+        homePrefixes = policy.homePrefixes
         self.source = source
-        func range(_ key: String) -> DoctorRange? {
-            guard let r = json[key] as? [String: Any],
-                  let lo = (r["lower"] as? NSNumber)?.uint64Value, let hi = (r["upper"] as? NSNumber)?.uint64Value,
-                  lo <= hi else { return nil }
-            return DoctorRange(lower: lo, upper: hi)
-        }
-        if let r = range("userIDRange") { userIDRange = r }
-        if let r = range("groupIDRange") { groupIDRange = r }
-        if let r = range("allocatedUserIDRange") { allocatedUserIDRange = r }
-        if let r = range("allocatedGroupIDRange") { allocatedGroupIDRange = r }
-        if let p = json["homePrefixes"] as? [String], !p.isEmpty { homePrefixes = p }
     }
 
-    /// The policy of the last sync: `policy` in the state file, else in the last applied snapshot.
-    /// Home prefixes are the node's own when the state records them (`homePrefixes`, written by
-    /// every sync since `--home-prefix`): homes are created only there, never below the snapshot's.
+    /// The org's policy from the snapshot the last sync applied (as `sync` keeps it: the signed
+    /// envelope, read with the same decoder `sync` uses), else the defaults. Home prefixes are the
+    /// node's own when the state records them (`homePrefixes`, written by every sync since
+    /// `--home-prefix`): homes are created only there, never below the snapshot's.
     static func load(_ ctx: DoctorContext, state: Result<[String: Any], DoctorFS.JSONProblem>?) -> DoctorPolicy {
         var policy = DoctorPolicy()
-        if case .success(let s)? = state, let p = s["policy"] as? [String: Any] {
-            policy = DoctorPolicy(json: p, source: "the policy in \(ctx.path(DoctorContext.stateFile))")
-        } else if case .success(let s)? = DoctorFS.jsonObject(ctx.path(DoctorContext.snapshotFile)),
-                  let p = s["policy"] as? [String: Any] {
-            policy = DoctorPolicy(json: p, source: "the policy of the last snapshot \(ctx.path(DoctorContext.snapshotFile))")
+        let path = ctx.path(DoctorContext.snapshotFile)
+        if let data = FileManager.default.contents(atPath: path),
+           let body = try? SnapshotOpening.open(data, trust: nil, expectedOrg: nil).document.body {
+            policy = DoctorPolicy(body.policy, source: "the policy of org \(body.org) in the last applied snapshot (serial \(body.serial))")
         }
         if case .success(let s)? = state, let prefixes = s["homePrefixes"] as? [String], !prefixes.isEmpty {
             policy.homePrefixes = prefixes

@@ -12,7 +12,10 @@ import SunkSnapshot
 /// - A shell is kept only when the node's `/etc/shells` lists it or it is one of the exact nologin
 ///   paths (`PosixRules.isNologinShell`); otherwise it becomes `policy.defaultShell` when that passes
 ///   the same test, else the user is skipped. The snapshot's `policy.shells` never adds a shell.
-/// - Group members are limited to written users. Every primary gid that no written SCIM group
+/// - Locked users (deactivated, policy `lock`) are in no supplementary group: they keep only their
+///   primary gid, so a locked account cannot reach group-owned files through a session or job that
+///   is still running.
+/// - Group members are limited to written, active users. Every primary gid that no written SCIM group
 ///   provides gets a user-private group: named after the user when the gid is that user's alone (and
 ///   the name is free and a valid group name), else `g<gid>`; omitted if both names are taken.
 public enum NodeFloor {
@@ -70,7 +73,8 @@ public enum NodeFloor {
             users.append(NodeUser(name: u.name, uid: u.uid, gid: u.gid, gecos: u.gecos, home: u.home,
                                   shell: shell, keys: keys, locked: !u.active))
         }
-        let written = Set(users.map(\.name))
+        // Locked users keep their primary group only.
+        let written = Set(users.filter { !$0.locked }.map(\.name))
 
         var groups: [NodeGroup] = []
         for g in body.groups {

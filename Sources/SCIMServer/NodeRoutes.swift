@@ -74,7 +74,8 @@ struct NodeRoutes {
         let (org, _) = try await service.authenticator.authorize(
             request, org: try context.parameters.require("org"), surface: .node)
         let body = try await published(org).body
-        let removed = Set(body.users.filter { !$0.active && body.policy.deactivation == .remove }.map(\.name))
+        // Deactivated users are in no group, whatever the policy: locked users keep only their primary gid.
+        let removed = Set(body.users.filter { !$0.active }.map(\.name))
         let resources = body.groups.map { Self.render($0, excluding: removed) }
         return try page(resources, request)
     }

@@ -5,7 +5,8 @@ import SunkSnapshot
 /// Turns a validated snapshot body into the accounts this node writes.
 ///
 /// - A user whose name or uid exists in the local `/etc/passwd`, or whose primary gid exists in the
-///   local `/etc/group`, is skipped and reported; so is a group whose name or gid exists locally.
+///   local `/etc/group` or is a local account's primary gid (field 4 of `/etc/passwd`, even with no
+///   `/etc/group` line), is skipped and reported; so is a group whose name or gid is taken that way.
 /// - Deactivated users: `lock` keeps them with `PosixRules.lockedShell` and no keys; `remove` omits them.
 /// - A user whose home is not strictly below one of the node's own `homePrefixes` (`--home-prefix`;
 ///   the snapshot's `policy.homePrefixes` never widens them) is skipped and reported.
@@ -48,8 +49,8 @@ public enum NodeFloor {
                 skip("uid \(u.uid) belongs to local account \(owner) in /etc/passwd on this node")
                 continue
             }
-            if let owner = local.gids[u.gid] {
-                skip("primary gid \(u.gid) belongs to local group \(owner) in /etc/group on this node")
+            if let owner = local.gidOwner(u.gid) {
+                skip("primary gid \(u.gid) belongs to \(owner) on this node")
                 continue
             }
             if (try? PosixRules.homeDirectory(u.home, prefixes: homePrefixes)) != u.home {
@@ -86,8 +87,8 @@ public enum NodeFloor {
                 skip("name \(g.name) is a local group in /etc/group on this node")
                 continue
             }
-            if let owner = local.gids[g.gid] {
-                skip("gid \(g.gid) belongs to local group \(owner) in /etc/group on this node")
+            if let owner = local.gidOwner(g.gid) {
+                skip("gid \(g.gid) belongs to \(owner) on this node")
                 continue
             }
             groups.append(NodeGroup(name: g.name, gid: g.gid, members: g.members.filter(written.contains),

@@ -1,33 +1,57 @@
 import Foundation
 import GRDB
+import SunkModel
 import SunkSnapshot
 
 /// Builds the snapshot nodes consume from the current state of an org: every exportable user
-/// and group with resolved POSIX fields, and the users that cannot be exported with the reason.
+/// and group with resolved POSIX fields, and the entries that cannot be exported with the reason.
+/// A user whose default primary gid is a group's gid is not exported (`ExportGate.gidRefusal`).
 enum SnapshotQuery {
     static func body(_ db: Database, org: Org) throws -> SnapshotBody {
+        try assemble(db, org: org, policy: org.policy).body
+    }
+
+    /// The snapshot body `org` would publish under `policy`, and the stored entries it leaves out
+    /// because of the gid rule (not those the store already marked not exportable).
+    static func assemble(_ db: Database, org: Org, policy: Policy) throws
+        -> (body: SnapshotBody, refusals: [ExportRefusal])
+    {
         var users: [SnapshotUser] = []
         var skipped: [SkippedEntry] = []
+        var refusals: [ExportRefusal] = []
         var namesByID: [String: String] = [:]
+        let storedGroups = try SunkDatabase.groups(db, orgID: org.id, lookup: .all)
+        var groupNameByGID: [UInt32: String] = [:]
+        for group in storedGroups { groupNameByGID[group.gid] = group.posixName }
         for user in try allUsers(db, org: org) {
             guard let name = user.posixName, let home = user.home else {
                 skipped.append(SkippedEntry(id: user.id, userName: user.userName,
                                             reason: user.exportProblem ?? "not exportable"))
                 continue
             }
-            namesByID[user.id] = name
             // A deactivated user never carries keys, whatever the node's policy does with it.
+            let keys = user.active ? user.keys : []
+            if let reason = ExportGate.gidRefusal(uid: user.uid, explicitGID: user.explicitGID,
+                                                  groupNameByGID: groupNameByGID) {
+                refusals.append(ExportRefusal(kind: .user, id: user.id, name: name, scimName: user.userName,
+                                              reason: reason))
+                skipped.append(SkippedEntry(id: user.id, userName: user.userName, reason: "user \(name): \(reason)"))
+                continue
+            }
+            namesByID[user.id] = name
             users.append(SnapshotUser(id: user.id, userName: user.userName, name: name, uid: user.uid, gid: user.gid,
                                       gecos: user.gecos, home: home, shell: user.shell,
-                                      keys: user.active ? user.keys : [], active: user.active))
+                                      keys: keys, active: user.active))
         }
-        let groups = try SunkDatabase.groups(db, orgID: org.id, lookup: .all).map { group in
-            SnapshotGroup(id: group.id, displayName: group.displayName, name: group.posixName, gid: group.gid,
-                          members: group.members.compactMap { namesByID[$0.id] })
+        var groups: [SnapshotGroup] = []
+        for group in storedGroups {
+            groups.append(SnapshotGroup(id: group.id, displayName: group.displayName, name: group.posixName,
+                                        gid: group.gid, members: group.members.compactMap { namesByID[$0.id] }))
         }
         let publishedAt = (try? Date(org.changedAt, strategy: .iso8601)) ?? Date(timeIntervalSince1970: 0)
-        return SnapshotBody(org: org.name, serial: org.serial, publishedAt: publishedAt, policy: org.policy,
-                            users: users, groups: groups, skipped: skipped).canonicalized()
+        let body = SnapshotBody(org: org.name, serial: org.serial, publishedAt: publishedAt, policy: policy,
+                                users: users, groups: groups, skipped: skipped).canonicalized()
+        return (body, refusals)
     }
 
     static func allUsers(_ db: Database, org: Org) throws -> [StoredUser] {
@@ -40,6 +64,14 @@ enum SnapshotQuery {
 }
 
 extension SunkDatabase {
+    /// The stored users the gid rule keeps from the nodes, with the reason (`users list`).
+    public func exportRefusals(org: Org) throws -> [ExportRefusal] {
+        try readSync { db in
+            let current = try Self.org(db, named: org.name)
+            return try SnapshotQuery.assemble(db, org: current, policy: current.policy).refusals
+        }
+    }
+
     /// The snapshot of the org's current state (what `export` writes and nodes fetch).
     public func snapshot(org: Org) async throws -> SnapshotDocument {
         try await read { db in try SnapshotQuery.document(db, org: try Self.org(db, named: org.name)) }

@@ -5,14 +5,15 @@ import SunkSnapshot
 
 /// Builds the snapshot nodes consume from the current state of an org: every exportable user
 /// and group with resolved POSIX fields, and the entries that cannot be exported with the reason.
-/// A user whose default primary gid is a group's gid is not exported (`ExportGate.gidRefusal`).
+/// An entry is exported only when `ExportGate` passes it under the org's policy, so every published
+/// snapshot passes the node's own `SnapshotDocument.validated()`.
 enum SnapshotQuery {
     static func body(_ db: Database, org: Org) throws -> SnapshotBody {
         try assemble(db, org: org, policy: org.policy).body
     }
 
     /// The snapshot body `org` would publish under `policy`, and the stored entries it leaves out
-    /// because of the gid rule (not those the store already marked not exportable).
+    /// because of the policy or the gid rule (not those the store already marked not exportable).
     static func assemble(_ db: Database, org: Org, policy: Policy) throws
         -> (body: SnapshotBody, refusals: [ExportRefusal])
     {
@@ -32,7 +33,9 @@ enum SnapshotQuery {
             // A deactivated user never carries keys, whatever the node's policy does with it.
             let keys = user.active ? user.keys : []
             if let reason = ExportGate.gidRefusal(uid: user.uid, explicitGID: user.explicitGID,
-                                                  groupNameByGID: groupNameByGID) {
+                                                  groupNameByGID: groupNameByGID)
+                ?? ExportGate.userRefusal(name: name, uid: user.uid, gid: user.gid, home: home, shell: user.shell,
+                                          keys: keys, gecos: user.gecos, policy: policy) {
                 refusals.append(ExportRefusal(kind: .user, id: user.id, name: name, scimName: user.userName,
                                               reason: reason))
                 skipped.append(SkippedEntry(id: user.id, userName: user.userName, reason: "user \(name): \(reason)"))
@@ -45,6 +48,13 @@ enum SnapshotQuery {
         }
         var groups: [SnapshotGroup] = []
         for group in storedGroups {
+            if let reason = ExportGate.groupRefusal(name: group.posixName, gid: group.gid, policy: policy) {
+                refusals.append(ExportRefusal(kind: .group, id: group.id, name: group.posixName,
+                                              scimName: group.displayName, reason: reason))
+                skipped.append(SkippedEntry(id: group.id, userName: group.displayName,
+                                            reason: "group \(group.posixName): \(reason)"))
+                continue
+            }
             groups.append(SnapshotGroup(id: group.id, displayName: group.displayName, name: group.posixName,
                                         gid: group.gid, members: group.members.compactMap { namesByID[$0.id] }))
         }
@@ -64,12 +74,24 @@ enum SnapshotQuery {
 }
 
 extension SunkDatabase {
-    /// The stored users the gid rule keeps from the nodes, with the reason (`users list`).
+    /// The stored users and groups the org's current policy (or the gid rule) keeps from the nodes,
+    /// with the reason (`users list`, `groups list`).
     public func exportRefusals(org: Org) throws -> [ExportRefusal] {
         try readSync { db in
             let current = try Self.org(db, named: org.name)
             return try SnapshotQuery.assemble(db, org: current, policy: current.policy).refusals
         }
+    }
+
+    /// The stored users and groups that `policy` would keep from the nodes and the org's current
+    /// policy does not: what a policy change would strand.
+    public func policyRefusals(org name: String, policy: Policy) throws -> [ExportRefusal] {
+        try readSync { db in try Self.newRefusals(db, org: try Self.org(db, named: name), policy: policy) }
+    }
+
+    static func newRefusals(_ db: Database, org: Org, policy: Policy) throws -> [ExportRefusal] {
+        let before = Set(try SnapshotQuery.assemble(db, org: org, policy: org.policy).refusals.map(\.id))
+        return try SnapshotQuery.assemble(db, org: org, policy: policy).refusals.filter { !before.contains($0.id) }
     }
 
     /// The snapshot of the org's current state (what `export` writes and nodes fetch).

@@ -11,7 +11,7 @@ import SunkSnapshot
 /// files whose content changed are replaced, each atomically.
 ///
 /// Order: lock → fetch → decode (format, digest) → validate every entry → node floor → render →
-/// keys cache rendered → guards (empty, removals) → NSS files (group, passwd, shadow; cache indexes
+/// keys cache rendered → guards (empty, removals, uid/gid changes, mass locks, mass key replacement) → NSS files (group, passwd, shadow; cache indexes
 /// after their data) → keys cache → last snapshot → homes → state. Any failure before the NSS files
 /// leaves every node file untouched and records the reason as `lastError` in the state file.
 public struct NodeSyncer: Sendable {
@@ -40,12 +40,14 @@ public struct NodeSyncer: Sendable {
             state.lastResult = report.result == .applied ? .applied
                 : report.result == .notModified ? .notModified : .unchanged
             state.lastError = nil
+            state.held = []
             state.lastSuccess = options.now()
             try state.save(paths)
             return report
         } catch {
             state.lastResult = .failed
             state.lastError = error.description
+            if case .held(let lines) = error { state.held = lines } else { state.held = [] }
             try? state.save(paths)
             throw error
         }
@@ -61,7 +63,7 @@ public struct NodeSyncer: Sendable {
         var plan: NodePlan
         var files: NSSFileSet
         var keys: [UInt8]
-        var current: [String]
+        var current: CurrentAccounts
     }
 
     /// Checks what was received: signature against the node's trust keys (before anything of the
@@ -90,7 +92,8 @@ public struct NodeSyncer: Sendable {
         } catch {
             throw .keysCache(error.description)
         }
-        let current = try SyncGuards.currentUserNames(passwdPath: options.format.passwdPath(paths))
+        let current = try CurrentAccounts.load(passwdPath: options.format.passwdPath(paths),
+                                               shadowPath: options.format.shadowPath(paths), keysCachePath: paths.keysCache)
         return Prepared(received: opened.bytes, envelope: opened.envelope, document: document, plan: plan,
                         files: files, keys: keys, current: current)
     }
@@ -122,7 +125,8 @@ public struct NodeSyncer: Sendable {
         }
         let instanceChange = try checkRollback(opened, state: state)
         let p = try prepare(opened, paths: paths)
-        try SyncGuards.check(current: p.current, planned: p.plan, maxDeletePercent: options.maxDeletePercent)
+        try SyncGuards.check(current: p.current, planned: p.plan, maxDeletePercent: options.maxDeletePercent,
+                             acceptChanges: options.acceptChanges)
 
         try SystemCall.makeDirectories(options.format.directory(paths))
         var written = try p.files.commit()
@@ -169,7 +173,8 @@ public struct NodeSyncer: Sendable {
         var refusal: SyncError?
         do throws(SyncError) {
             _ = try checkRollback(opened, state: state)
-            try SyncGuards.check(current: p.current, planned: p.plan, maxDeletePercent: options.maxDeletePercent)
+            try SyncGuards.check(current: p.current, planned: p.plan, maxDeletePercent: options.maxDeletePercent,
+                                 acceptChanges: options.acceptChanges)
         } catch {
             refusal = error
         }

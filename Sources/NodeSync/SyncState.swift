@@ -46,6 +46,9 @@ public struct SyncState: Codable, Equatable, Sendable {
     /// The node's own home prefixes of the last applied run (`--home-prefix`), for `doctor`.
     public var homePrefixes: [String]?
     public var skipped: [NodeSkip]
+    /// The mass changes the guards held on the last attempt (one line per kind; empty or nil when
+    /// none): applied only by `sunk-bridge sync --accept-changes`.
+    public var held: [String]?
 
     public init() { skipped = [] }
 

@@ -1,5 +1,6 @@
 import Foundation
 import SCIMProtocol
+import SunkModel
 import SunkSnapshot
 import SunkStore
 import Testing
@@ -67,6 +68,23 @@ struct GidIntegrityTests {
             #expect(after.users.map(\.name) == ["ada", "bob"])
             #expect(after.users.first?.gid == 1_500_500)
             #expect(after.skipped.isEmpty)
+        }
+    }
+
+    @Test("an allocated uid skips a group's gid: its user-private gid would otherwise be that group's")
+    func allocatedUIDSkipsGroupGID() async throws {
+        try await withServer { server in
+            _ = try await server.createGroup("Team")                   // gid 2000000
+            var policy = try server.org().policy
+            policy.allocatedUserIDRange = IDRange(lower: 2_000_000, upper: 2_099_999)
+            policy.allocatedGroupIDRange = IDRange(lower: 2_100_000, upper: 2_999_999)
+            _ = try server.database.updateOrg("default", policy: policy)
+            let ada = try await server.post("/Users", userBody("ada@example.com", posixName: "ada"))
+            #expect(ada.status == 201, "\(ada.text)")
+            let body = try await snapshot(server)
+            #expect(body.users.first?.uid == 2_000_001, "2000000 is the group's gid: skipped")
+            #expect(body.users.first?.gid == 2_000_001)
+            #expect(body.skipped.isEmpty)
         }
     }
 }

@@ -5,14 +5,18 @@ import SunkSnapshot
 /// Turns a validated snapshot body into the accounts this node writes.
 ///
 /// - A user whose name or uid exists in the local `/etc/passwd`, or whose primary gid exists in the
-///   local `/etc/group`, is skipped and reported; so is a group whose name or gid exists locally.
+///   local `/etc/group` or is a local account's primary gid (field 4 of `/etc/passwd`, even with no
+///   `/etc/group` line), is skipped and reported; so is a group whose name or gid is taken that way.
 /// - Deactivated users: `lock` keeps them with `PosixRules.lockedShell` and no keys; `remove` omits them.
 /// - A user whose home is not strictly below one of the node's own `homePrefixes` (`--home-prefix`;
 ///   the snapshot's `policy.homePrefixes` never widens them) is skipped and reported.
 /// - A shell is kept only when the node's `/etc/shells` lists it or it is one of the exact nologin
 ///   paths (`PosixRules.isNologinShell`); otherwise it becomes `policy.defaultShell` when that passes
 ///   the same test, else the user is skipped. The snapshot's `policy.shells` never adds a shell.
-/// - Group members are limited to written users. Every primary gid that no written SCIM group
+/// - Locked users (deactivated, policy `lock`) are in no supplementary group: they keep only their
+///   primary gid, so a locked account cannot reach group-owned files through a session or job that
+///   is still running.
+/// - Group members are limited to written, active users. Every primary gid that no written SCIM group
 ///   provides gets a user-private group: named after the user when the gid is that user's alone (and
 ///   the name is free and a valid group name), else `g<gid>`; omitted if both names are taken.
 public enum NodeFloor {
@@ -45,8 +49,8 @@ public enum NodeFloor {
                 skip("uid \(u.uid) belongs to local account \(owner) in /etc/passwd on this node")
                 continue
             }
-            if let owner = local.gids[u.gid] {
-                skip("primary gid \(u.gid) belongs to local group \(owner) in /etc/group on this node")
+            if let owner = local.gidOwner(u.gid) {
+                skip("primary gid \(u.gid) belongs to \(owner) on this node")
                 continue
             }
             if (try? PosixRules.homeDirectory(u.home, prefixes: homePrefixes)) != u.home {
@@ -70,7 +74,8 @@ public enum NodeFloor {
             users.append(NodeUser(name: u.name, uid: u.uid, gid: u.gid, gecos: u.gecos, home: u.home,
                                   shell: shell, keys: keys, locked: !u.active))
         }
-        let written = Set(users.map(\.name))
+        // Locked users keep their primary group only.
+        let written = Set(users.filter { !$0.locked }.map(\.name))
 
         var groups: [NodeGroup] = []
         for g in body.groups {
@@ -82,8 +87,8 @@ public enum NodeFloor {
                 skip("name \(g.name) is a local group in /etc/group on this node")
                 continue
             }
-            if let owner = local.gids[g.gid] {
-                skip("gid \(g.gid) belongs to local group \(owner) in /etc/group on this node")
+            if let owner = local.gidOwner(g.gid) {
+                skip("gid \(g.gid) belongs to \(owner) on this node")
                 continue
             }
             groups.append(NodeGroup(name: g.name, gid: g.gid, members: g.members.filter(written.contains),

@@ -12,7 +12,7 @@ import SunkSnapshot
 ///
 /// Order: lock → recover (remove what a killed run left half-done) → fetch → verify (signature, org,
 /// format, digest, rollback) → validate every entry → node floor → render → keys cache rendered →
-/// guards (empty, removals) →
+/// guards (empty, removals, uid/gid changes, mass locks, mass key replacement) →
 /// adopt the layout (fixed paths become links into `current`; the layout before generations is
 /// captured first) → new generation (NSS files, cache indexes after their data, keys cache, last
 /// snapshot, state.json), unless every file equals the current generation's → switch `current` (the
@@ -45,12 +45,14 @@ public struct NodeSyncer: Sendable {
             state.lastResult = report.result == .applied ? .applied
                 : report.result == .notModified ? .notModified : .unchanged
             state.lastError = nil
+            state.held = []
             state.lastSuccess = options.now()
             try saveLastRun(state.lastRun, paths)
             return report
         } catch {
             state.lastResult = .failed
             state.lastError = error.description
+            if case .held(let lines) = error { state.held = lines } else { state.held = [] }
             try? saveLastRun(state.lastRun, paths)
             throw error
         }
@@ -71,7 +73,7 @@ public struct NodeSyncer: Sendable {
         var plan: NodePlan
         var files: NSSFileSet
         var keys: [UInt8]
-        var current: [String]
+        var current: CurrentAccounts
     }
 
     /// Checks what was received: signature against the node's trust keys (before anything of the
@@ -100,7 +102,8 @@ public struct NodeSyncer: Sendable {
         } catch {
             throw .keysCache(error.description)
         }
-        let current = try SyncGuards.currentUserNames(passwdPath: options.format.passwdPath(paths))
+        let current = try CurrentAccounts.load(passwdPath: options.format.passwdPath(paths),
+                                               shadowPath: options.format.shadowPath(paths), keysCachePath: paths.keysCache)
         return Prepared(received: opened.bytes, envelope: opened.envelope, document: document, plan: plan,
                         files: files, keys: keys, current: current)
     }
@@ -132,7 +135,8 @@ public struct NodeSyncer: Sendable {
         }
         let instanceChange = try checkRollback(opened, state: state)
         let p = try prepare(opened, paths: paths)
-        try SyncGuards.check(current: p.current, planned: p.plan, maxDeletePercent: options.maxDeletePercent)
+        try SyncGuards.check(current: p.current, planned: p.plan, maxDeletePercent: options.maxDeletePercent,
+                             acceptChanges: options.acceptChanges)
 
         let body = p.document.body
         state.org = body.org
@@ -181,7 +185,8 @@ public struct NodeSyncer: Sendable {
         var refusal: SyncError?
         do throws(SyncError) {
             _ = try checkRollback(opened, state: state)
-            try SyncGuards.check(current: p.current, planned: p.plan, maxDeletePercent: options.maxDeletePercent)
+            try SyncGuards.check(current: p.current, planned: p.plan, maxDeletePercent: options.maxDeletePercent,
+                                 acceptChanges: options.acceptChanges)
         } catch {
             refusal = error
         }

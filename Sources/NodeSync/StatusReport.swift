@@ -56,6 +56,10 @@ public struct StatusReport: Sendable {
             out += "last attempt: \(Self.iso(attempt)) \(state.lastResult?.rawValue ?? "unknown")\n"
         }
         if let error = state.lastError { out += "last error: \(Self.clean(error))\n" }
+        if let held = state.held, !held.isEmpty {
+            out += "held (node files unchanged; `sunk-bridge sync --accept-changes` applies them once):\n"
+            for line in held { out += "  \(Self.clean(line))\n" }
+        }
         if let serial = state.serial {
             out += "snapshot: org \(Self.clean(state.org ?? "?")) serial \(serial) \(state.digest ?? "")\n"
         }

@@ -28,6 +28,8 @@ public enum SyncError: Error, Equatable, Sendable, CustomStringConvertible {
     case keysCache(String)
     /// The snapshot is older than the one applied from the same database instance.
     case rollback(instance: String, offered: Int64, applied: Int64)
+    /// Mass changes held for the operator (`SyncGuards.heldChanges`): one line per kind.
+    case held([String])
 
     public var description: String {
         switch self {
@@ -54,13 +56,16 @@ public enum SyncError: Error, Equatable, Sendable, CustomStringConvertible {
         case .emptySnapshot(let current):
             return "refusing an empty snapshot: the node currently has \(current) users from the identity provider; node files unchanged"
         case .tooManyRemovals(let removing, let current, let allowed, let percent):
-            return "refusing to remove \(removing) of \(current) users (limit \(allowed): --max-delete-percent \(percent), at least 5); run once with a higher --max-delete-percent if this is intended; node files unchanged"
+            return "refusing to remove \(removing) of \(current) users (limit \(allowed): --max-delete-percent \(percent), at least 5); run once with a higher --max-delete-percent (or `sunk-bridge sync --accept-changes`) if this is intended; node files unchanged"
         case .io(let operation, let path, let code):
             return "\(operation) \(path) failed: \(SystemCall.message(code)) (errno \(code))"
         case .keysCache(let message):
             return "keys cache not updated: \(message)"
         case .rollback(let instance, let offered, let applied):
             return "refusing snapshot serial \(offered): this node applied serial \(applied) from the same receiver database (instance \(instance)); a restored backup or a replayed document goes back in time. If the receiver was restored on purpose, run `sunk-bridge sync --accept-rollback` once; node files unchanged"
+        case .held(let lines):
+            return "holding mass changes: " + lines.joined(separator: "; ")
+                + "; if this is intended, run `sunk-bridge sync --accept-changes` once; node files unchanged"
         }
     }
 

@@ -31,6 +31,9 @@ public struct SyncOptions: Sendable {
     /// Apply a snapshot whose serial is lower than the applied one from the same database instance
     /// (`--accept-rollback`, once, after restoring the receiver from a backup).
     public var acceptRollback: Bool
+    /// Apply mass changes the guards hold (removals over the limit, uid/gid changes of existing
+    /// names, mass locks, mass key replacement) for this run only (`--accept-changes`).
+    public var acceptChanges: Bool
     /// The clock (tests pin it).
     public var now: @Sendable () -> Date
     /// Test seam, nil in production: called before every step that changes a node file (each file
@@ -43,7 +46,7 @@ public struct SyncOptions: Sendable {
                 dryRun: Bool = false, createHomes: Bool = false,
                 homePrefixes: [String] = SyncOptions.defaultHomePrefixes, homeMode: mode_t = 0o700,
                 homeProgress: (@Sendable (Int, Int) -> Void)? = nil, trust: TrustedKeys? = nil,
-                acceptRollback: Bool = false,
+                acceptRollback: Bool = false, acceptChanges: Bool = false,
                 now: @escaping @Sendable () -> Date = { Date() },
                 failurePoint: (@Sendable (String) throws(SyncError) -> Void)? = nil) {
         self.root = root
@@ -56,6 +59,7 @@ public struct SyncOptions: Sendable {
         self.homeProgress = homeProgress
         self.trust = trust
         self.acceptRollback = acceptRollback
+        self.acceptChanges = acceptChanges
         self.now = now
         self.failurePoint = failurePoint
     }

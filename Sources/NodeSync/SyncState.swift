@@ -51,6 +51,9 @@ public struct SyncState: Codable, Equatable, Sendable {
     public var skipped: [NodeSkip]
     /// The generation `current` points at (filled in by `load`; never stored in a state file).
     public var generation: String?
+    /// The mass changes the guards held on the last attempt (one line per kind; empty or nil when
+    /// none): applied only by `sunk-bridge sync --accept-changes`.
+    public var held: [String]?
 
     public init() { skipped = [] }
 
@@ -74,6 +77,7 @@ public struct SyncState: Codable, Equatable, Sendable {
             merged.lastResult = run.lastResult
             merged.lastError = run.lastError
             merged.lastSuccess = run.lastSuccess
+            merged.held = run.held
         }
         merged.generation = GenerationStore.currentName(paths)
         return merged
@@ -86,6 +90,7 @@ public struct SyncState: Codable, Equatable, Sendable {
         record.lastResult = nil
         record.lastError = nil
         record.lastSuccess = nil
+        record.held = nil
         record.generation = nil
         return record
     }
@@ -101,7 +106,8 @@ public struct SyncState: Codable, Equatable, Sendable {
 
     /// The per-run fields of this state.
     public var lastRun: LastRun {
-        LastRun(lastAttempt: lastAttempt, lastResult: lastResult, lastError: lastError, lastSuccess: lastSuccess)
+        LastRun(lastAttempt: lastAttempt, lastResult: lastResult, lastError: lastError, lastSuccess: lastSuccess,
+                held: held)
     }
 
     static func encoder() -> JSONEncoder {
@@ -125,13 +131,16 @@ public struct LastRun: Codable, Equatable, Sendable {
     public var lastResult: SyncState.Result?
     public var lastError: String?
     public var lastSuccess: Date?
+    /// The mass changes the guards held on this run (`SyncState.held`).
+    public var held: [String]?
 
     public init(lastAttempt: Date? = nil, lastResult: SyncState.Result? = nil, lastError: String? = nil,
-                lastSuccess: Date? = nil) {
+                lastSuccess: Date? = nil, held: [String]? = nil) {
         self.lastAttempt = lastAttempt
         self.lastResult = lastResult
         self.lastError = lastError
         self.lastSuccess = lastSuccess
+        self.held = held
     }
 
     /// nil when the file does not exist.

@@ -8,7 +8,7 @@ import SunkSnapshot
 ///
 /// It describes the same files `sync` writes from that snapshot (before the node's own floor,
 /// which only a node knows): deactivated users locked (nologin, no keys) or left out per the
-/// org's policy, groups with their POSIX name and only written members, and one user-private
+/// org's policy, groups with their POSIX name and only active members, and one user-private
 /// group for every primary gid no SCIM group provides (`UserPrivateGroups`, the rule `sync` uses).
 struct NodeView: Sendable {
     /// Extension carrying a group's POSIX attributes.
@@ -26,8 +26,9 @@ struct NodeView: Sendable {
         let policy = body.policy
         let written = body.users.filter { $0.active || policy.deactivation == .lock }
         users = written.map { Self.render($0) }
-        let names = Set(written.map(\.name))
-        let scim = body.groups.map { Self.render($0, members: $0.members.filter(names.contains)) }
+        // Deactivated users are in no group, whatever the policy: locked users keep only their primary gid.
+        let members = Set(written.filter(\.active).map(\.name))
+        let scim = body.groups.map { Self.render($0, members: $0.members.filter(members.contains)) }
         let generated = UserPrivateGroups.derive(
             primaryGIDs: written.map { ($0.name, $0.gid) }, providedGIDs: Set(body.groups.map(\.gid)),
             takenNames: Set(body.groups.map(\.name)), policy: policy

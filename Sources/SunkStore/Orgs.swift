@@ -96,9 +96,13 @@ extension SunkDatabase {
 
     /// Changes an org's switches and policy in one transaction. A policy change is a change that
     /// nodes see (new serial). Turning provisioning off captures the snapshot nodes keep receiving.
+    ///
+    /// A policy that would refuse stored users or groups the current policy exports is refused
+    /// (`.invalidValue`, listing them) unless `force`: with `force` those entries become "not
+    /// exported" with the reason, and the rest of the snapshot keeps reaching the nodes.
     public func updateOrg(
         _ name: String, scimAPI: Bool? = nil, provisioning: Bool? = nil,
-        policy: Policy? = nil
+        policy: Policy? = nil, force: Bool = false
     ) throws -> Org {
         if let policy { try policy.validate() }
         return try writeSync { db in
@@ -109,10 +113,16 @@ extension SunkDatabase {
                 changes.append("scim-api \(scimAPI ? "on" : "off")")
             }
             if let policy, policy != org.policy {
+                let stranded = try Self.newRefusals(db, org: org, policy: policy)
+                if !stranded.isEmpty && !force {
+                    throw StoreError.invalidValue(PolicyChange.refusal(org: name, stranded))
+                }
                 try db.execute(sql: "UPDATE org SET policy = ? WHERE id = ?",
                                arguments: [try Org.encode(policy), org.id])
                 try Self.bumpSerial(db, orgID: org.id)
-                changes.append("policy")
+                changes.append(stranded.isEmpty ? "policy"
+                               : "policy (forced: \(stranded.count) entries no longer exported: "
+                                 + stranded.map { "\($0.kind.rawValue) \($0.name)" }.joined(separator: ", ") + ")")
             }
             if let provisioning, provisioning != org.provisioning {
                 var frozen: Data? = nil
@@ -151,5 +161,19 @@ extension SunkDatabase {
     static func bumpSerial(_ db: Database, orgID: Int64) throws {
         try db.execute(sql: "UPDATE org SET serial = serial + 1, changedAt = ? WHERE id = ?",
                        arguments: [Clock.now(), orgID])
+    }
+}
+
+/// The message of a refused policy change.
+public enum PolicyChange {
+    public static func refusal(org: String, _ stranded: [ExportRefusal]) -> String {
+        var lines = ["policy change refused: it would stop exporting \(stranded.count) stored "
+            + "\(stranded.count == 1 ? "entry" : "entries") of org \(org) that nodes receive now "
+            + "(every node refuses a snapshot with an entry its policy forbids, so these are left out instead):"]
+        for entry in stranded.prefix(50) { lines.append("  \(entry)") }
+        if stranded.count > 50 { lines.append("  … and \(stranded.count - 50) more") }
+        lines.append("fix them in the identity provider first, or apply the change anyway with --force "
+            + "(they become \"not exported\" with the reason: users list, groups list, the snapshot's skipped list)")
+        return lines.joined(separator: "\n")
     }
 }

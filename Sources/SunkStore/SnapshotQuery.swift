@@ -1,33 +1,67 @@
 import Foundation
 import GRDB
+import SunkModel
 import SunkSnapshot
 
 /// Builds the snapshot nodes consume from the current state of an org: every exportable user
-/// and group with resolved POSIX fields, and the users that cannot be exported with the reason.
+/// and group with resolved POSIX fields, and the entries that cannot be exported with the reason.
+/// An entry is exported only when `ExportGate` passes it under the org's policy, so every published
+/// snapshot passes the node's own `SnapshotDocument.validated()`.
 enum SnapshotQuery {
     static func body(_ db: Database, org: Org) throws -> SnapshotBody {
+        try assemble(db, org: org, policy: org.policy).body
+    }
+
+    /// The snapshot body `org` would publish under `policy`, and the stored entries it leaves out
+    /// because of the policy or the gid rule (not those the store already marked not exportable).
+    static func assemble(_ db: Database, org: Org, policy: Policy) throws
+        -> (body: SnapshotBody, refusals: [ExportRefusal])
+    {
         var users: [SnapshotUser] = []
         var skipped: [SkippedEntry] = []
+        var refusals: [ExportRefusal] = []
         var namesByID: [String: String] = [:]
+        let storedGroups = try SunkDatabase.groups(db, orgID: org.id, lookup: .all)
+        var groupNameByGID: [UInt32: String] = [:]
+        for group in storedGroups { groupNameByGID[group.gid] = group.posixName }
         for user in try allUsers(db, org: org) {
             guard let name = user.posixName, let home = user.home else {
                 skipped.append(SkippedEntry(id: user.id, userName: user.userName,
                                             reason: user.exportProblem ?? "not exportable"))
                 continue
             }
-            namesByID[user.id] = name
             // A deactivated user never carries keys, whatever the node's policy does with it.
+            let keys = user.active ? user.keys : []
+            if let reason = ExportGate.gidRefusal(uid: user.uid, explicitGID: user.explicitGID,
+                                                  groupNameByGID: groupNameByGID)
+                ?? ExportGate.userRefusal(name: name, uid: user.uid, gid: user.gid, home: home, shell: user.shell,
+                                          keys: keys, gecos: user.gecos, policy: policy) {
+                refusals.append(ExportRefusal(kind: .user, id: user.id, name: name, scimName: user.userName,
+                                              reason: reason))
+                skipped.append(SkippedEntry(id: user.id, userName: user.userName, reason: "user \(name): \(reason)"))
+                continue
+            }
+            namesByID[user.id] = name
             users.append(SnapshotUser(id: user.id, userName: user.userName, name: name, uid: user.uid, gid: user.gid,
                                       gecos: user.gecos, home: home, shell: user.shell,
-                                      keys: user.active ? user.keys : [], active: user.active))
+                                      keys: keys, active: user.active))
         }
-        let groups = try SunkDatabase.groups(db, orgID: org.id, lookup: .all).map { group in
-            SnapshotGroup(id: group.id, displayName: group.displayName, name: group.posixName, gid: group.gid,
-                          members: group.members.compactMap { namesByID[$0.id] })
+        var groups: [SnapshotGroup] = []
+        for group in storedGroups {
+            if let reason = ExportGate.groupRefusal(name: group.posixName, gid: group.gid, policy: policy) {
+                refusals.append(ExportRefusal(kind: .group, id: group.id, name: group.posixName,
+                                              scimName: group.displayName, reason: reason))
+                skipped.append(SkippedEntry(id: group.id, userName: group.displayName,
+                                            reason: "group \(group.posixName): \(reason)"))
+                continue
+            }
+            groups.append(SnapshotGroup(id: group.id, displayName: group.displayName, name: group.posixName,
+                                        gid: group.gid, members: group.members.compactMap { namesByID[$0.id] }))
         }
         let publishedAt = (try? Date(org.changedAt, strategy: .iso8601)) ?? Date(timeIntervalSince1970: 0)
-        return SnapshotBody(org: org.name, serial: org.serial, publishedAt: publishedAt, policy: org.policy,
-                            users: users, groups: groups, skipped: skipped).canonicalized()
+        let body = SnapshotBody(org: org.name, serial: org.serial, publishedAt: publishedAt, policy: policy,
+                                users: users, groups: groups, skipped: skipped).canonicalized()
+        return (body, refusals)
     }
 
     static func allUsers(_ db: Database, org: Org) throws -> [StoredUser] {
@@ -40,6 +74,26 @@ enum SnapshotQuery {
 }
 
 extension SunkDatabase {
+    /// The stored users and groups the org's current policy (or the gid rule) keeps from the nodes,
+    /// with the reason (`users list`, `groups list`).
+    public func exportRefusals(org: Org) throws -> [ExportRefusal] {
+        try readSync { db in
+            let current = try Self.org(db, named: org.name)
+            return try SnapshotQuery.assemble(db, org: current, policy: current.policy).refusals
+        }
+    }
+
+    /// The stored users and groups that `policy` would keep from the nodes and the org's current
+    /// policy does not: what a policy change would strand.
+    public func policyRefusals(org name: String, policy: Policy) throws -> [ExportRefusal] {
+        try readSync { db in try Self.newRefusals(db, org: try Self.org(db, named: name), policy: policy) }
+    }
+
+    static func newRefusals(_ db: Database, org: Org, policy: Policy) throws -> [ExportRefusal] {
+        let before = Set(try SnapshotQuery.assemble(db, org: org, policy: org.policy).refusals.map(\.id))
+        return try SnapshotQuery.assemble(db, org: org, policy: policy).refusals.filter { !before.contains($0.id) }
+    }
+
     /// The snapshot of the org's current state (what `export` writes and nodes fetch).
     public func snapshot(org: Org) async throws -> SnapshotDocument {
         try await read { db in try SnapshotQuery.document(db, org: try Self.org(db, named: org.name)) }

@@ -137,7 +137,8 @@ enum UserResolver {
 }
 
 /// Id allocation: a per-org cursor that only moves forward, so an id handed out once is never
-/// handed out again, even after its user is deleted. Ids the IdP chose are skipped.
+/// handed out again, even after its user is deleted. Ids the IdP chose are skipped, and so are ids
+/// that would make a user and a group share a gid (gid integrity).
 enum Allocator {
     static func allocateUID(_ db: Database, org: Org) throws -> Int64 {
         let range = org.policy.allocatedUserIDRange
@@ -145,8 +146,11 @@ enum Allocator {
         var next = max(cursor ?? Int64(range.lower), Int64(range.lower))
         while next <= Int64(range.upper) {
             let usable = (try? PosixRules.userID(.integer(next), policy: org.policy)) != nil
+            // A group's gid is skipped too: the user's primary gid defaults to its uid.
             let taken = try Int64.fetchOne(db, sql: "SELECT 1 FROM scimUser WHERE orgID = ? AND uid = ?",
                                            arguments: [org.id, next]) != nil
+                || Int64.fetchOne(db, sql: "SELECT 1 FROM scimGroup WHERE orgID = ? AND gid = ?",
+                                  arguments: [org.id, next]) != nil
             if usable && !taken {
                 try db.execute(sql: "UPDATE org SET nextUID = ? WHERE id = ?", arguments: [next + 1, org.id])
                 return next
@@ -162,8 +166,12 @@ enum Allocator {
         var next = max(cursor ?? Int64(range.lower), Int64(range.lower))
         while next <= Int64(range.upper) {
             let usable = (try? PosixRules.groupID(.integer(next), policy: org.policy)) != nil
+            // gid integrity: never a gid any user has as primary gid, nor any user's uid (a user's
+            // primary gid defaults to its uid, and an IdP may set that uid later... or already did).
             let taken = try Int64.fetchOne(db, sql: "SELECT 1 FROM scimGroup WHERE orgID = ? AND gid = ?",
                                            arguments: [org.id, next]) != nil
+                || Int64.fetchOne(db, sql: "SELECT 1 FROM scimUser WHERE orgID = ? AND (gid = ? OR uid = ?) LIMIT 1",
+                                  arguments: [org.id, next, next]) != nil
             if usable && !taken {
                 try db.execute(sql: "UPDATE org SET nextGID = ? WHERE id = ?", arguments: [next + 1, org.id])
                 return next

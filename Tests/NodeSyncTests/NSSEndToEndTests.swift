@@ -18,7 +18,7 @@ struct NSSEndToEndTests {
                 Fixture.user("hundred", uid: 100000),
                 Fixture.user("ada", uid: 100001, gid: 2000001, gecos: "Ada Lovelace"),
                 Fixture.user("gone", uid: 100002, active: false)],
-        groups: [Fixture.group("hpc-research-eu", gid: 2000001, members: ["ada", "nine"])])
+        groups: [Fixture.group("hpc-research-eu", gid: 2000001, members: ["ada", "gone", "nine"])])
 
     static let checks = [
         ("^nine:x:99999:99999:Nine Nines:/home/nine:/bin/bash$", "getent passwd nine"),
@@ -33,6 +33,8 @@ struct NSSEndToEndTests {
         ("^nine:x:99999:$", "getent group nine"),
         ("^hundred:x:100000:$", "getent group 100000"),
         ("^nine:\\*:", "getent shadow nine"),
+        ("^gone:!\\*::::::1:$", "getent shadow gone"),     // locked: `!` password, expired on day 1
+        ("^uid=100002\\(gone\\) gid=100002\\(gone\\) groups=100002\\(gone\\)$", "id gone"),
         ("^uid=99999\\(nine\\) gid=99999\\(nine\\) groups=99999\\(nine\\),2000001\\(hpc-research-eu\\)$", "id nine"),
         ("^uid=100000\\(hundred\\) gid=100000\\(hundred\\) groups=100000\\(hundred\\)$", "id hundred"),
         ("^uid=100001\\(ada\\) gid=2000001\\(hpc-research-eu\\) groups=2000001\\(hpc-research-eu\\)$", "id ada"),

@@ -13,6 +13,11 @@ struct NSSRenderTests {
         #expect(NSSRender.passwdLine(u) == "ada:x:100001:100000:Ada Lovelace:/home/ada:/bin/bash\n")
         #expect(NSSRender.shadowLine(u) == "ada:*:::::::\n")
         #expect(NSSRender.shadowLine(u).split(separator: ":", omittingEmptySubsequences: false).count == 9)
+        var locked = u
+        locked.locked = true
+        let fields = NSSRender.shadowLine(locked).dropLast().split(separator: ":", omittingEmptySubsequences: false)
+        #expect(NSSRender.shadowLine(locked) == "ada:!*::::::1:\n")
+        #expect(fields.count == 9 && fields[1].hasPrefix("!") && fields[7] == "1", "\(fields)")
         let g = NodeGroup(name: "hpc-research-eu", gid: 2000001, members: ["ada", "bob"], userPrivate: false)
         #expect(NSSRender.groupLine(g) == "hpc-research-eu:x:2000001:ada,bob\n")
         let empty = NodeGroup(name: "g5", gid: 100005, members: [], userPrivate: true)

@@ -88,7 +88,11 @@ struct NodeSyncApplyTests {
         #expect(report.plan.lockedUsers == 1)
         #expect(Fixture.read(root + "/var/lib/extrausers/passwd")
             .contains("gone:x:100002:100002:User gone:/home/gone:/usr/sbin/nologin\n"))
-        #expect(Fixture.read(root + "/var/lib/extrausers/group").contains("team:x:2000001:ada,gone\n"))
+        #expect(Fixture.read(root + "/var/lib/extrausers/group").contains("team:x:2000001:ada\n"),
+                "a locked user is in no supplementary group")
+        #expect(Fixture.read(root + "/var/lib/extrausers/group").contains("gone:x:100002:\n"), "primary group kept")
+        #expect(Fixture.read(root + "/var/lib/extrausers/shadow") == "ada:*:::::::\ngone:!*::::::1:\n",
+                "locked: `!` password, account expired on day 1")
         let cache = Fixture.read(root + "/var/lib/sunk-bridge/keys.cache")
         #expect(cache.contains("\ngone:100002:\n"), "locked user has no keys: \(cache)")
     }

@@ -13,10 +13,17 @@ struct GroupsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let db = try await database.open(command: "groups list")
-            let rows = try await db.groups(org: db.org(named: org.org)).map { group in
+            let organisation = try await db.org(named: org.org)
+            let groups = try await db.groups(org: organisation)
+            let rows = groups.map { group in
                 [group.posixName, "\(group.gid)", "\(group.members.count)", group.displayName]
             }
             say(Table.render(header: ["NAME", "GID", "MEMBERS", "DISPLAYNAME"], rows: rows))
+            let refused = try db.exportRefusals(org: organisation).filter { $0.kind == .group }
+            if !refused.isEmpty {
+                say("\nnot exported to nodes:")
+                for entry in refused { say("  \(entry.scimName) (\(entry.name)): \(entry.reason)") }
+            }
         }
     }
 

@@ -76,6 +76,8 @@ struct OrgCommand: AsyncParsableCommand {
         @Option(help: "lock|remove: what deactivated users become on nodes.") var deactivation: DeactivationPolicy?
         @Option(name: .customLong("key-options"), help: "authorized_keys options put before every key, e.g. restrict ('' clears).")
         var keyOptions: String?
+        @Flag(help: "Apply a policy that refuses stored users or groups: they become \"not exported\" (with the reason) instead of the change being refused.")
+        var force = false
 
         func run() async throws {
             let db = try await database.open(command: "org set")
@@ -98,9 +100,20 @@ struct OrgCommand: AsyncParsableCommand {
             if let deactivation { policy.deactivation = deactivation }
             if let keyOptions { policy.keyOptions = keyOptions.isEmpty ? nil : keyOptions }
             do { try policy.validate() } catch { throw ValidationError("policy refused: \(error)") }
-            let org = try db.updateOrg(
-                name, scimAPI: scimAPI?.isOn, provisioning: provisioning?.isOn, policy: policy)
+            let stranded = try db.policyRefusals(org: name, policy: policy)
+            let org: Org
+            do {
+                org = try db.updateOrg(
+                    name, scimAPI: scimAPI?.isOn, provisioning: provisioning?.isOn, policy: policy, force: force)
+            } catch StoreError.invalidValue(let message) {
+                printError("sunk-bridge org set: \(message)")
+                throw ExitCode.failure
+            }
             say(OrgDescription.render(org))
+            if force && !stranded.isEmpty {
+                say("not exported to nodes from now on (--force):")
+                for entry in stranded { say("  \(entry)") }
+            }
         }
     }
 }

@@ -40,6 +40,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
+    @Flag(name: .customLong("force-policy"),
+          help: "Apply orgs.*.policy from the configuration even when it refuses stored users or groups (they become \"not exported\").")
+    var forcePolicy = false
+
     func validate() throws {
         if let listen, ServerConfiguration.parseListen(listen) == nil {
             throw ValidationError("--listen must look like 127.0.0.1:8080, [::1]:8080 or :8080")
@@ -80,7 +84,7 @@ struct ServeCommand: AsyncParsableCommand {
         let fresh = !SunkDatabase.exists(at: path)
         let db = try SunkDatabase(path: path)
         if fresh { try Bootstrap.run(db, path: path) }
-        try Self.applyPolicies(file, to: db)
+        try Self.applyPolicies(file, to: db, force: forcePolicy)
 
         let (host, port) = ServerConfiguration.parseListen(listen)!
         if tls == nil && !HTTPSnapshotSource.isLoopback(host) {
@@ -111,7 +115,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// Applies `orgs.<name>.policy` from the configuration: keys given replace the org's current
     /// values, keys left out keep them; an org named there that does not exist is created.
-    static func applyPolicies(_ file: SunkConfiguration, to db: SunkDatabase) throws {
+    /// A policy that would refuse stored entries the org exports now stops `serve` (listing them)
+    /// unless `force` (`--force-policy`).
+    static func applyPolicies(_ file: SunkConfiguration, to db: SunkDatabase, force: Bool = false) throws {
         let existing = Set(try db.orgs().map(\.name))
         for (name, overrides) in file.orgs {
             do {
@@ -119,13 +125,19 @@ struct ServeCommand: AsyncParsableCommand {
                     let org = try db.org(named: name)
                     let policy = overrides.applied(to: org.policy)
                     if policy != org.policy {
-                        _ = try db.updateOrg(name, policy: policy)
+                        let stranded = try db.policyRefusals(org: name, policy: policy)
+                        _ = try db.updateOrg(name, policy: policy, force: force)
                         say("applied the configured policy to org \(name)")
+                        for entry in stranded { say("  not exported to nodes from now on (--force-policy): \(entry)") }
                     }
                 } else {
                     _ = try db.createOrg(name, policy: overrides.applied(to: .default))
                     say("created org \(name) from the configuration")
                 }
+            } catch StoreError.invalidValue(let message) {
+                printError("sunk-bridge serve: configuration orgs.\(name).policy: \(message)"
+                           + (message.hasPrefix("policy change refused") ? " (serve --force-policy)" : ""))
+                throw ExitCode.failure
             } catch {
                 printError("sunk-bridge serve: configuration orgs.\(name).policy: \(error)")
                 throw ExitCode.failure

@@ -16,16 +16,19 @@ struct UsersCommand: AsyncParsableCommand {
 
         func run() async throws {
             let db = try await database.open(command: "users list")
-            let users = try await db.users(org: db.org(named: org.org))
+            let organisation = try await db.org(named: org.org)
+            let users = try await db.users(org: organisation)
+            let refused = Dictionary(try db.exportRefusals(org: organisation).filter { $0.kind == .user }
+                .map { ($0.id, $0.reason) }, uniquingKeysWith: { a, _ in a })
             let rows = users.map { user in
                 [user.posixName ?? "-", "\(user.uid)", "\(user.gid)", user.home ?? "-", user.shell,
                  "\(user.keys.count)", user.active ? "yes" : "no", user.userName]
             }
             say(Table.render(header: ["NAME", "UID", "GID", "HOME", "SHELL", "KEYS", "ACTIVE", "USERNAME"], rows: rows))
-            let problems = users.filter { $0.exportProblem != nil }
+            let problems = users.compactMap { user in (user.exportProblem ?? refused[user.id]).map { (user, $0) } }
             if !problems.isEmpty {
                 say("\nnot exported to nodes:")
-                for user in problems { say("  \(user.userName): \(user.exportProblem!)") }
+                for (user, reason) in problems { say("  \(user.userName): \(reason)") }
             }
         }
     }
@@ -38,10 +41,15 @@ struct UsersCommand: AsyncParsableCommand {
 
         func run() async throws {
             let db = try await database.open(command: "users show")
-            let users = try await db.users(org: db.org(named: org.org))
-            guard let found = users.first(where: { $0.posixName == user || $0.id == user })
+            let organisation = try await db.org(named: org.org)
+            let users = try await db.users(org: organisation)
+            guard var found = users.first(where: { $0.posixName == user || $0.id == user })
                 ?? users.first(where: { UserKey.fold($0.userName) == UserKey.fold(user) })
             else { throw ValidationError("no user \"\(user)\" in org \(org.org)") }
+            if found.exportProblem == nil,
+               let refusal = try db.exportRefusals(org: organisation).first(where: { $0.kind == .user && $0.id == found.id }) {
+                found.exportProblem = refusal.reason
+            }
             say(UserDescription.render(found))
         }
     }

@@ -33,6 +33,10 @@ struct SyncCommand: AsyncParsableCommand {
           help: "Apply a snapshot older than the applied one from the same receiver database (once, after a restore).")
     var acceptRollback = false
 
+    @Flag(name: .customLong("accept-changes"),
+          help: "Apply the mass changes the guards hold (removals over --max-delete-percent, uid/gid changes of existing users, mass locks, mass key replacement), for this run only.")
+    var acceptChanges = false
+
     @Option(name: .customLong("snapshot"), help: "Read the snapshot from a file (e.g. from `sunk-bridge export`).")
     var snapshot: String?
 
@@ -106,7 +110,7 @@ struct SyncCommand: AsyncParsableCommand {
             maxDeletePercent: maxDeletePercent ?? 10, dryRun: dryRun, createHomes: createHomes ?? false,
             homePrefixes: homePrefixes.isEmpty ? SyncOptions.defaultHomePrefixes : homePrefixes,
             homeMode: mode_t(UInt32(homeMode, radix: 8) ?? 0o700), homeProgress: progress, trust: trust,
-            acceptRollback: acceptRollback)
+            acceptRollback: acceptRollback, acceptChanges: acceptChanges)
     }
 
     func run() async throws {

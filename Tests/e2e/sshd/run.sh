@@ -10,6 +10,9 @@
 #              /etc/* inside the namespace (e.g. the host's files plus a local account that shares a
 #              name with an IdP user); NSS order is "files extrausers".
 #   CASES      one login per line: `ok|fail USER PRIVATE_KEY [description...]`; `#` starts a comment.
+#              A line `run ok|fail COMMAND...` runs COMMAND with bash inside the same namespace (as
+#              root, through the same NSS) and expects exit 0 (ok) or non-zero (fail); e.g.
+#              `run fail su - ada -c true` (PAM account check), `run ok getent shadow ada | grep -q :1:$`.
 #
 # What happens: sshd runs in the foreground (-D -e) on a free loopback port with its own config and
 # host key, inside `unshare --mount` where a tmpfs covers /var/lib and holds only the node root's
@@ -26,6 +29,10 @@
 # Exit: 0 all passed, 1 a case failed or sshd did not start, 2 a prerequisite is missing.
 # Needs: root, util-linux (unshare, mount), openssh-server (sshd), openssh-client, libnss-extrausers.
 # Env: KEEP=1 keeps the scratch directory; PORT forces a port.
+#      USE_PAM=1: `UsePAM yes` with the distribution's /etc/pam.d/sshd (pam_unix account checks the
+#        shadow expiry); default `UsePAM no`.
+#      AUTHORIZED_KEYS_FILE: sshd's AuthorizedKeysFile (default `none`), e.g. `.ssh/authorized_keys`.
+#      HOMES_DIR: a directory bind-mounted over /home inside the namespace (users' homes, planted keys).
 set -euo pipefail
 
 die2() { echo "MISSING: $*" >&2; exit 2; }
@@ -95,13 +102,13 @@ cat > "$S/sshd_config" <<EOF
 ListenAddress 127.0.0.1:$PORT
 HostKey $S/hostkey
 PidFile none
-UsePAM no
+UsePAM $([ "${USE_PAM:-0}" = 1 ] && echo yes || echo no)
 PermitRootLogin no
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 PubkeyAuthentication yes
 AuthenticationMethods publickey
-AuthorizedKeysFile none
+AuthorizedKeysFile ${AUTHORIZED_KEYS_FILE:-none}
 AuthorizedKeysCommand $H/sunk-authorized-keys %u %U
 AuthorizedKeysCommandUser nobody
 PrintMotd no
@@ -126,7 +133,12 @@ NS_SETUP='set -e
   for f in passwd group shadow; do
     if [ -f "$R/etc/$f" ]; then mount --bind "$R/etc/$f" /etc/$f; fi
   done
+  if [ -n "$HOMES_DIR" ]; then mount --bind "$HOMES_DIR" /home; fi
   exec "$@"'
+HOMES_DIR=${HOMES_DIR:-}
+[ -z "$HOMES_DIR" ] || [ -d "$HOMES_DIR" ] || die2 "HOMES_DIR $HOMES_DIR is not a directory"
+[ -z "$HOMES_DIR" ] || [ -d /home ] || die2 "/home (mount point for HOMES_DIR) is missing"
+export HOMES_DIR
 run_ns() { unshare --mount --propagation private /bin/bash -c "$NS_SETUP" _ "$S" "$NODE_ROOT" "$@"; }
 
 run_ns "$SSHD" -t -f "$S/sshd_config" || { echo "sshd -t rejected the configuration"; exit 1; }
@@ -138,7 +150,7 @@ SSHD_PID=$!        # unshare -> bash -> sshd all exec in place: this is sshd's p
 for _ in $(seq 100); do ss -ltn "sport = :$PORT" | grep -q LISTEN && break; sleep 0.05; done
 ss -ltn "sport = :$PORT" | grep -q LISTEN || { echo "sshd did not start:"; cat "$S/sshd.log"; exit 1; }
 echo "[127.0.0.1]:$PORT $(cut -d' ' -f1,2 "$S/hostkey.pub")" > "$S/known_hosts"
-echo "== sshd on 127.0.0.1:$PORT, helper $H/sunk-authorized-keys ($(file -b "$HELPER" | cut -d, -f1,4 | sed 's/ *$//'))"
+echo "== sshd on 127.0.0.1:$PORT, helper $H/sunk-authorized-keys ($(file -b "$HELPER" | cut -d, -f1,4 | sed 's/ *$//')), $(grep -E '^(UsePAM|AuthorizedKeysFile) ' "$S/sshd_config" | tr '\n' ' ')"
 
 SSH_OPTS=(-F /dev/null -p "$PORT" -o BatchMode=yes -o IdentitiesOnly=yes -o IdentityAgent=none
   -o UserKnownHostsFile="$S/known_hosts" -o GlobalKnownHostsFile=/dev/null
@@ -146,13 +158,24 @@ SSH_OPTS=(-F /dev/null -p "$PORT" -o BatchMode=yes -o IdentitiesOnly=yes -o Iden
   -o ControlMaster=no -o ControlPath=none -o LogLevel=ERROR -o ConnectTimeout=5)
 
 while read -r expect user key why || [ -n "${expect:-}" ]; do
+  if [ "$expect" = run ]; then   # `run ok|fail COMMAND...` inside the namespace
+    want=$user; cmd="$key${why:+ $why}"; rc=0
+    run_ns /bin/bash -c "$cmd" > "$S/run.out" 2>&1 < /dev/null || rc=$?
+    said=$(tr '\n' ' ' < "$S/run.out" | cut -c1-200)
+    if { [ "$want" = ok ] && [ $rc = 0 ]; } || { [ "$want" = fail ] && [ $rc != 0 ]; }; then
+      printf 'ok   run  %-4s rc=%-3s %s | output: %s\n' "$want" "$rc" "$cmd" "$said"; PASSES=$((PASSES+1))
+    else
+      printf 'FAIL run  %-4s rc=%-3s %s | output: %s\n' "$want" "$rc" "$cmd" "$said"; FAILS=$((FAILS+1))
+    fi
+    continue
+  fi
   case "$expect" in ''|'#'*) continue ;; ok|fail) ;; *) echo "bad case line: $expect $user $key $why"; FAILS=$((FAILS+1)); continue ;; esac
   before=$(wc -l < "$S/sshd.log")
   rc=0
   ssh -n "${SSH_OPTS[@]}" -i "$key" "$user@127.0.0.1" true > "$S/client.out" 2>&1 || rc=$?
   sleep 0.1
-  sshd_says=$(tail -n +"$((before+1))" "$S/sshd.log" | grep -E 'Accepted|Failed|Invalid user|authenticating user|AuthorizedKeysCommand|error' \
-    | tr -d '\r' | head -3 | tr '\n' ' ' | cut -c1-300)
+  sshd_says=$(tail -n +"$((before+1))" "$S/sshd.log" | grep -E 'Accepted|Failed|Invalid user|authenticating user|AuthorizedKeysCommand|error|PAM|expired|locked' \
+    | tr -d '\r' | head -4 | tr '\n' ' ' | cut -c1-700)
   if { [ "$expect" = ok ] && [ $rc = 0 ]; } || { [ "$expect" = fail ] && [ $rc != 0 ]; }; then
     printf 'ok   %-4s %-10s rc=%-3s %s | sshd: %s\n' "$expect" "$user" "$rc" "$why" "$sshd_says"
     PASSES=$((PASSES+1))

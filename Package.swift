@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "SunkModel", targets: ["SunkModel"]),
         .library(name: "SunkSnapshot", targets: ["SunkSnapshot"]),
         .library(name: "AuthorizedKeys", targets: ["AuthorizedKeys"]),
+        .library(name: "SCIMProtocol", targets: ["SCIMProtocol"]),
     ],
     dependencies: [
         // Exact pins: Package.resolved is not committed, so every machine gets the same graph.

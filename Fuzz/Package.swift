@@ -30,6 +30,12 @@ let package = Package(
         .executableTarget(name: "fuzz-ssh-key", dependencies: [
             .product(name: "SunkModel", package: "SunkBridge"),
         ], swiftSettings: fuzzTarget),
+        .executableTarget(name: "fuzz-scim-filter", dependencies: [
+            .product(name: "SCIMProtocol", package: "SunkBridge"),
+        ], swiftSettings: fuzzTarget),
+        .executableTarget(name: "fuzz-scim-patch", dependencies: [
+            .product(name: "SCIMProtocol", package: "SunkBridge"),
+        ], swiftSettings: fuzzTarget),
         // Not a fuzz target: writes the snapshot and keys-cache seed corpora (`run.sh seeds`).
         .executableTarget(name: "fuzz-seeds", dependencies: [
             .product(name: "SunkSnapshot", package: "SunkBridge"),

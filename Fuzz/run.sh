@@ -21,7 +21,7 @@ FUZZ_ARGS=${FUZZ_ARGS:-}
 # them (and trips ASan itself). SWIFT_BACKTRACE=enable=yes brings it back.
 export SWIFT_BACKTRACE=${SWIFT_BACKTRACE:-enable=no}
 scratch="$here/.build"
-targets_all=(fuzz-snapshot fuzz-keys-cache fuzz-ssh-key)
+targets_all=(fuzz-snapshot fuzz-keys-cache fuzz-ssh-key fuzz-scim-filter fuzz-scim-patch)
 
 # Longest input per target: a little over what the parser accepts or a real file needs, so the
 # size limits themselves are exercised without wasting time on huge inputs.
@@ -30,6 +30,8 @@ max_len() {
         fuzz-ssh-key) echo 8448 ;;       # SSHPublicKey.maximumLineLength is 8192
         fuzz-keys-cache) echo 16384 ;;   # the header must fit in 4096 bytes; seeds are < 8 KB
         fuzz-snapshot) echo 32768 ;;     # seeds are < 16 KB; the default policy alone is ~2 KB
+        fuzz-scim-filter) echo 5000 ;;   # FilterParser.maximumLength is 4096
+        fuzz-scim-patch) echo 16384 ;;   # real Okta/Entra PATCH bodies are < 4 KB
         *) echo 4096 ;;
     esac
 }

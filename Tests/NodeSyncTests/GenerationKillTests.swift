@@ -75,7 +75,7 @@ enum KillSupport {
     static func sync(_ bin: String, snapshot: String, root: String, killAfter delay: Double?) throws -> (killed: Bool, status: Int32, seconds: Double) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: bin)
-        p.arguments = ["sync", "--snapshot", snapshot, "--root", root, "--quiet"]
+        p.arguments = ["sync", "--snapshot", snapshot, "--root", root, "--quiet", "--accept-changes"]
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         p.standardInput = FileHandle.nullDevice

@@ -94,7 +94,8 @@ enum GenerationSupport {
     static func sync(_ root: String, _ snapshot: String, format: NSSFormat,
                      failurePoint: (@Sendable (String) throws(SyncError) -> Void)? = nil) async throws(SyncError) -> SyncReport {
         try await NodeSyncer(source: FileSnapshotSource(path: snapshot),
-                             options: SyncOptions(root: root, format: format, failurePoint: failurePoint)).run()
+                             options: SyncOptions(root: root, format: format, acceptChanges: true,
+                                                  failurePoint: failurePoint)).run()
     }
 
     /// Rewrites a synced root into the layout before generations: regular files at every fixed path

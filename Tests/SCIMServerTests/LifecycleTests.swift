@@ -13,12 +13,17 @@ final class OutputCollector: Sendable {
     private let text = Mutex("")
     private let ended = Mutex(false)
 
+    /// Reads with read(2), retrying EINTR: FileHandle.availableData traps on an interrupted read,
+    /// and children killed by the tests interrupt reads with SIGCHLD.
     init(_ handle: FileHandle) {
+        let fd = handle.fileDescriptor
         Thread.detachNewThread { [self] in
+            var buffer = [UInt8](repeating: 0, count: 65536)
             while true {
-                let data = handle.availableData
-                if data.isEmpty { break }
-                text.withLock { $0 += String(decoding: data, as: UTF8.self) }
+                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                text.withLock { $0 += String(decoding: buffer[0..<n], as: UTF8.self) }
             }
             ended.withLock { $0 = true }
         }

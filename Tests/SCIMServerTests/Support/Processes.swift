@@ -18,9 +18,21 @@ func runBlocking(_ executable: String, _ arguments: [String], environment: [Stri
     process.standardOutput = pipe
     process.standardError = pipe
     try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    let data = readToEnd(pipe.fileHandleForReading.fileDescriptor)
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// Everything until end of file, retrying interrupted reads (FileHandle's readers trap on EINTR).
+func readToEnd(_ fd: Int32) -> [UInt8] {
+    var all: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { return all }
+        all += buffer[0..<n]
+    }
 }
 
 /// A built executable named by an environment variable (`make test` sets them), else the

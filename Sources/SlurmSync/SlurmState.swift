@@ -60,7 +60,7 @@ public struct SlurmState: Sendable, Equatable {
             ["show", "account", "format=Account,Descr,Org"],
             ["show", "association"] + (cluster.map { ["where", "cluster=\($0)"] } ?? [])
                 + ["format=Cluster,Account,User,Partition,MaxSubmit"],
-            ["show", "user", "format=User,DefAccount"],
+            ["show", "user", "format=User,DefaultAccount"],
         ]
     }
 

@@ -16,6 +16,8 @@ public enum SlurmSyncError: Error, Sendable, Equatable, CustomStringConvertible 
     case tooManyRemovals(removing: Int, current: Int, allowed: Int, percent: Int)
     /// The snapshot has no users while managed associations exist.
     case emptySnapshot(managedAssociations: Int)
+    /// Some commands failed (each described); the others, `applied` of them, were made.
+    case failed([String], applied: Int)
 
     public var description: String {
         switch self {
@@ -28,6 +30,8 @@ public enum SlurmSyncError: Error, Sendable, Equatable, CustomStringConvertible 
         case .snapshot(let m): return "\(m); Slurm accounts unchanged"
         case .tooManyRemovals(let removing, let current, let allowed, let percent):
             return "refusing to block or remove \(removing) of \(current) managed associations (limit \(allowed): --max-delete-percent \(percent), at least \(SlurmPlanner.removalFloor)); run once with a higher --max-delete-percent if this is intended; Slurm accounts unchanged"
+        case .failed(let failures, let applied):
+            return "\(failures.count) command\(failures.count == 1 ? "" : "s") failed (\(applied) other changes made; the next run retries): " + failures.joined(separator: "; ")
         case .emptySnapshot(let n):
             return "refusing an empty snapshot: slurmdbd has \(n) associations managed by sunk-bridge; Slurm accounts unchanged"
         }

@@ -114,7 +114,9 @@ public struct SlurmSyncer: Sendable {
     }
 
     /// Plans against the current state, applies the guard, and runs the commands in order (or, with
-    /// `dryRun`, only reports them). Stops at the first failing command.
+    /// `dryRun`, only reports them). A failing command does not stop the others (each is one
+    /// independent change, e.g. Slurm refuses to delete an association with running jobs until they
+    /// end); the run then throws `.failed` naming each failure, after logging what was done.
     public func run(document: SnapshotDocument) throws(SlurmSyncError) -> SlurmSyncReport {
         try options.rules.validate()
         let body = document.body
@@ -128,15 +130,21 @@ public struct SlurmSyncer: Sendable {
             return report
         }
         try SlurmPlanner.guardCheck(plan, body: body, maxDeletePercent: options.maxDeletePercent)
+        var failures: [SlurmSyncError] = []
         for command in plan.commands {
             let program = command.tool == .sacctmgr ? options.sacctmgr : options.scancel
             let r = try executor.run(program, command.argv)
             guard r.status == 0 else {
-                throw .command(tool: command.tool.rawValue, arguments: command.argv, status: r.status, output: r.stderr + r.stdout)
+                let failure = SlurmSyncError.command(tool: command.tool.rawValue, arguments: command.argv,
+                                                     status: r.status, output: r.stderr + r.stdout)
+                log("slurm sync: \(command.reason): FAILED: \(failure)")
+                failures.append(failure)
+                continue
             }
             report.applied.append(command)
             log("slurm sync: \(command.reason): \(command.display)")
         }
+        if !failures.isEmpty { throw .failed(failures.map(\.description), applied: report.applied.count) }
         return report
     }
 }

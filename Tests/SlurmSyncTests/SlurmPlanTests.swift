@@ -51,14 +51,24 @@ func body(users: [SnapshotUser], groups: [(String, [String])]) -> SnapshotBody {
 final class ScriptedExecutor: SlurmExecutor, @unchecked Sendable {
     var state: (String, String, String)
     var ran: [[String]] = []
-    init(_ state: (String, String, String)) { self.state = state }
+    /// Commands containing this argument fail with exit 1 (as sacctmgr does for an association with running jobs).
+    var failOn: String?
+    init(_ state: (String, String, String), failOn: String? = nil) { self.state = state; self.failOn = failOn }
     func run(_ program: String, _ arguments: [String]) throws(SlurmSyncError) -> (status: Int32, stdout: String, stderr: String) {
         if arguments.starts(with: ["-n", "-P", "show", "account"]) { return (0, state.0, "") }
         if arguments.starts(with: ["-n", "-P", "show", "association"]) { return (0, state.1, "") }
         if arguments.starts(with: ["-n", "-P", "show", "user"]) { return (0, state.2, "") }
         ran.append([program] + arguments)
+        if let failOn, arguments.contains(failOn) { return (1, "", " Job(s) active, cancel job(s) before remove\n") }
         return (0, "", "")
     }
+}
+
+final class LogBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+    func append(_ line: String) { lock.lock(); stored.append(line); lock.unlock() }
+    var lines: [String] { lock.lock(); defer { lock.unlock() }; return stored }
 }
 
 @Suite("slurm sync: sacctmgr parser, planner, guard")
@@ -202,6 +212,26 @@ struct SlurmPlanTests {
         #expect(throws: SlurmSyncError.emptySnapshot(managedAssociations: 20)) {
             try SlurmSyncer(options: SlurmSyncOptions(rules: rules, maxDeletePercent: 100), executor: ScriptedExecutor(state)).run(document: empty)
         }
+    }
+
+    @Test("a failing command does not stop the others; the run reports each failure")
+    func partialFailure() throws {
+        let executor = ScriptedExecutor((Captured.accounts, Captured.associations, Captured.users), failOn: "name=bob")
+        let b = body(users: [user("ada", uid: 1), user("bob", uid: 2), user("cy", uid: 3), user("dan", uid: 4)],
+                     groups: [("slurm-physics", ["ada", "cy", "dan"])])
+        let box = LogBox()
+        let syncer = SlurmSyncer(options: SlurmSyncOptions(rules: rules), executor: executor, log: { box.append($0) })
+        do {
+            _ = try syncer.run(document: SnapshotDocument.make(body: body(users: b.users, groups: [("slurm-physics", ["ada", "cy", "dan"])])))
+            Issue.record("expected a failure")
+        } catch {
+            guard case .failed(let failures, let applied) = error else { Issue.record("\(error)"); return }
+            #expect(failures.count == 1)
+            #expect(failures[0].contains("delete user where name=bob") && failures[0].contains("Job(s) active"), "\(failures)")
+            #expect(applied == 2)   // dan added, cy unblocked
+        }
+        #expect(executor.ran.count == 3)
+        #expect(box.lines.contains { $0.contains("FAILED") && $0.contains("bob") })
     }
 
     @Test("several clusters without --cluster are refused")

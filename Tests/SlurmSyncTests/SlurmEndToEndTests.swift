@@ -28,7 +28,7 @@ struct SlurmEndToEndTests {
 
     struct E2EError: Error, CustomStringConvertible { var description: String }
 
-    @Test("Okta push → sync → slurm sync: sbatch accepted and runs; left group and locked refused; second run no change; hand-made untouched")
+    @Test("Okta push → sync → slurm sync: sbatch accepted and runs; left group and locked refused; running jobs kept or cancelled; second run no change; hand-made untouched")
     func realSlurm() throws {
         guard geteuid() == 0 else {
             throw E2EError(description: "needs root: namespaces, bind mounts and the Slurm daemons")
@@ -62,6 +62,8 @@ struct SlurmEndToEndTests {
             "ok   cy blocked: MaxSubmit=0 on cy/physics",
             "ok   bob (left the group): sbatch --account=physics refused",
             "ok   cy (locked): sbatch --account=physics refused",
+            "ok   cy's running job left alone by the block (--on-remove block without --cancel-jobs): RUNNING",
+            "ok   eve's running job cancelled (--cancel-jobs): CANCELLED",
             "ok   a second slurm sync reports no change (exit 0)",
             "ok   … and ran no command",
             "ok   the account made by hand and its association are untouched",

@@ -93,7 +93,7 @@ scim() { # METHOD PATH [JSON] -> body in S/resp, status on stdout
 }
 jid() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$S/resp"; }
 declare -A ID
-for u in ada bob cy dan; do
+for u in ada bob cy dan eve; do
   code=$(scim POST /Users '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:coreweave:params:scim:schemas:extension:coreweave:2.0:CoreWeaveUser"],"userName":"'$u'@example.org","name":{"givenName":"'$u'","familyName":"Test"},"emails":[{"primary":true,"value":"'$u'@example.org","type":"work"}],"displayName":"'$u' Test","active":true,"urn:coreweave:params:scim:schemas:extension:coreweave:2.0:CoreWeaveUser":{"sunkPosixUsername":"'$u'"}}')
   check "Okta push: POST /Users $u -> $code" test "$code" = 201 && ID[$u]=$(jid)
 done
@@ -108,7 +108,7 @@ group() { # DISPLAYNAME MEMBER... : Okta's Group Push: POST the group, then PATC
   echo "$gid" > "$S/group-$(echo "$1" | tr -c 'a-z' _)"
   GROUP_ID=$gid
 }
-group slurm-physics ada bob cy; PHYSICS=$GROUP_ID
+group slurm-physics ada bob cy eve; PHYSICS=$GROUP_ID
 group "HPC Research (EU)" ada
 
 "$BIN" token create --db "$DB" --org default --name controller --scope node --quiet > "$S/node-token" 2> "$S/log/token.err"
@@ -167,7 +167,7 @@ AccountingStorageEnforce=associations,limits
 MpiDefault=none
 ReturnToService=2
 SlurmdParameters=config_overrides
-NodeName=sunknode NodeAddr=127.0.0.1 CPUs=1 State=UNKNOWN
+NodeName=sunknode NodeAddr=127.0.0.1 CPUs=4 State=UNKNOWN
 PartitionName=debug Nodes=sunknode Default=YES MaxTime=INFINITE State=UP
 C
 for _ in $(seq 1 100); do [ -S /run/mysqld/mysqld.sock ] && break; sleep 0.1; done
@@ -194,15 +194,15 @@ check "--dry-run changed nothing (no account physics)" test -z "$(sacctmgr -n -P
 "$BIN" "${SLURM[@]}" > "$S/log/slurm1.out" 2>&1; rc=$?
 indent < "$S/log/slurm1.out"
 check "slurm sync (exit $rc)" test $rc = 0
-check "every change logged" test "$(grep -c '^slurm sync: .*: sacctmgr -i ' "$S/log/slurm1.out")" = 6
+check "every change logged" test "$(grep -c '^slurm sync: .*: sacctmgr -i ' "$S/log/slurm1.out")" = 7
 echo "obs  sacctmgr -n -P show account format=Account,Descr,Org:"; sacctmgr -n -P show account format=Account,Descr,Org | indent
 echo "obs  sacctmgr -n -P show association format=Cluster,Account,User,Partition,MaxSubmit:"
 sacctmgr -n -P show association format=Cluster,Account,User,Partition,MaxSubmit | indent
 echo "obs  sacctmgr -n -P show user format=User,DefaultAccount:"; sacctmgr -n -P show user format=User,DefaultAccount | indent
 check "accounts physics and research marked Organization=sunk-bridge" \
   test "$(sacctmgr -n -P show account physics,research format=Account,Org | sort | tr '\n' ' ')" = "physics|sunk-bridge research|sunk-bridge "
-check "associations ada/bob/cy in physics, ada in research" \
-  test "$(sacctmgr -n -P show assoc where account=physics,research format=Account,User | grep -v '|$' | sort | tr '\n' ' ')" = "physics|ada physics|bob physics|cy research|ada "
+check "associations ada/bob/cy/eve in physics, ada in research" \
+  test "$(sacctmgr -n -P show assoc where account=physics,research format=Account,User | grep -v '|$' | sort | tr '\n' ' ')" = "physics|ada physics|bob physics|cy physics|eve research|ada "
 check "default account of ada is physics" test "$(sacctmgr -n -P show user ada format=DefaultAccount)" = physics
 
 as_user() { # NAME COMMAND... : run as the IdP user, ids from NSS (the bridge's files)
@@ -220,6 +220,11 @@ for _ in $(seq 1 100); do
   [ "$state" = COMPLETED ] || [ "$state" = FAILED ] && break; sleep 0.2
 done
 check "ada's job ran: JobState=$state" test "$state" = COMPLETED
+job_state() { scontrol show job "$1" -o 2>/dev/null | grep -o 'JobState=[A-Z_]*' | cut -d= -f2; }
+long_job() { as_user "$1" sbatch --parsable --account=physics --chdir=/tmp --output=/dev/null --wrap='sleep 300' 2> "$S/sbatch.err"; }
+CYJOB=$(long_job cy); EVEJOB=$(long_job eve)
+for _ in $(seq 1 100); do [ "$(job_state "$CYJOB")$(job_state "$EVEJOB")" = RUNNINGRUNNING ] && break; sleep 0.2; done
+check "cy and eve each have a running job (${CYJOB:-none}, ${EVEJOB:-none})" test "$(job_state "$CYJOB")$(job_state "$EVEJOB")" = RUNNINGRUNNING
 JOB=$(submit bob chemistry)
 check "bob: sbatch --account=chemistry (no such association) refused" test -z "$JOB"
 
@@ -239,6 +244,19 @@ JOB=$(submit cy physics)
 check "cy (locked): sbatch --account=physics refused: $(head -c 150 "$S/sbatch.err" | tr '\n' ' ')" test -z "$JOB"
 JOB=$(submit ada physics)
 check "ada still accepted (job ${JOB:-none})" test -n "$JOB"
+check "cy's running job left alone by the block (--on-remove block without --cancel-jobs): $(job_state "$CYJOB")" \
+  test "$(job_state "$CYJOB")" = RUNNING
+
+code=$(scim PATCH "/Users/${ID[eve]}" '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":false}}]}')
+check "Okta push: deactivate eve -> $code" test "$code" = 200 -o "$code" = 204
+SLURM+=(--cancel-jobs)
+"$BIN" "${SLURM[@]}" > "$S/log/slurm2b.out" 2>&1; rc=$?
+indent < "$S/log/slurm2b.out"
+check "slurm sync --cancel-jobs (exit $rc)" test $rc = 0
+check "eve blocked: MaxSubmit=0 on eve/physics" test "$(sacctmgr -n -P show assoc where account=physics user=eve format=MaxSubmit)" = 0
+for _ in $(seq 1 50); do [ "$(job_state "$EVEJOB")" = CANCELLED ] && break; sleep 0.2; done
+check "eve's running job cancelled (--cancel-jobs): $(job_state "$EVEJOB")" test "$(job_state "$EVEJOB")" = CANCELLED
+check "cy's job (blocked earlier) still running: $(job_state "$CYJOB")" test "$(job_state "$CYJOB")" = RUNNING
 
 "$BIN" "${SLURM[@]}" > "$S/log/slurm3.out" 2>&1; rc=$?
 indent < "$S/log/slurm3.out"

@@ -88,7 +88,9 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
-        .testTarget(name: "SlurmSyncTests", dependencies: ["SlurmSync", "SunkSnapshot", "SunkModel"]),
+        .testTarget(name: "SlurmSyncTests", dependencies: [
+            "SlurmSync", "SunkSnapshot", "SunkModel", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(name: "NodeSyncTests", dependencies: [
             "NodeSync", "SunkSnapshot", "SunkModel", "AuthorizedKeys",
             .product(name: "Crypto", package: "swift-crypto"),

@@ -90,15 +90,22 @@ public enum SlurmPlanner {
     public static let removalFloor = 5
 
     /// Plans the changes. `users` and `groups` come from a verified, validated snapshot.
-    public static func plan(body: SnapshotBody, state: SlurmState, rules: SlurmAccountRules) -> SlurmPlan {
+    /// `localNames`/`localUIDs` are the controller's own accounts (`/etc/passwd`): as `sync`'s node
+    /// floor skips an IdP user whose name or uid is a local account, so does this — a local account
+    /// never gets an association from an IdP group.
+    public static func plan(body: SnapshotBody, state: SlurmState, rules: SlurmAccountRules,
+                            localNames: Set<String> = [], localUIDs: Set<UInt32> = []) -> SlurmPlan {
         var notes: [String] = []
         var commands: [SlurmCommand] = []
         let clusterArgs = rules.cluster.map { ["cluster=\($0)"] } ?? []
+        for u in body.users where u.active && (localNames.contains(u.name) || localUIDs.contains(u.uid)) {
+            notes.append("user \(u.name) (uid \(u.uid)) skipped: the name or uid is a local account of this host, which wins (as for sync)")
+        }
 
         // Desired accounts and their members.
         var members: [String: Set<String>] = [:]
         var sources: [String: [String]] = [:]
-        let active = Set(body.users.filter(\.active).map(\.name))
+        let active = Set(body.users.filter { $0.active && !localNames.contains($0.name) && !localUIDs.contains($0.uid) }.map(\.name))
         for group in body.groups {
             guard let account = rules.account(forGroup: group.name) else { continue }
             if let reason = SlurmNames.accountProblem(account) {

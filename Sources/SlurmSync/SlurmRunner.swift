@@ -42,6 +42,9 @@ public struct SlurmSyncOptions: Sendable {
     public var maxDeletePercent: Int
     public var sacctmgr: String
     public var scancel: String
+    /// The host's own user names and uids (its `/etc/passwd`): such IdP users are skipped.
+    public var localNames: Set<String> = []
+    public var localUIDs: Set<UInt32> = []
     public init(rules: SlurmAccountRules, dryRun: Bool = false, maxDeletePercent: Int = 10,
                 sacctmgr: String = "/usr/bin/sacctmgr", scancel: String = "/usr/bin/scancel") {
         self.rules = rules
@@ -121,7 +124,8 @@ public struct SlurmSyncer: Sendable {
         try options.rules.validate()
         let body = document.body
         let state = try readState()
-        let plan = SlurmPlanner.plan(body: body, state: state, rules: options.rules)
+        let plan = SlurmPlanner.plan(body: body, state: state, rules: options.rules,
+                                     localNames: options.localNames, localUIDs: options.localUIDs)
         var report = SlurmSyncReport(org: body.org, serial: body.serial, plan: plan, applied: [], refusal: nil)
         if options.dryRun {
             do throws(SlurmSyncError) {

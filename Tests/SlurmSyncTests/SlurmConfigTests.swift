@@ -31,6 +31,11 @@ struct SlurmConfigTests {
         return path
     }
 
+    /// Removes the temporary directory of a file made by `file`.
+    static func remove(_ path: String) {
+        try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path)
+    }
+
     @Test("a complete slurm section passes config check")
     func valid() throws {
         let path = try Self.file("""
@@ -45,6 +50,7 @@ struct SlurmConfigTests {
               cluster: sunk
               maxDeletePercent: 20
             """)
+        defer { Self.remove(path) }
         let r = try Self.bridge(["config", "check", "--config", path])
         #expect(r.status == 0, "\(r.output)")
     }
@@ -57,7 +63,9 @@ struct SlurmConfigTests {
         ("slurm:\n  acounts: {}\n", "slurm.acounts: unknown key"),
     ])
     func invalid(yaml: String, expected: String) throws {
-        let r = try Self.bridge(["config", "check", "--config", try Self.file(yaml)])
+        let path = try Self.file(yaml)
+        defer { Self.remove(path) }
+        let r = try Self.bridge(["config", "check", "--config", path])
         #expect(r.status == 1, "\(r.output)")
         #expect(r.output.contains(expected), "\(r.output)")
     }
@@ -71,6 +79,8 @@ struct SlurmConfigTests {
                                 groups: [SnapshotGroup(id: "g", displayName: "slurm-physics", name: "slurm-physics",
                                                        gid: 2_000_001, members: ["ada"])], skipped: [])
         let config = try Self.file("slurm:\n  accounts:\n    groupPrefix: slurm-\n")
+        let other = try Self.file("node: {}\n")
+        defer { Self.remove(config); Self.remove(other) }
         let snapshot = URL(fileURLWithPath: config).deletingLastPathComponent().path + "/snapshot.json"
         try SnapshotDocument.make(body: body).encoded().write(to: URL(fileURLWithPath: snapshot))
         // A stand-in sacctmgr answering the three queries with an empty accounting database.
@@ -82,7 +92,7 @@ struct SlurmConfigTests {
         #expect(r.status == 0, "\(r.output)")
         #expect(r.output.contains("sacctmgr -i add account physics Parent=root 'Description=sunk-bridge: managed' Organization=sunk-bridge"), "\(r.output)")
         #expect(r.output.contains("sacctmgr -i add user ada Account=physics DefaultAccount=physics"), "\(r.output)")
-        let none = try Self.bridge(["slurm", "sync", "--config", try Self.file("node: {}\n"), "--snapshot", snapshot, "--sacctmgr", fake])
+        let none = try Self.bridge(["slurm", "sync", "--config", other, "--snapshot", snapshot, "--sacctmgr", fake])
         #expect(none.status != 0)
         #expect(none.output.contains("no account rule"), "\(none.output)")
     }

@@ -234,6 +234,19 @@ struct SlurmPlanTests {
         #expect(box.lines.contains { $0.contains("FAILED") && $0.contains("bob") })
     }
 
+    @Test("an IdP user whose name or uid is a local account gets no association (sync's node floor)")
+    func localAccountsWin() throws {
+        let state = SlurmState(accounts: ["root": SlurmAccount(name: "root", description: "", organization: "root")])
+        let b = body(users: [user("ada", uid: 1_000_001), user("postgres", uid: 1_000_002), user("zed", uid: 106)],
+                     groups: [("slurm-physics", ["ada", "postgres", "zed"])])
+        let plan = SlurmPlanner.plan(body: b, state: state, rules: rules, localNames: ["postgres", "root"], localUIDs: [0, 106])
+        #expect(plan.commands.map(\.display) == [
+            "sacctmgr -i add account physics Parent=root 'Description=sunk-bridge: managed' Organization=sunk-bridge",
+            "sacctmgr -i add user ada Account=physics DefaultAccount=physics",
+        ])
+        #expect(plan.notes.filter { $0.contains("local account of this host") }.count == 2)
+    }
+
     @Test("several clusters without --cluster are refused")
     func clusters() throws {
         let executor = ScriptedExecutor((Captured.accounts, "a|physics|ada||\nb|physics|ada||\n", "ada|physics\n"))

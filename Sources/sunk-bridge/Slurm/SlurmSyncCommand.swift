@@ -143,8 +143,16 @@ struct SlurmSyncCommand: AsyncParsableCommand {
             printError("sunk-bridge slurm sync: \(error)")
             throw ExitCode(1)
         }
-        let options = SlurmSyncOptions(rules: try rules(), dryRun: dryRun, maxDeletePercent: maxDeletePercent ?? 10,
+        var options = SlurmSyncOptions(rules: try rules(), dryRun: dryRun, maxDeletePercent: maxDeletePercent ?? 10,
                                        sacctmgr: sacctmgr, scancel: scancel)
+        do throws(SyncError) {
+            let local = try LocalAccounts.load(NodePaths(root: "/"))
+            options.localNames = Set(local.users.keys)
+            options.localUIDs = Set(local.uids.keys)
+        } catch {
+            printError("sunk-bridge slurm sync: \(error)")
+            throw ExitCode(1)
+        }
         let report: SlurmSyncReport
         do throws(SlurmSyncError) {
             let document = try SlurmSyncer.open(data, trust: trust, expectedOrg: source.expectedOrg ?? (db != nil ? org : nil))

@@ -64,10 +64,13 @@ let package = Package(
             "SunkModel", "SunkSnapshot", "AuthorizedKeys",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], swiftSettings: strict),
+        // Controller side: Slurm accounts and associations from the same verified snapshot
+        // (`slurm sync`): sacctmgr state parser, planner, guard, argv executor.
+        .target(name: "SlurmSync", dependencies: ["SunkSnapshot", "SunkModel"], swiftSettings: strict),
         // Tiny exact lookup in the keys cache, shared by the helper and `getent`. No Foundation.
         .target(name: "AuthorizedKeys", dependencies: ["SunkModel"], swiftSettings: strict),
         .executableTarget(name: "sunk-bridge", dependencies: [
-            "SunkModel", "SCIMProtocol", "SunkStore", "SunkSnapshot", "SCIMServer", "NodeSync",
+            "SunkModel", "SCIMProtocol", "SunkStore", "SunkSnapshot", "SCIMServer", "NodeSync", "SlurmSync",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -89,6 +92,9 @@ let package = Package(
             "SCIMServer", "SunkStore", "SunkModel", "SCIMProtocol", "SunkSnapshot",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
+        .testTarget(name: "SlurmSyncTests", dependencies: [
+            "SlurmSync", "SunkSnapshot", "SunkModel", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "NodeSyncTests", dependencies: [
             "NodeSync", "SunkSnapshot", "SunkModel", "AuthorizedKeys",

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build and the tests need, only those missing.
-# The tests use the real things: sshd and ssh, glibc NSS through libnss-extrausers and
+# The tests use the real things: sshd and ssh, Slurm (munge, slurmdbd on MariaDB, slurmctld, slurmd), glibc NSS through libnss-extrausers and
 # libnss-cache, unshare/mount from util-linux, dpkg-deb for the package test.
 set -euo pipefail
 packages=(
@@ -19,6 +19,12 @@ packages=(
   systemd                 # the units run under a real systemd in a throw-away container
   iproute2                # that container's loopback-only network
   curl                    # its /healthz and SCIM checks
+  munge                   # the Slurm end-to-end test: munged with a scratch key and socket
+  mariadb-server          # slurmdbd's database, a scratch datadir on a private socket
+  slurmdbd                # the real accounting daemon `slurm sync` talks to via sacctmgr
+  slurmctld               # the real controller that refuses jobs without an association
+  slurmd                  # one compute node on 127.0.0.1 that runs the accepted job
+  slurm-client            # sacctmgr, sbatch, squeue, scancel
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -32,7 +38,7 @@ fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-# policy-rc.d keeps package scripts from starting sshd on the test machine
+# policy-rc.d keeps package scripts from starting sshd, munge, mariadb or slurm on the test machine
 had_policy=0; [ -e /usr/sbin/policy-rc.d ] && had_policy=1
 [ $had_policy = 1 ] || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 0755 /usr/sbin/policy-rc.d; }
 apt-get install -y -q --no-install-recommends "${missing[@]}"

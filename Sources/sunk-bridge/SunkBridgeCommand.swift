@@ -10,5 +10,5 @@ struct SunkBridgeCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, OrgCommand.self, TokenCommand.self, UsersCommand.self, GroupsCommand.self,
             AuditCommand.self, ExportCommand.self, DoctorCommand.self, BackupCommand.self, ConfigCommand.self,
-        ] + NodeCommands.all)
+        ] + NodeCommands.all + [SlurmCommandGroup.self])
 }

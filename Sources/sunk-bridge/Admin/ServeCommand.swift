@@ -58,7 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "sunk-bridge")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let file = await ConfigLoader.load(flag: database.config)
-        try file.requireValid(command: "serve", ignoring: ["node."])
+        try file.requireValid(command: "serve", ignoring: ["node.", "slurm."])
 
         let listen = self.listen ?? file.listen ?? "127.0.0.1:8080"
         let publicURL = self.publicURL ?? file.publicURL

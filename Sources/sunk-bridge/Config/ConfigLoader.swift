@@ -9,6 +9,7 @@ import ArgumentParser
 import Configuration
 import Foundation
 import NodeSync
+import SlurmSync
 import SunkSnapshot
 import SCIMServer
 import SunkModel
@@ -83,6 +84,15 @@ struct SunkConfiguration: Sendable {
     var nodeTokenFile: String?
     var nodeCAFile: String?
     var nodeTrustKeyFile: String?
+    /// `slurm sync`: which groups become accounts and what happens to users who leave.
+    var slurmGroupPrefix: String?
+    var slurmMaps: [String: String]?
+    var slurmParent: String?
+    var slurmDefaultAccount: String?
+    var slurmOnRemove: String?
+    var slurmCancelJobs: Bool?
+    var slurmCluster: String?
+    var slurmMaxDeletePercent: Int?
     var problems: [ConfigProblem] = []
     /// Where `server.tls.cert` and `server.tls.key` came from (file line or environment variable).
     var sources: [String: String] = [:]
@@ -227,6 +237,30 @@ enum ConfigLoader {
         if let trust = config.nodeTrustKeyFile {
             do throws(SnapshotError) { _ = try TrustedKeys.load(path: trust) } catch {
                 values.problem("node.trustKeyFile", "\(error)")
+            }
+        }
+
+        config.slurmGroupPrefix = values.string("slurm.accounts.groupPrefix")
+        config.slurmMaps = walk.maps["slurm.accounts.map"]
+        config.slurmParent = values.string("slurm.accounts.parent")
+        config.slurmDefaultAccount = values.string("slurm.accounts.defaultAccount")
+        config.slurmOnRemove = values.string("slurm.onRemove")
+        config.slurmCancelJobs = values.boolean("slurm.cancelJobs")
+        config.slurmCluster = values.string("slurm.cluster")
+        config.slurmMaxDeletePercent = values.integer("slurm.maxDeletePercent")
+        if let percent = config.slurmMaxDeletePercent, !(0...100).contains(percent) {
+            values.problem("slurm.maxDeletePercent", "\(percent) must be between 0 and 100")
+        }
+        if let removal = config.slurmOnRemove, SlurmRemoval(rawValue: removal) == nil {
+            values.problem("slurm.onRemove", "\(quoted(removal)) must be block or delete")
+        }
+        if config.slurmGroupPrefix != nil || config.slurmMaps != nil || config.slurmDefaultAccount != nil
+            || config.slurmParent != nil || config.slurmCluster != nil {
+            let rules = SlurmAccountRules(groupPrefix: config.slurmGroupPrefix, maps: config.slurmMaps ?? [:],
+                                          parent: config.slurmParent ?? "root",
+                                          defaultAccount: config.slurmDefaultAccount, cluster: config.slurmCluster)
+            do throws(SlurmSyncError) { try rules.validate() } catch {
+                values.problem("slurm.accounts", error.description)
             }
         }
 

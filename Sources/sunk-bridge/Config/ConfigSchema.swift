@@ -32,6 +32,14 @@ enum ConfigSchema {
         "node.tokenFile": .string,
         "node.caFile": .string,
         "node.trustKeyFile": .string,
+        "slurm.accounts.groupPrefix": .string,
+        "slurm.accounts.map": .stringMap,
+        "slurm.accounts.parent": .string,
+        "slurm.accounts.defaultAccount": .string,
+        "slurm.onRemove": .string,
+        "slurm.cancelJobs": .boolean,
+        "slurm.cluster": .string,
+        "slurm.maxDeletePercent": .integer,
     ]
 
     /// Keys below `orgs.<name>.policy.`.
@@ -76,7 +84,7 @@ enum ConfigSchema {
     }
 
     /// The sections that may hold other keys.
-    static let sections: Set<String> = ["server", "server.tls", "database", "node", "orgs"]
+    static let sections: Set<String> = ["server", "server.tls", "database", "node", "orgs", "slurm", "slurm.accounts"]
 
     /// The environment variable that overrides a key: `SUNK_BRIDGE_` + the key's words in upper
     /// case joined by `_` (camelCase splits: `server.maxBodyBytes` → `SUNK_BRIDGE_SERVER_MAX_BODY_BYTES`).

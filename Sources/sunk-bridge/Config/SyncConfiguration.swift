@@ -7,7 +7,7 @@ extension SyncCommand {
     /// when no other source (--snapshot, --db) is given on the command line.
     mutating func applyConfiguration() async throws {
         let file = await ConfigLoader.load(flag: config)
-        try file.requireValid(command: "sync", ignoring: ["server.", "database.", "orgs."])
+        try file.requireValid(command: "sync", ignoring: ["server.", "database.", "orgs.", "slurm."])
         if from == nil && snapshot == nil && db == nil { from = file.nodeFrom }
         if from != nil {
             tokenFile = tokenFile ?? file.nodeTokenFile

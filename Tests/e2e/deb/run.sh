@@ -115,6 +115,7 @@ done
 check "all ${#SHIPPED[@]} shipped paths root:root, executables 0755, other files 0644, dirs 0755, none in /etc/ssh, /etc/nsswitch.conf, /etc/pam.d" test "$wrong" = 0
 for p in /usr/bin/sunk-bridge /usr/libexec/sunk-bridge/sunk-authorized-keys /lib/systemd/system/sunk-bridge.service \
          /lib/systemd/system/sunk-bridge-sync.service /lib/systemd/system/sunk-bridge-sync.timer /etc/cron.d/sunk-bridge-sync \
+         /lib/systemd/system/sunk-bridge-slurm-sync.service /lib/systemd/system/sunk-bridge-slurm-sync.timer \
          /usr/share/doc/sunk-bridge/examples/sshd_config.d/sunk-bridge.conf /usr/share/doc/sunk-bridge/examples/nsswitch.conf.snippet \
          /usr/share/doc/sunk-bridge/copyright; do
   check "ships $p" test -f "$R$p"
@@ -165,8 +166,9 @@ elif command -v systemd-analyze >/dev/null && [ -d /lib/systemd/system ]; then
   cp "$R"/lib/systemd/system/sunk-bridge* "$V/lib/systemd/system/"
   cp "$R/usr/bin/sunk-bridge" "$V/usr/bin/"
   if systemd-analyze verify --man=no --root="$V" "$V"/lib/systemd/system/sunk-bridge.service \
-       "$V"/lib/systemd/system/sunk-bridge-sync.service "$V"/lib/systemd/system/sunk-bridge-sync.timer > "$S/verify.log" 2>&1
-  then ok "systemd-analyze verify: the three units"
+       "$V"/lib/systemd/system/sunk-bridge-sync.service "$V"/lib/systemd/system/sunk-bridge-sync.timer \
+       "$V"/lib/systemd/system/sunk-bridge-slurm-sync.service "$V"/lib/systemd/system/sunk-bridge-slurm-sync.timer > "$S/verify.log" 2>&1
+  then ok "systemd-analyze verify: the five units"
   else bad "systemd-analyze verify:"; sed 's/^/     /' "$S/verify.log"; fi
 else
   bad "systemd-analyze not available (apt-get install systemd, or SKIP_VERIFY=1)"

@@ -53,8 +53,9 @@ enum GroupResource: SCIMResourceKind {
         try await database.createGroup(org: org, draft: draft, actor: actor)
     }
 
-    static func fetch(_ database: SunkDatabase, org: Org, id: String) async throws -> StoredGroup {
-        try await database.group(org: org, id: id)
+    /// Entra reads groups with `excludedAttributes=members`: then the members are not read.
+    static func fetch(_ database: SunkDatabase, org: Org, id: String, projection: Projection) async throws -> StoredGroup {
+        try await database.group(org: org, id: id, members: !projection.excludes("members", of: type))
     }
 
     /// PUT: the draft's members replace the current ones.
@@ -69,11 +70,12 @@ enum GroupResource: SCIMResourceKind {
     /// PATCH as a `GroupPatch`: member operations become row changes, the rest is applied to the
     /// document without its members; the group's members are read only for unusual filters.
     static func patch(_ database: SunkDatabase, org: Org, id: String, ifMatch: String?, actor: String,
-                      operations: [PatchOperation]) async throws -> StoredGroup {
+                      operations: [PatchOperation], projection: Projection) async throws -> StoredGroup {
         let plan = try GroupPatch(operations)
         let policy = org.policy
         return try await database.updateGroup(org: org, id: id, ifMatch: ifMatch, actor: actor, method: "PATCH",
-                                              readingMembers: plan.needsCurrentMembers) { current in
+                                              readingMembers: plan.needsCurrentMembers,
+                                              answerWithMembers: !projection.excludes("members", of: type)) { current in
             try plan.change(of: current, policy: policy)
         }
     }

@@ -25,14 +25,16 @@ protocol SCIMResourceKind: SendableMetatype {
     static func list(_ database: SunkDatabase, org: Org, filter: SCIMFilter?, query: ListQuery, baseURL: String)
         async throws -> (total: Int, page: [JSONValue])
     static func create(_ database: SunkDatabase, org: Org, draft: Draft, actor: String) async throws -> Stored
-    static func fetch(_ database: SunkDatabase, org: Org, id: String) async throws -> Stored
+    /// One resource; `projection` says what the answer shows (a group need not read members
+    /// the answer leaves out).
+    static func fetch(_ database: SunkDatabase, org: Org, id: String, projection: Projection) async throws -> Stored
     /// Read-modify-write in one serialised transaction; `transform` turns the current resource
     /// into the new draft.
     static func update(_ database: SunkDatabase, org: Org, id: String, ifMatch: String?, actor: String, method: String,
                        transform: @escaping @Sendable (Stored) throws -> Draft) async throws -> Stored
     /// Applies PATCH operations (already parsed and within the limits) and stores the result.
     static func patch(_ database: SunkDatabase, org: Org, id: String, ifMatch: String?, actor: String,
-                      operations: [PatchOperation]) async throws -> Stored
+                      operations: [PatchOperation], projection: Projection) async throws -> Stored
     static func delete(_ database: SunkDatabase, org: Org, id: String, ifMatch: String?, actor: String) async throws
 }
 
@@ -119,7 +121,8 @@ struct ResourceRoutes<Kind: SCIMResourceKind> {
 
     func get(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let (org, _) = try await authorize(request, context, write: false)
-        let found = try await Kind.fetch(database, org: org, id: try context.parameters.require("id"))
+        let found = try await Kind.fetch(database, org: org, id: try context.parameters.require("id"),
+                                         projection: try Projection(request))
         return respondWith(found, org: org, status: .ok, request: request)
     }
 
@@ -144,7 +147,8 @@ struct ResourceRoutes<Kind: SCIMResourceKind> {
         return try await service.audited(org: org, principal: principal, method: "PATCH", resource: "\(Kind.endpoint)/\(id)") {
             let operations = try PatchRequest.parse(try await request.scimBody(limit: service.configuration.maxBodyBytes))
             let updated = try await Kind.patch(database, org: org, id: id, ifMatch: request.headers[.ifMatch],
-                                               actor: principal.tokenName, operations: operations)
+                                               actor: principal.tokenName, operations: operations,
+                                               projection: try Projection(request))
             return respondWith(updated, org: org, status: .ok, request: request)
         }
     }

@@ -47,7 +47,7 @@ enum UserResource: SCIMResourceKind {
         try await database.createUser(org: org, draft: draft, actor: actor)
     }
 
-    static func fetch(_ database: SunkDatabase, org: Org, id: String) async throws -> StoredUser {
+    static func fetch(_ database: SunkDatabase, org: Org, id: String, projection: Projection) async throws -> StoredUser {
         try await database.user(org: org, id: id)
     }
 
@@ -59,7 +59,7 @@ enum UserResource: SCIMResourceKind {
     /// The generic engine on the stored document, inside `update`'s transaction (a user's
     /// document is small: at most ``SCIMAttribute/defaultMaxValues`` values per attribute).
     static func patch(_ database: SunkDatabase, org: Org, id: String, ifMatch: String?, actor: String,
-                      operations: [PatchOperation]) async throws -> StoredUser {
+                      operations: [PatchOperation], projection: Projection) async throws -> StoredUser {
         let policy = org.policy
         return try await update(database, org: org, id: id, ifMatch: ifMatch, actor: actor, method: "PATCH") { current in
             let patched = try applyPatch(operations, to: UserMapping.patchable(current), type: type)

@@ -140,8 +140,9 @@ extension StoredGroup {
 }
 
 extension SunkDatabase {
-    public func group(org: Org, id: String) async throws -> StoredGroup {
-        try await read { db in try Self.group(db, orgID: org.id, id: id) }
+    /// One group; with `members: false` its member list is not read (and is empty).
+    public func group(org: Org, id: String, members: Bool = true) async throws -> StoredGroup {
+        try await read { db in try Self.groupHeader(db, orgID: org.id, id: id, members: members) }
     }
 
     /// Groups of an org narrowed by an indexed lookup; with `members: false` their member lists
@@ -237,10 +238,10 @@ extension SunkDatabase {
     /// the added members with one set-based query, and touches only the membership rows that
     /// change. Parallel PATCHes from Okta never lose a member change, a refused member leaves
     /// the group exactly as it was, and no write waits long on another. The answer is read after
-    /// the commit.
+    /// the commit (without its members when `answerWithMembers` is false).
     public func updateGroup(
         org: Org, id: String, ifMatch: String?, actor: String, method: String, readingMembers: Bool = false,
-        transform: @escaping @Sendable (StoredGroup) throws -> GroupChange
+        answerWithMembers: Bool = true, transform: @escaping @Sendable (StoredGroup) throws -> GroupChange
     ) async throws -> StoredGroup {
         for _ in 0..<3 {
             let (current, change, members) = try await read { db in
@@ -257,7 +258,7 @@ extension SunkDatabase {
                 try Self.apply(change.group, members, to: now, db: db, orgName: org.name, actor: actor, method: method)
                 return true
             }
-            if applied { return try await group(org: org, id: id) }
+            if applied { return try await group(org: org, id: id, members: answerWithMembers) }
         }
         try await write { db in
             let current = try Self.groupHeader(db, orgID: org.id, id: id, members: readingMembers)
@@ -266,7 +267,7 @@ extension SunkDatabase {
             try Self.apply(change.group, change.membership.prepared(), to: current, db: db, orgName: org.name,
                            actor: actor, method: method)
         }
-        return try await group(org: org, id: id)
+        return try await group(org: org, id: id, members: answerWithMembers)
     }
 
     /// Writes the group's new row and member changes (computed from `current`, whose version is

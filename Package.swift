@@ -91,6 +91,7 @@ let package = Package(
         .testTarget(name: "SCIMServerTests", dependencies: [
             "SCIMServer", "SunkStore", "SunkModel", "SCIMProtocol", "SunkSnapshot",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .testTarget(name: "SlurmSyncTests", dependencies: [

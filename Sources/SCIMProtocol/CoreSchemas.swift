@@ -10,7 +10,7 @@ extension SCIMSchema {
             SCIMAttribute("type", canonicalValues: types, description: "A label indicating the attribute's function."),
             SCIMAttribute("primary", type: .boolean,
                           description: "Indicates the preferred value; at most one element is primary."),
-        ], description: description)
+        ], description: description, maxValues: SCIMAttribute.defaultMaxValues)
     }
 
     /// `id`, `externalId` and `meta`: attributes every resource has (RFC 7643 §3.1).
@@ -69,7 +69,7 @@ extension SCIMSchema {
             SCIMAttribute("country", description: "The country name component (ISO 3166-1 alpha-2)."),
             SCIMAttribute("type", canonicalValues: ["work", "home", "other"], description: "The kind of address."),
             SCIMAttribute("primary", type: .boolean, description: "Indicates the preferred address."),
-        ], description: "A physical mailing address for this user."),
+        ], description: "A physical mailing address for this user.", maxValues: SCIMAttribute.defaultMaxValues),
         SCIMAttribute("groups", type: .complex, multiValued: true, mutability: .readOnly, subAttributes: [
             SCIMAttribute("value", mutability: .readOnly, description: "The id of the Group."),
             SCIMAttribute("$ref", type: .reference, mutability: .readOnly, referenceTypes: ["Group"],

@@ -26,9 +26,13 @@ extension JSONValue {
 
     /// Parses a UTF-8 JSON document.
     ///
-    /// - Throws: `400 invalidSyntax` when the bytes are not valid JSON or nest deeper than
-    ///   ``maximumNestingDepth``. The detail never echoes the input.
+    /// - Throws: `400 invalidSyntax` when the bytes are not UTF-8 (RFC 8259 §8.1: Foundation would
+    ///   otherwise guess UTF-16 or UTF-32 from the first bytes and accept them), are not valid JSON,
+    ///   or nest deeper than ``maximumNestingDepth``. The detail never echoes the input.
     public static func parse(_ bytes: [UInt8]) throws(SCIMError) -> JSONValue {
+        if String(validating: bytes, as: UTF8.self) == nil {
+            throw .invalidSyntax("The request body is not UTF-8; JSON must be sent as UTF-8.")
+        }
         if let problem = nestingProblem(bytes) { throw .invalidSyntax(problem) }
         do {
             return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))

@@ -134,18 +134,29 @@ func coerce(_ v: JSONValue, _ a: SCIMAttribute, label: String) throws(SCIMError)
         return try coerceSingle(v, a, label: label)
     }
     var out: [JSONValue] = []
-    var seenValues: [JSONValue] = []
+    var seen = Set<JSONValue>()
     for e in v.arrayValue ?? [v] {
         if case .array = e { throw .invalidValue("\(label) must not contain nested lists.") }
         guard let c = try coerceSingle(e, a, label: label) else { continue }
-        if a.type == .complex, let key = c["value"] {
-            let norm = sameValueKey(key, caseExact: a.subAttribute("value")?.caseExact ?? false)
-            if seenValues.contains(norm) { continue }
-            seenValues.append(norm)
-        } else if out.contains(c) { continue }
-        out.append(c)
+        if seen.insert(elementKey(c, a)).inserted { out.append(c) }
+    }
+    if let limit = a.maxValues, out.count > limit {
+        throw .invalidValue("\(label) holds \(out.count) values; at most \(limit) are accepted.")
     }
     return out.isEmpty ? nil : .array(out)
+}
+
+/// What makes two elements of a multi-valued attribute the same element: complex elements with a
+/// `value` compare by it (case-insensitively unless `value` is caseExact), anything else by
+/// equality. Used for duplicate removal in sets, so it costs O(1) per element.
+func elementKey(_ element: JSONValue, _ attr: SCIMAttribute) -> JSONValue {
+    if attr.type == .complex {
+        let value = element.member("value")?.value ?? (element.objectValue == nil ? element : nil)
+        if let value {
+            return .array([.string("value"), sameValueKey(value, caseExact: attr.subAttribute("value")?.caseExact ?? false)])
+        }
+    }
+    return .array([.string("element"), element])
 }
 
 /// The comparison key for duplicate detection of complex elements.

@@ -20,14 +20,22 @@
 ///   ignored, other read-only attributes are ignored when unchanged, unknown keys are ignored.
 /// - A path naming a read-only attribute is `400 mutability`; an unknown one is `400 invalidPath`.
 public func applyPatch(_ ops: [PatchOperation], to resource: JSONValue, type: SCIMResourceType) throws(SCIMError) -> JSONValue {
+    try applyPatch(numbered: ops.enumerated().map { ($0.offset + 1, $0.element) }, of: ops.count, to: resource, type: type)
+}
+
+/// ``applyPatch(_:to:type:)`` for some of a request's operations (a caller that handles the
+/// others itself): `numbered` pairs each operation with its 1-based position among the `total`
+/// of the request, so an error names the operation as the client numbered it.
+public func applyPatch(numbered ops: [(Int, PatchOperation)], of total: Int, to resource: JSONValue,
+                       type: SCIMResourceType) throws(SCIMError) -> JSONValue {
     guard case .object(let start) = try normalize(resource, type: type, forWrite: false) else {
         throw .invalidSyntax("The resource must be a JSON object.")
     }
     var engine = PatchEngine(doc: start, type: type)
-    for (n, op) in ops.enumerated() {
+    for (n, op) in ops {
         do { try engine.apply(op) } catch {
             var e = error
-            if ops.count > 1 { e.detail = "Operation \(n + 1): " + e.detail }
+            if total > 1 { e.detail = "Operation \(n): " + e.detail }
             throw e
         }
     }
@@ -226,9 +234,9 @@ struct PatchEngine {
             switch op {
             case .remove:
                 if attr.multiValued, !v.isUnassigned {
-                    let listed = v.arrayValue ?? [v]
+                    let listed = Set((v.arrayValue ?? [v]).map { elementKey($0, attr) })
                     let elements = (current.map { $0.arrayValue ?? [$0] } ?? []).filter { e in
-                        !listed.contains { sameElement(e, $0, attr) }
+                        !listed.contains(elementKey(e, attr))
                     }
                     result = elements.isEmpty ? nil : .array(elements)
                 } else {
@@ -237,8 +245,9 @@ struct PatchEngine {
             case .add:
                 if attr.multiValued {
                     var elements = current.map { $0.arrayValue ?? [$0] } ?? []
+                    var present = Set(elements.map { elementKey($0, attr) })
                     for item in v.arrayValue ?? [v] where !item.isUnassigned {
-                        if !elements.contains(where: { sameElement($0, item, attr) }) { elements.append(item) }
+                        if present.insert(elementKey(item, attr)).inserted { elements.append(item) }
                     }
                     result = elements.isEmpty ? nil : .array(elements)
                 } else {
@@ -263,17 +272,6 @@ struct PatchEngine {
             return .object(cur)
         }
         return v
-    }
-
-    /// Element equality for multi-valued attributes: complex elements with a `value` compare by it.
-    func sameElement(_ a: JSONValue, _ b: JSONValue, _ attr: SCIMAttribute) -> Bool {
-        if attr.type == .complex {
-            let caseExact = attr.subAttribute("value")?.caseExact ?? false
-            let av = a.member("value")?.value ?? (a.objectValue == nil ? a : nil)
-            let bv = b.member("value")?.value ?? (b.objectValue == nil ? b : nil)
-            if let av, let bv { return sameValueKey(av, caseExact: caseExact) == sameValueKey(bv, caseExact: caseExact) }
-        }
-        return a == b
     }
 }
 

@@ -84,8 +84,13 @@ public struct PatchOperation: Sendable, Hashable {
 
 /// The PATCH request message (`urn:ietf:params:scim:api:messages:2.0:PatchOp`).
 public enum PatchRequest {
+    /// The most operations one PATCH may carry (`400 tooMany` beyond). Okta and Entra send a
+    /// handful; a client with more changes sends more requests.
+    public static let maximumOperations = 1000
+
     /// Parses and checks a PATCH body: an object whose `schemas` lists the PatchOp URN, with a
-    /// non-empty `Operations` array (member names case-insensitive). Each operation needs `op`;
+    /// non-empty `Operations` array of at most ``maximumOperations`` (else `400 tooMany`; member names
+    /// case-insensitive). Each operation needs `op`;
     /// `add`/`replace` need `value` (`400 invalidValue`); `remove` needs `path` (`400 noTarget`);
     /// paths must parse (`400 invalidPath`). Other structural problems are `400 invalidSyntax`.
     public static func parse(_ body: JSONValue) throws(SCIMError) -> [PatchOperation] {
@@ -98,6 +103,9 @@ public enum PatchRequest {
             throw .invalidSyntax("The PATCH body must have an 'Operations' array.")
         }
         guard !list.isEmpty else { throw .invalidSyntax("The 'Operations' array is empty.") }
+        guard list.count <= maximumOperations else {
+            throw .tooMany("The PATCH carries \(list.count) operations; at most \(maximumOperations) are accepted in one request.")
+        }
         var ops: [PatchOperation] = []
         for (n, item) in list.enumerated() {
             let label = "Operation \(n + 1)"

@@ -88,7 +88,8 @@ public struct SCIMResourceType: Sendable, Hashable {
     }
 
     /// `true` when `urn` is this type's core schema URN (case-insensitive).
-    func isCoreURN(_ urn: String) -> Bool { urn.lowercased() == schema.id.lowercased() }
+    /// True when `urn` is this type's core schema URN (compared case-insensitively).
+    public func isCoreURN(_ urn: String) -> Bool { urn.lowercased() == schema.id.lowercased() }
 
     /// Resolves a path to its definition and location. Unqualified names refer to the core schema
     /// and common attributes; URN-qualified names to the core schema or one of the extensions.

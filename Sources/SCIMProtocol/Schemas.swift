@@ -35,13 +35,22 @@ public struct SCIMAttribute: Sendable, Hashable {
     public var referenceTypes: [String]
     /// Human-readable description published in /Schemas.
     public var description: String
+    /// For a multi-valued attribute: the most values a resource may hold (`400 invalidValue`
+    /// beyond it); nil for no bound of its own (group `members`, which must hold every employee).
+    public var maxValues: Int?
+
+    /// The bound on the values of the multi-valued core User attributes (emails, phoneNumbers,
+    /// addresses…): generous for any real person, small enough that one request cannot store
+    /// thousands of them.
+    public static let defaultMaxValues = 100
 
     /// Creates an attribute definition; defaults follow RFC 7643 §2.2.
     public init(_ name: String, type: DataType = .string, multiValued: Bool = false, required: Bool = false,
                 caseExact: Bool = false, mutability: Mutability = .readWrite, returned: Returned = .default,
                 uniqueness: Uniqueness = .none, subAttributes: [SCIMAttribute] = [], canonicalValues: [String] = [],
-                referenceTypes: [String] = [], description: String = "") {
+                referenceTypes: [String] = [], description: String = "", maxValues: Int? = nil) {
         self.name = name; self.type = type; self.multiValued = multiValued; self.required = required
+        self.maxValues = maxValues
         self.caseExact = caseExact; self.mutability = mutability; self.returned = returned
         self.uniqueness = uniqueness; self.subAttributes = subAttributes; self.canonicalValues = canonicalValues
         self.referenceTypes = referenceTypes; self.description = description

@@ -35,9 +35,11 @@ struct DiscoveryRoutes {
     }
 
     /// GET /scim/:org/PATH for a scim-scope token of the org; `body` gets the org's base URL.
+    /// The endpoints are read-only: other methods answer 405 with `Allow: GET`.
     private func get(_ path: String, on router: Router<BasicRequestContext>,
                      _ body: @escaping @Sendable (BasicRequestContext, String) throws -> JSONValue) {
         let service = self.service
+        MethodNotAllowed.register(on: router, path: RouterPath("/scim/:org/\(path)"), allowed: [.get], service: service)
         router.get(RouterPath("/scim/:org/\(path)")) { request, context in
             await service.respond(request) {
                 let org = try context.parameters.require("org")

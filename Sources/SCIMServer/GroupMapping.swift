@@ -27,27 +27,26 @@ enum GroupMapping {
             }
             throw error
         }
-        var memberIDs: [String] = []
-        if case .array(let members)? = document["members"] {
-            for member in members {
-                guard let value = member["value"]?.stringValue, !value.isEmpty else {
-                    throw SCIMError.invalidValue("members: every member needs a \"value\" (a user id)")
-                }
-                memberIDs.append(value)
-            }
-        }
+        let memberIDs = try memberIDs(document["members"])
         document["members"] = nil
         return GroupDraft(displayName: displayName, externalID: document["externalId"]?.stringValue,
                           document: String(decoding: JSONValue.object(document).serialized(), as: UTF8.self),
                           posixName: posixName, memberIDs: memberIDs)
     }
 
-    /// The document PATCH operates on: the stored document with the current members put back.
-    static func patchable(_ group: StoredGroup) -> JSONValue {
-        var document = storedDocument(group)
-        document["members"] = .array(group.members.map { .object(["value": .string($0.id)]) })
-        document["schemas"] = .array([.string(SCIMSchemaURN.group)])
-        return .object(document)
+    /// The user ids of a `members` value: a list (or one element) of `{"value": "ID", …}` or bare
+    /// `"ID"` strings (Entra); unassigned elements (`null`, `{}`) are skipped.
+    /// - Throws: `400 invalidValue` for an element without a string `value`.
+    static func memberIDs(_ members: JSONValue?) throws -> [String] {
+        guard let members, !members.isUnassigned else { return [] }
+        return try (members.arrayValue ?? [members]).compactMap { element in
+            if element.isUnassigned { return nil }
+            let value = element.objectValue == nil ? element : element.member("value")?.value
+            guard let id = value?.stringValue, !id.isEmpty else {
+                throw SCIMError.invalidValue("members: every member needs a \"value\" (a user id)")
+            }
+            return id
+        }
     }
 
     static func storedDocument(_ group: StoredGroup) -> [String: JSONValue] {

@@ -26,24 +26,25 @@ struct NodeViewQuery: Sendable {
 
     init(_ request: Request, groups: Bool) throws {
         let allowed = groups ? Self.knownForGroups : Self.known
-        for (key, _) in request.uri.queryParameters where !allowed.contains(key.lowercased()) {
+        let query = request.scimQuery
+        for name in query.names where !allowed.contains(name) {
             throw SCIMError(status: 400, scimType: .invalidValue, detail: """
-                query parameter "\(String(key).prefix(40))" is not supported by the node view (supported: \
+                query parameter "\(name.prefix(40))" is not supported by the node view (supported: \
                 \(allowed.sorted().joined(separator: ", "))); remove it rather than have it ignored
                 """)
         }
-        filterText = request.query("filter") ?? ""
+        filterText = try query.value("filter") ?? ""
         if !filterText.isEmpty { filter = try SCIMFilter.parse(filterText) }
-        startIndex = try ListQuery.integer(request.query("startIndex"), name: "startIndex").map { max(1, $0) }
-        if let count = try ListQuery.integer(request.query("count"), name: "count") {
+        startIndex = try ListQuery.integer(try query.value("startIndex"), name: "startIndex").map { max(1, $0) }
+        if let count = try ListQuery.integer(try query.value("count"), name: "count") {
             guard count >= 0 else { throw SCIMError(status: 400, scimType: .invalidCount, detail: "count must not be negative") }
             self.count = min(count, Self.maxPageSize)
         }
-        cursor = request.query("cursor")
+        cursor = try query.value("cursor")
         if cursor != nil && startIndex != nil {
             throw SCIMError.invalidValue("give either cursor or startIndex, not both")
         }
-        if let raw = request.query("userPrivateGroups") {
+        if let raw = try query.value("userPrivateGroups") {
             guard let value = Bool(raw.lowercased()) else {
                 throw SCIMError.invalidValue("userPrivateGroups must be true or false")
             }

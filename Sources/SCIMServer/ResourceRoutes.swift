@@ -20,18 +20,21 @@ protocol SCIMResourceKind: SendableMetatype {
     static func render(_ stored: Stored, baseURL: String) -> JSONValue
     /// The validated draft of a normalised body (every POSIX and SSH rule applies here).
     static func draft(from normalized: JSONValue, policy: Policy) throws -> Draft
-    /// The document a PATCH operates on.
-    static func patchable(_ stored: Stored) -> JSONValue
 
-    /// One page of the list, `query.filter` applied, rendered with `baseURL`.
-    static func list(_ database: SunkDatabase, org: Org, query: ListQuery, baseURL: String) async throws
-        -> (total: Int, page: [JSONValue])
+    /// One page of the list, `filter` (already validated for `type`) applied, rendered with `baseURL`.
+    static func list(_ database: SunkDatabase, org: Org, filter: SCIMFilter?, query: ListQuery, baseURL: String)
+        async throws -> (total: Int, page: [JSONValue])
     static func create(_ database: SunkDatabase, org: Org, draft: Draft, actor: String) async throws -> Stored
-    static func fetch(_ database: SunkDatabase, org: Org, id: String) async throws -> Stored
+    /// One resource; `projection` says what the answer shows (a group need not read members
+    /// the answer leaves out).
+    static func fetch(_ database: SunkDatabase, org: Org, id: String, projection: Projection) async throws -> Stored
     /// Read-modify-write in one serialised transaction; `transform` turns the current resource
     /// into the new draft.
     static func update(_ database: SunkDatabase, org: Org, id: String, ifMatch: String?, actor: String, method: String,
                        transform: @escaping @Sendable (Stored) throws -> Draft) async throws -> Stored
+    /// Applies PATCH operations (already parsed and within the limits) and stores the result.
+    static func patch(_ database: SunkDatabase, org: Org, id: String, ifMatch: String?, actor: String,
+                      operations: [PatchOperation], projection: Projection) async throws -> Stored
     static func delete(_ database: SunkDatabase, org: Org, id: String, ifMatch: String?, actor: String) async throws
 }
 
@@ -51,6 +54,9 @@ struct ResourceRoutes<Kind: SCIMResourceKind> {
         router.post(collection) { request, context in
             await routes.service.respond(request) { try await routes.create(request, context) }
         }
+        router.post(RouterPath("/scim/:org/\(Kind.endpoint)/.search")) { request, context in
+            await routes.service.respond(request) { try await routes.search(request, context) }
+        }
         router.get(member) { request, context in
             await routes.service.respond(request) { try await routes.get(request, context) }
         }
@@ -63,6 +69,10 @@ struct ResourceRoutes<Kind: SCIMResourceKind> {
         router.delete(member) { request, context in
             await routes.service.respond(request) { try await routes.delete(request, context) }
         }
+        MethodNotAllowed.register(on: router, path: collection, allowed: [.get, .post], service: service)
+        MethodNotAllowed.register(on: router, path: member, allowed: [.get, .put, .patch, .delete], service: service)
+        MethodNotAllowed.register(on: router, path: RouterPath("/scim/:org/\(Kind.endpoint)/.search"),
+                                  allowed: [.post], service: service)
     }
 
     private func authorize(_ request: Request, _ context: BasicRequestContext, write: Bool) async throws -> (Org, Principal) {
@@ -71,12 +81,31 @@ struct ResourceRoutes<Kind: SCIMResourceKind> {
 
     func list(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let (org, _) = try await authorize(request, context, write: false)
-        let query = try ListQuery(request, type: Kind.type, maxResults: service.configuration.maxResults)
-        let projection = try Projection(request)
-        let (total, page) = try await Kind.list(database, org: org, query: query, baseURL: service.baseURL(org: org.name))
-        return SCIMResponse.json(ListResponse.json(
-            resources: page.map { projection.apply($0, type: Kind.type) }, totalResults: total,
-            startIndex: query.startIndex, itemsPerPage: page.count))
+        let query = try ListQuery(request, maxResults: service.configuration.maxResults)
+        let (total, page) = try await results(org: org, query: query, filter: try query.filter(for: Kind.type))
+        return SCIMResponse.json(ListResponse.json(resources: page, totalResults: total, startIndex: query.startIndex,
+                                                   itemsPerPage: page.count))
+    }
+
+    /// `POST /scim/ORG/Users/.search` and `/Groups/.search` (RFC 7644 §3.4.3): the query in a
+    /// SearchRequest body, answered exactly as the equivalent GET (same token scope, body limit,
+    /// maxResults cap, ListResponse).
+    func search(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        var request = request
+        let (org, _) = try await authorize(request, context, write: false)
+        let body = try await request.scimBody(limit: service.configuration.maxBodyBytes)
+        let query = try ListQuery(search: body, maxResults: service.configuration.maxResults)
+        let (total, page) = try await results(org: org, query: query, filter: try query.filter(for: Kind.type))
+        return SCIMResponse.json(ListResponse.json(resources: page, totalResults: total, startIndex: query.startIndex,
+                                                   itemsPerPage: page.count))
+    }
+
+    /// The total and one page of projected resources for a query whose filter was checked
+    /// against this type (the root search composes the two types from this).
+    func results(org: Org, query: ListQuery, filter: SCIMFilter?) async throws -> (total: Int, page: [JSONValue]) {
+        let (total, page) = try await Kind.list(database, org: org, filter: filter, query: query,
+                                                baseURL: service.baseURL(org: org.name))
+        return (total, page.map { query.projection.apply($0, type: Kind.type) })
     }
 
     func create(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
@@ -92,7 +121,8 @@ struct ResourceRoutes<Kind: SCIMResourceKind> {
 
     func get(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let (org, _) = try await authorize(request, context, write: false)
-        let found = try await Kind.fetch(database, org: org, id: try context.parameters.require("id"))
+        let found = try await Kind.fetch(database, org: org, id: try context.parameters.require("id"),
+                                         projection: try Projection(request))
         return respondWith(found, org: org, status: .ok, request: request)
     }
 
@@ -116,13 +146,9 @@ struct ResourceRoutes<Kind: SCIMResourceKind> {
         let id = try context.parameters.require("id")
         return try await service.audited(org: org, principal: principal, method: "PATCH", resource: "\(Kind.endpoint)/\(id)") {
             let operations = try PatchRequest.parse(try await request.scimBody(limit: service.configuration.maxBodyBytes))
-            let policy = org.policy
-            let updated = try await Kind.update(
-                database, org: org, id: id, ifMatch: request.headers[.ifMatch], actor: principal.tokenName, method: "PATCH"
-            ) { current in
-                let patched = try applyPatch(operations, to: Kind.patchable(current), type: Kind.type)
-                return try Kind.draft(from: try normalize(patched, type: Kind.type), policy: policy)
-            }
+            let updated = try await Kind.patch(database, org: org, id: id, ifMatch: request.headers[.ifMatch],
+                                               actor: principal.tokenName, operations: operations,
+                                               projection: try Projection(request))
             return respondWith(updated, org: org, status: .ok, request: request)
         }
     }

@@ -18,8 +18,8 @@ enum SCIMResponse {
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.serialized())))
     }
 
-    static func error(_ error: SCIMError) -> Response {
-        var headers: HTTPFields = [:]
+    static func error(_ error: SCIMError, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
         if error.status == 401 { headers[.wwwAuthenticate] = "Bearer realm=\"sunk-bridge\"" }
         return json(error.json, status: .init(code: error.status), headers: headers)
     }

@@ -92,8 +92,11 @@ public enum SCIMServerApp {
         router.add(middleware: SCIMFallbackMiddleware())
         router.get("/healthz") { _, _ in "ok\n" }
         DiscoveryRoutes(service: service).register(on: router)
-        ResourceRoutes<UserResource>(service: service).register(on: router)
-        ResourceRoutes<GroupResource>(service: service).register(on: router)
+        let users = ResourceRoutes<UserResource>(service: service)
+        let groups = ResourceRoutes<GroupResource>(service: service)
+        users.register(on: router)
+        groups.register(on: router)
+        RootSearchRoute(users: users, groups: groups).register(on: router)
         NodeRoutes(service: service).register(on: router)
         return Application(
             router: router,

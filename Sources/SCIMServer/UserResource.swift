@@ -14,14 +14,13 @@ enum UserResource: SCIMResourceKind {
         try UserMapping.draft(from: normalized, policy: policy)
     }
 
-    static func patchable(_ user: StoredUser) -> JSONValue { UserMapping.patchable(user) }
 
     /// Without a filter, a page straight from SQL; with one, the rows an indexed lookup narrows
     /// to, filtered in full.
-    static func list(_ database: SunkDatabase, org: Org, query: ListQuery, baseURL: String) async throws
-        -> (total: Int, page: [JSONValue])
+    static func list(_ database: SunkDatabase, org: Org, filter: SCIMFilter?, query: ListQuery, baseURL: String)
+        async throws -> (total: Int, page: [JSONValue])
     {
-        guard let filter = query.filter else {
+        guard let filter else {
             let result = try await database.userPage(org: org, page: Page(startIndex: query.startIndex, count: query.count))
             return (result.total, result.users.map { UserMapping.render($0, baseURL: baseURL) })
         }
@@ -48,13 +47,24 @@ enum UserResource: SCIMResourceKind {
         try await database.createUser(org: org, draft: draft, actor: actor)
     }
 
-    static func fetch(_ database: SunkDatabase, org: Org, id: String) async throws -> StoredUser {
+    static func fetch(_ database: SunkDatabase, org: Org, id: String, projection: Projection) async throws -> StoredUser {
         try await database.user(org: org, id: id)
     }
 
     static func update(_ database: SunkDatabase, org: Org, id: String, ifMatch: String?, actor: String, method: String,
                        transform: @escaping @Sendable (StoredUser) throws -> UserDraft) async throws -> StoredUser {
         try await database.updateUser(org: org, id: id, ifMatch: ifMatch, actor: actor, method: method, transform: transform)
+    }
+
+    /// The generic engine on the stored document, inside `update`'s transaction (a user's
+    /// document is small: at most ``SCIMAttribute/defaultMaxValues`` values per attribute).
+    static func patch(_ database: SunkDatabase, org: Org, id: String, ifMatch: String?, actor: String,
+                      operations: [PatchOperation], projection: Projection) async throws -> StoredUser {
+        let policy = org.policy
+        return try await update(database, org: org, id: id, ifMatch: ifMatch, actor: actor, method: "PATCH") { current in
+            let patched = try applyPatch(operations, to: UserMapping.patchable(current), type: type)
+            return try draft(from: try normalize(patched, type: type), policy: policy)
+        }
     }
 
     static func delete(_ database: SunkDatabase, org: Org, id: String, ifMatch: String?, actor: String) async throws {

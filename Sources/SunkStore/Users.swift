@@ -213,44 +213,68 @@ extension SunkDatabase {
         }
     }
 
-    /// Replaces a user with what `transform` makes of the current one (PUT and PATCH), in one
-    /// write transaction, so concurrent updates never lose each other's changes. `ifMatch` is
+    /// Replaces a user with what `transform` makes of the current one (PUT and PATCH).
+    /// `transform` (the PATCH engine and every validation rule) runs before the write transaction
+    /// is opened, on the user as read; the write transaction then re-checks that the user's
+    /// version is still that one (else it computes again, up to three times, and then once more
+    /// inside the transaction), so concurrent updates never lose each other's changes and the
+    /// write lock is held only for the uniqueness checks and the row update. `ifMatch` is
     /// compared with the current ETag. An update that changes nothing writes nothing.
     public func updateUser(
         org: Org, id: String, ifMatch: String?, actor: String, method: String,
         transform: @escaping @Sendable (StoredUser) throws -> UserDraft
     ) async throws -> StoredUser {
-        try await write { db in
-            let org = try Self.org(db, named: org.name)
+        for _ in 0..<3 {
+            let (current, draft) = try await read { db in
+                let current = try Self.user(db, orgID: org.id, id: id)
+                try Precondition.check(ifMatch, current: current.etag)
+                return (current, try transform(current))
+            }
+            let stored = try await write { db -> StoredUser? in
+                let now = try Self.user(db, orgID: org.id, id: id)
+                guard now.version == current.version else { return nil }
+                return try Self.store(draft, over: now, db: db, orgName: org.name, actor: actor, method: method)
+            }
+            if let stored { return stored }
+        }
+        return try await write { db in
             let current = try Self.user(db, orgID: org.id, id: id)
             try Precondition.check(ifMatch, current: current.etag)
-            let draft = try transform(current)
-            let resolved = try UserResolver.resolve(db, org: org, draft: draft, existing: current)
-            let unchanged = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT 1 FROM scimUser WHERE id = ? AND userName IS ? AND userNameKey IS ? AND externalID IS ?
-                      AND active IS ? AND document IS ? AND gecos IS ? AND explicitName IS ? AND posixName IS ?
-                      AND explicitUID IS ? AND allocatedUID IS ? AND uid IS ? AND explicitGID IS ? AND gid IS ?
-                      AND explicitHome IS ? AND home IS ? AND explicitShell IS ? AND shell IS ? AND keys IS ?
-                      AND exportProblem IS ?
-                    """,
-                arguments: [id] + resolved.arguments) != nil
-            if unchanged { return current }
-            try db.execute(
-                sql: """
-                    UPDATE scimUser SET userName = ?, userNameKey = ?, externalID = ?, active = ?, document = ?,
-                        gecos = ?, explicitName = ?, posixName = ?, explicitUID = ?, allocatedUID = ?, uid = ?,
-                        explicitGID = ?, gid = ?, explicitHome = ?, home = ?, explicitShell = ?, shell = ?, keys = ?,
-                        exportProblem = ?, version = version + 1, modifiedAt = ?
-                    WHERE id = ?
-                    """,
-                arguments: resolved.arguments + [Clock.now(), id])
-            try Self.bumpSerial(db, orgID: org.id)
-            try Audit.record(db, orgID: org.id, actor: actor, method: method, resource: "Users/\(id)",
-                             outcome: "200 updated \(draft.userName)")
-            return try Self.user(db, orgID: org.id, id: id)
+            return try Self.store(try transform(current), over: current, db: db, orgName: org.name, actor: actor,
+                                  method: method)
         }
+    }
+
+    /// Writes `draft` over `current` (the stored version) in the open write transaction.
+    static func store(_ draft: UserDraft, over current: StoredUser, db: Database, orgName: String, actor: String,
+                      method: String) throws -> StoredUser {
+        let org = try Self.org(db, named: orgName)
+        let id = current.id
+        let resolved = try UserResolver.resolve(db, org: org, draft: draft, existing: current)
+        let unchanged = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT 1 FROM scimUser WHERE id = ? AND userName IS ? AND userNameKey IS ? AND externalID IS ?
+                  AND active IS ? AND document IS ? AND gecos IS ? AND explicitName IS ? AND posixName IS ?
+                  AND explicitUID IS ? AND allocatedUID IS ? AND uid IS ? AND explicitGID IS ? AND gid IS ?
+                  AND explicitHome IS ? AND home IS ? AND explicitShell IS ? AND shell IS ? AND keys IS ?
+                  AND exportProblem IS ?
+                """,
+            arguments: [id] + resolved.arguments) != nil
+        if unchanged { return current }
+        try db.execute(
+            sql: """
+                UPDATE scimUser SET userName = ?, userNameKey = ?, externalID = ?, active = ?, document = ?,
+                    gecos = ?, explicitName = ?, posixName = ?, explicitUID = ?, allocatedUID = ?, uid = ?,
+                    explicitGID = ?, gid = ?, explicitHome = ?, home = ?, explicitShell = ?, shell = ?, keys = ?,
+                    exportProblem = ?, version = version + 1, modifiedAt = ?
+                WHERE id = ?
+                """,
+            arguments: resolved.arguments + [Clock.now(), id])
+        try Self.bumpSerial(db, orgID: org.id)
+        try Audit.record(db, orgID: org.id, actor: actor, method: method, resource: "Users/\(id)",
+                         outcome: "200 updated \(draft.userName)")
+        return try Self.user(db, orgID: org.id, id: id)
     }
 
     /// Deletes a user and its memberships. Allocated ids are never handed out again.

@@ -134,6 +134,12 @@ public enum ServiceProviderConfig {
             "changePassword": .object(["supported": .bool(false)]),
             "sort": .object(["supported": .bool(false)]),
             "etag": .object(["supported": .bool(true)]),
+            // RFC 9865: cursors on /Users, /Groups and the node view; index paging stays the default.
+            "pagination": .object([
+                "cursor": .bool(true), "index": .bool(true), "defaultPaginationMethod": .string("index"),
+                "defaultPageSize": .int(Int64(maxResults)), "maxPageSize": .int(Int64(maxResults)),
+                "cursorTimeout": .int(600),
+            ]),
             "authenticationSchemes": .array([.object([
                 "type": .string("oauthbearertoken"),
                 "name": .string("OAuth Bearer Token"),

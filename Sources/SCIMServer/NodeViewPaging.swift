@@ -73,7 +73,7 @@ actor NodeViewHistory {
     private var views: [String: [Int64: Entry]] = [:]
     /// startIndex walks: binding → serial the walk's first page was served from.
     private var pins: [String: (serial: Int64, at: ContinuousClock.Instant)] = [:]
-    private let secret = SymmetricKey(size: .bits256)
+    private let codec = CursorCodec()
 
     /// The view of `document`, remembered for walks.
     func remember(org: String, _ make: @Sendable () -> NodeView, serial: Int64) -> NodeView {
@@ -111,13 +111,28 @@ actor NodeViewHistory {
         return pin.serial
     }
 
-    /// `<serial>.<offset>.<mac>`: opaque to clients, bound to the walk's query by an HMAC.
     func cursor(serial: Int64, offset: Int, binding: String) -> String {
+        codec.make(serial: serial, offset: offset, binding: binding)
+    }
+
+    func open(_ cursor: String, binding: String) throws -> (serial: Int64, offset: Int) {
+        try codec.open(cursor, binding: binding)
+    }
+}
+
+/// RFC 9865 cursors: `<serial>.<offset>.<mac>`, opaque to clients, bound by an HMAC (a key made per
+/// process) to the org serial a walk started from and to its query, so a cursor cannot be forged,
+/// moved to another query, or outlive a restart unnoticed.
+struct CursorCodec: Sendable {
+    private let secret = SymmetricKey(size: .bits256)
+
+    func make(serial: Int64, offset: Int, binding: String) -> String {
         "\(serial).\(offset).\(mac(serial: serial, offset: offset, binding: binding))"
     }
 
     /// The serial and offset of a cursor this process issued for `binding`.
-    func open(_ cursor: String, binding: String) throws -> (serial: Int64, offset: Int) {
+    /// - Throws: `400 invalidCursor` otherwise.
+    func open(_ cursor: String, binding: String) throws(SCIMError) -> (serial: Int64, offset: Int) {
         let parts = cursor.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let serial = Int64(parts[0]), let offset = Int(parts[1]), offset >= 0,
               mac(serial: serial, offset: offset, binding: binding) == parts[2] else {

@@ -81,10 +81,48 @@ struct ResourceRoutes<Kind: SCIMResourceKind> {
 
     func list(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let (org, _) = try await authorize(request, context, write: false)
-        let query = try ListQuery(request, maxResults: service.configuration.maxResults)
+        var query = try ListQuery(request, maxResults: service.configuration.maxResults)
+        guard let cursor = try request.scimQuery.value("cursor") else {
+            let (total, page) = try await results(org: org, query: query, filter: try query.filter(for: Kind.type))
+            return SCIMResponse.json(ListResponse.json(resources: page, totalResults: total, startIndex: query.startIndex,
+                                                       itemsPerPage: page.count))
+        }
+        return try await cursorPage(request, org: org, cursor: cursor, query: &query)
+    }
+
+    /// A page of an RFC 9865 cursor walk. The store has no history, so a cursor is bound to the org
+    /// serial its walk started from: after a change the next page answers `400 expiredCursor` and the
+    /// client starts again — a walk is never silently a mix of two states.
+    private func cursorPage(_ request: Request, org: Org, cursor: String, query: inout ListQuery) async throws -> Response {
+        if try request.scimQuery.value("startIndex") != nil {
+            throw SCIMError.invalidValue("give either cursor or startIndex, not both")
+        }
+        let binding = "\(org.name)|\(Kind.endpoint)|\(try request.scimQuery.value("filter") ?? "")|\(query.count)"
+        var offset = 0
+        if !cursor.isEmpty {
+            let position = try service.cursors.open(cursor, binding: binding)
+            guard position.serial == org.serial else {
+                throw SCIMError(status: 400, scimType: .expiredCursor, detail: """
+                    \(Kind.endpoint) changed since this walk started (serial \(position.serial), now \(org.serial)); \
+                    start again with an empty cursor
+                    """)
+            }
+            offset = position.offset
+        }
+        query.startIndex = offset + 1
         let (total, page) = try await results(org: org, query: query, filter: try query.filter(for: Kind.type))
-        return SCIMResponse.json(ListResponse.json(resources: page, totalResults: total, startIndex: query.startIndex,
-                                                   itemsPerPage: page.count))
+        var list: [String: JSONValue] = [
+            "schemas": .array([.string(SCIMSchemaURN.listResponse)]),
+            "totalResults": .int(Int64(total)), "itemsPerPage": .int(Int64(page.count)), "Resources": .array(page),
+        ]
+        if query.count > 0 && offset + query.count < total {
+            list["nextCursor"] = .string(service.cursors.make(serial: org.serial, offset: offset + query.count, binding: binding))
+        }
+        if query.count > 0 && offset > 0 {
+            list["previousCursor"] = .string(service.cursors.make(serial: org.serial, offset: max(0, offset - query.count),
+                                                                  binding: binding))
+        }
+        return SCIMResponse.json(.object(list))
     }
 
     /// `POST /scim/ORG/Users/.search` and `/Groups/.search` (RFC 7644 §3.4.3): the query in a

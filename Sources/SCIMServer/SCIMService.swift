@@ -14,6 +14,8 @@ final class SCIMService: Sendable {
     let configuration: ServerConfiguration
     let authenticator: ObservedAuthenticator
     let logger: Logger
+    /// Cursors of `GET /Users` and `/Groups` (RFC 9865).
+    let cursors = CursorCodec()
     private let boundURL = Mutex<String>("")
 
     init(database: SunkDatabase, configuration: ServerConfiguration, logger: Logger) {

@@ -192,3 +192,40 @@ struct SigningKeyTests {
         }
     }
 }
+
+@Suite("RFC 9865 cursors on /Users and /Groups")
+struct SCIMCursorTests {
+    @Test("a cursor walk returns every user once; a change mid-walk answers expiredCursor, a forged cursor invalidCursor; advertised")
+    func usersCursorWalk() async throws {
+        try await withServer { server in
+            var ids: [String] = []
+            for i in 1...23 { ids.append(try await server.createUser(userBody("walker\(i)@example.com"))) }
+            var seen: [String] = []
+            var url = "/Users?count=5&cursor="
+            var pages = 0
+            while true {
+                let page = try await server.get(url)
+                try #require(page.status == 200, "\(page.text)")
+                seen += page.resources.compactMap(\.id)
+                pages += 1
+                guard let next = page["nextCursor"]?.stringValue else { break }
+                try #require(pages < 20)
+                url = "/Users?count=5&cursor=\(next)"
+            }
+            #expect(pages == 5)
+            #expect(Set(seen) == Set(ids) && seen.count == ids.count)
+
+            let first = try await server.get("/Users?count=5&cursor=")
+            let next = try #require(first["nextCursor"]?.stringValue)
+            _ = try await server.createUser(userBody("late@example.com"))
+            expectSCIMError(try await server.get("/Users?count=5&cursor=\(next)"), status: 400, scimType: "expiredCursor")
+            expectSCIMError(try await server.get("/Users?count=5&cursor=1.5.AAAAAAAAAAAAAAAA"), status: 400,
+                            scimType: "invalidCursor")
+            let groups = try await server.get("/Groups?count=5&cursor=")
+            #expect(groups.status == 200 && groups["nextCursor"] == nil)
+            let config = try await server.get("/ServiceProviderConfig")
+            #expect(config["pagination"]?["cursor"] == .bool(true))
+            #expect(config["pagination"]?["index"] == .bool(true))
+        }
+    }
+}

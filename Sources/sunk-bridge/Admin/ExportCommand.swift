@@ -33,6 +33,8 @@ struct DatabaseSnapshotSource: SnapshotSource {
     let org: String
 
     var label: String { "\(path) (org \(org))" }
+    /// The database publishes for several orgs: the one asked for is the one expected.
+    var expectedOrg: String? { org }
 
     func fetch(ifNoneMatch: String?) async throws(SyncError) -> SnapshotFetch {
         do {

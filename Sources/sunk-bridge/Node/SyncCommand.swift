@@ -172,10 +172,6 @@ struct SyncCommand: AsyncParsableCommand {
     /// `--from` or `--snapshot`. (A `--db PATH` source for single-node setups plugs in here as another
     /// `SnapshotSource`.)
     private func makeSource() throws(SyncError) -> any SnapshotSource {
-        if let from, let tokenFile {
-            return try HTTPSnapshotSource(url: from, tokenFile: tokenFile, caFile: caFile)
-        }
-        if let db { return DatabaseSnapshotSource(path: db, org: org) }
-        return FileSnapshotSource(path: snapshot ?? "")
+        try snapshotSource(from: from, tokenFile: tokenFile, caFile: caFile, db: db, org: org, snapshot: snapshot)
     }
 }

@@ -127,13 +127,8 @@ struct SlurmSyncCommand: AsyncParsableCommand {
         let trust: TrustedKeys?
         let data: Data
         do {
-            if let from, let tokenFile {
-                source = try HTTPSnapshotSource(url: from, tokenFile: tokenFile, caFile: caFile)
-            } else if let db {
-                source = DatabaseSnapshotSource(path: db, org: org)
-            } else {
-                source = FileSnapshotSource(path: snapshot ?? "")
-            }
+            source = try snapshotSource(from: from, tokenFile: tokenFile, caFile: caFile, db: db, org: org,
+                                        snapshot: snapshot)
             trust = try trustKey.map { path throws(SnapshotError) in try TrustedKeys.load(path: path) }
             guard case .document(let bytes, _) = try await source.fetch(ifNoneMatch: nil) else {
                 throw SlurmSyncError.snapshot("\(source.label) answered 304 to an unconditional request")
@@ -155,7 +150,7 @@ struct SlurmSyncCommand: AsyncParsableCommand {
         }
         let report: SlurmSyncReport
         do throws(SlurmSyncError) {
-            let document = try SlurmSyncer.open(data, trust: trust, expectedOrg: source.expectedOrg ?? (db != nil ? org : nil))
+            let document = try SlurmSyncer.open(data, trust: trust, expectedOrg: source.expectedOrg)
             report = try SlurmSyncer(options: options, log: { print($0) }).run(document: document)
         } catch {
             printError("sunk-bridge slurm sync: \(error)")

@@ -69,8 +69,10 @@ let package = Package(
         .target(name: "SlurmSync", dependencies: ["SunkSnapshot", "SunkModel"], swiftSettings: strict),
         // Tiny exact lookup in the keys cache, shared by the helper and `getent`. No Foundation.
         .target(name: "AuthorizedKeys", dependencies: ["SunkModel"], swiftSettings: strict),
+        // `doctor`: checks a login node through the same types and paths `sync` writes.
+        .target(name: "NodeDoctor", dependencies: ["NodeSync", "SunkSnapshot", "SunkModel"], swiftSettings: strict),
         .executableTarget(name: "sunk-bridge", dependencies: [
-            "SunkModel", "SCIMProtocol", "SunkStore", "SunkSnapshot", "SCIMServer", "NodeSync", "SlurmSync",
+            "SunkModel", "SCIMProtocol", "SunkStore", "SunkSnapshot", "SCIMServer", "NodeSync", "SlurmSync", "NodeDoctor",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -96,6 +98,9 @@ let package = Package(
         ]),
         .testTarget(name: "SlurmSyncTests", dependencies: [
             "SlurmSync", "SunkSnapshot", "SunkModel", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .testTarget(name: "DoctorTests", dependencies: [
+            "NodeDoctor", "NodeSync", "SunkSnapshot", "SunkModel", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "NodeSyncTests", dependencies: [
             "NodeSync", "SunkSnapshot", "SunkModel", "AuthorizedKeys",

@@ -16,6 +16,11 @@ public struct NodePaths: Sendable, Equatable {
         self.root = r
     }
 
+    /// Where the package installs the trust keys file on a node.
+    public static let defaultTrustKeyFile = "/etc/sunk-bridge/trust.pub"
+    /// Where the package installs the sshd key helper (`AuthorizedKeysCommand`).
+    public static let packagedHelper = "/usr/libexec/sunk-bridge/sunk-authorized-keys"
+
     /// `root` + an absolute path.
     public func path(_ absolute: String) -> String { root + absolute }
 
@@ -44,6 +49,8 @@ public struct NodePaths: Sendable, Equatable {
     public var generationsDirectory: String { stateDirectory + "/generations" }
     /// The relative symlink `current` → `generations/<G>`; replacing it is the commit point of a sync.
     public var currentLink: String { stateDirectory + "/current" }
+    /// The trust keys `sync --trust-key` reads by default (`sunk-bridge org trust-key ORG` on the receiver).
+    public var defaultTrustKeyFile: String { path(NodePaths.defaultTrustKeyFile) }
     /// The directory of generation `name`.
     public func generation(_ name: String) -> String { generationsDirectory + "/" + name }
 }

@@ -1,6 +1,7 @@
-// `sunk-bridge doctor`: checks a login node's set-up end to end and says how to fix each problem.
+// `sunk-bridge doctor`: argument parsing over the NodeDoctor library.
 import ArgumentParser
-import Foundation
+import NodeDoctor
+import NodeSync
 
 struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,7 +36,7 @@ struct DoctorCommand: ParsableCommand {
     var trustKey: String?
 
     func validate() throws {
-        if let f = nssFormat, DoctorNSSFormat(rawValue: f) == nil {
+        if let f = nssFormat, NSSFormat(rawValue: f) == nil {
             throw ArgumentParser.ValidationError("--nss-format must be one of: extrausers, cache")
         }
         if maxAge <= 0 { throw ArgumentParser.ValidationError("--max-age must be positive") }
@@ -44,48 +45,11 @@ struct DoctorCommand: ParsableCommand {
 
     func run() throws {
         let ctx = DoctorContext(root: root, sshdConfig: sshdConfig, nsswitch: nsswitch,
-                                format: nssFormat.flatMap(DoctorNSSFormat.init(rawValue:)),
+                                format: nssFormat.flatMap(NSSFormat.init(rawValue:)),
                                 sshdBinary: sshdBinary == "none" || sshdBinary.isEmpty ? nil : sshdBinary,
-                                maxAge: maxAge)
-        let report = Doctor.run(ctx, trustKey: trustKey ?? ctx.path("/etc/sunk-bridge/trust.pub"))
+                                maxAge: maxAge, trustKeyFile: trustKey)
+        let report = Doctor.run(ctx)
         print(report.rendered, terminator: "")
         if report.exitCode != 0 { throw ExitCode(report.exitCode) }
-    }
-}
-
-/// Runs every check in a fixed order.
-enum Doctor {
-    static func run(_ ctx: DoctorContext, trustKey: String) -> DoctorReport {
-        var report = DoctorReport()
-        let state = DoctorFileChecks.state(ctx)
-
-        let format: DoctorNSSFormat
-        let formatSource: String
-        if let f = ctx.requestedFormat {
-            (format, formatSource) = (f, "--nss-format \(f.rawValue)")
-        } else if case .success(let s)? = state, let raw = s["format"] as? String, let f = DoctorNSSFormat(rawValue: raw) {
-            (format, formatSource) = (f, "the format of the last sync")
-        } else {
-            (format, formatSource) = (.extrausers, "the default format")
-        }
-        report.add(contentsOf: DoctorNSSChecks.check(nsswitchPath: ctx.nsswitch, format: format, formatSource: formatSource))
-        report.add(DoctorNSSChecks.checkModule(ctx, format: format))
-
-        let sshd = DoctorSSHDChecks.check(ctx)
-        report.add(contentsOf: sshd.findings)
-        report.add(DoctorFileChecks.checkHelper(sshd.helper ?? ctx.helperPath, ctx: ctx))
-        report.add(DoctorFileChecks.checkKeysCache(ctx))
-        if let generations = DoctorFileChecks.checkGenerations(ctx, format: format) { report.add(generations) }
-
-        report.add(contentsOf: DoctorFileChecks.checkState(ctx, state: state))
-        var appliedOrg: String?
-        if case .success(let s)? = state { appliedOrg = s["org"] as? String }
-        report.add(DoctorTrustCheck.check(ctx, path: trustKey, appliedOrg: appliedOrg))
-        let policy = DoctorPolicy.load(ctx, state: state)
-        for prefix in policy.homePrefixes {
-            report.add(DoctorFileChecks.checkHomePrefix(prefix, ctx: ctx))
-        }
-        report.add(contentsOf: DoctorIDRanges.check(ctx, policy: policy))
-        return report
     }
 }

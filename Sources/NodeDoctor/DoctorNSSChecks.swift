@@ -1,6 +1,7 @@
 // nsswitch.conf: the module after `files`, no stale module of the other format; the module's
 // shared object installed.
 import Foundation
+import NodeSync
 
 enum DoctorNSSChecks {
     static let databases = ["passwd", "group", "shadow"]
@@ -27,7 +28,7 @@ enum DoctorNSSChecks {
         return out
     }
 
-    static func check(nsswitchPath: String, format: DoctorNSSFormat, formatSource: String) -> [DoctorFinding] {
+    static func check(nsswitchPath: String, format: NSSFormat, formatSource: String) -> [DoctorFinding] {
         let name = "nsswitch"
         guard let text = DoctorFS.text(nsswitchPath) else {
             return [.fail(name, "\(nsswitchPath) cannot be read",
@@ -70,7 +71,7 @@ enum DoctorNSSChecks {
         return findings
     }
 
-    static func staleFiles(_ format: DoctorNSSFormat) -> String {
+    static func staleFiles(_ format: NSSFormat) -> String {
         switch format {
         case .extrausers: "/var/lib/extrausers/{passwd,group,shadow}"
         case .cache: "/etc/{passwd,group,shadow}.cache and their index files"
@@ -92,7 +93,7 @@ enum DoctorNSSChecks {
         return dirs
     }
 
-    static func checkModule(_ ctx: DoctorContext, format: DoctorNSSFormat) -> DoctorFinding {
+    static func checkModule(_ ctx: DoctorContext, format: NSSFormat) -> DoctorFinding {
         let name = "nss-module"
         let dirs = libraryDirectories(ctx)
         if let found = dirs.map({ $0 + "/" + format.library }).first(where: { DoctorFS.exists($0) }) {

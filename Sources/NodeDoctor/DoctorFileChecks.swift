@@ -57,7 +57,7 @@ enum DoctorFileChecks {
 
     static func checkKeysCache(_ ctx: DoctorContext) -> DoctorFinding {
         let name = "keys-cache"
-        let link = ctx.path(DoctorContext.keysCache)
+        let link = ctx.paths.keysCache
         guard let i = DoctorFS.info(link) else {
             return .fail(name, "\(link) is missing: the helper exits 1 and no IdP user can log in with a key",
                          fix: "run `sunk-bridge sync` (it writes the cache); see `sunk-bridge status`")
@@ -90,10 +90,10 @@ enum DoctorFileChecks {
     /// The generation layout: `current` names an existing generation and every fixed path of `format`
     /// (and keys.cache, state.json, snapshot.json) is the link into it. The layout before generations
     /// (regular files) is fine: the next sync converts it. No finding on a node that never synced.
-    static func checkGenerations(_ ctx: DoctorContext, format: DoctorNSSFormat) -> DoctorFinding? {
+    static func checkGenerations(_ ctx: DoctorContext, format: NSSFormat) -> DoctorFinding? {
         let name = "node-files"
-        let paths = NodePaths(root: ctx.rootShown)
-        let links = NodeLayout.links(NSSFormat(rawValue: format.rawValue) ?? .extrausers, paths: paths)
+        let paths = ctx.paths
+        let links = NodeLayout.links(format, paths: paths)
         let fixSync = "run `sunk-bridge sync` (it finishes or rolls back a half-done switch and recreates the links); "
             + "see `sunk-bridge status`"
         guard DoctorFS.linkText(paths.currentLink) != nil || DoctorFS.lexists(paths.currentLink) else {
@@ -136,63 +136,42 @@ enum DoctorFileChecks {
 
     // MARK: state
 
-    /// The node state as a JSON object, if any (read loosely: only a few keys matter here): the
-    /// current generation's state.json with the per-run fields of last-run.json over it.
-    static func state(_ ctx: DoctorContext) -> Result<[String: Any], DoctorFS.JSONProblem>? {
-        let state = DoctorFS.jsonObject(ctx.path(DoctorContext.stateFile))
-        guard case .success(let run)? = DoctorFS.jsonObject(ctx.path(DoctorContext.lastRunFile)) else { return state }
-        var merged: [String: Any] = [:]
-        if case .success(let s)? = state { merged = s } else if case .failure? = state { return state }
-        for key in ["lastAttempt", "lastResult", "lastError", "lastSuccess"] { merged[key] = run[key] }
-        return .success(merged)
-    }
-
-    static func parseDate(_ text: String) -> Date? {
-        let plain = ISO8601DateFormatter()
-        plain.formatOptions = [.withInternetDateTime]
-        if let d = plain.date(from: text) { return d }
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return fractional.date(from: text)
-    }
-
-    static func checkState(_ ctx: DoctorContext, state: Result<[String: Any], DoctorFS.JSONProblem>?) -> [DoctorFinding] {
+    static func checkState(_ ctx: DoctorContext, node: DoctorNodeState) -> [DoctorFinding] {
         let name = "sync-state"
-        let path = ctx.path(DoctorContext.stateFile)
+        let path = ctx.paths.stateFile
         let fixSync = "run `sunk-bridge sync` by hand and read its error; check `systemctl status "
             + "sunk-bridge-sync.timer` (or the cron file) and `sunk-bridge status`"
-        guard let state else {
-            return [.fail(name, "\(path) is missing: this node never synced", fix: fixSync)]
-        }
-        let object: [String: Any]
-        switch state {
-        case .failure(let p): return [.fail(name, "\(path) \(p.reason)", fix: "delete it and \(fixSync)")]
-        case .success(let o): object = o
+        let state: SyncState
+        switch node.state {
+        case nil: return [.fail(name, "\(path) is missing: this node never synced", fix: fixSync)]
+        case .failure(let error)?: return [.fail(name, "\(error)", fix: "delete it and \(fixSync)")]
+        case .success(let s)?: state = s
         }
         var findings: [DoctorFinding] = []
-        if let text = object["lastSuccess"] as? String {
-            if let date = parseDate(text) {
-                let age = Int(ctx.now.timeIntervalSince(date).rounded(.down))
-                if age < -300 {
-                    findings.append(.warn(name, "last success \(text) is \(-age) s in the future",
-                                          fix: "check the clock (timedatectl, chrony)"))
-                } else if age > ctx.maxAge {
-                    findings.append(.fail(name, "last successful sync \(text), \(age) s ago, older than --max-age "
-                                            + "\(ctx.maxAge): users and keys may be out of date", fix: fixSync))
-                } else {
-                    findings.append(.ok(name, "last successful sync \(text), \(max(age, 0)) s ago "
-                                          + "(within --max-age \(ctx.maxAge))"))
-                }
+        if let date = state.lastSuccess {
+            let shown = ISO8601DateFormatter().string(from: date)
+            let age = Int(ctx.now.timeIntervalSince(date).rounded(.down))
+            if age < -300 {
+                findings.append(.warn(name, "last success \(shown) is \(-age) s in the future",
+                                      fix: "check the clock (timedatectl, chrony)"))
+            } else if age > ctx.maxAge {
+                findings.append(.fail(name, "last successful sync \(shown), \(age) s ago, older than --max-age "
+                                        + "\(ctx.maxAge): users and keys may be out of date", fix: fixSync))
             } else {
-                findings.append(.fail(name, "\(path): lastSuccess `\(text)` is not an RFC 3339 time",
-                                      fix: "delete it and \(fixSync)"))
+                findings.append(.ok(name, "last successful sync \(shown), \(max(age, 0)) s ago "
+                                      + "(within --max-age \(ctx.maxAge))"))
             }
         } else {
-            findings.append(.fail(name, "\(path) has no lastSuccess: no sync has succeeded yet", fix: fixSync))
+            findings.append(.fail(name, "\(ctx.paths.lastRunFile) has no lastSuccess: no sync has succeeded yet",
+                                  fix: fixSync))
         }
-        if (object["lastResult"] as? String) == "failed" {
-            let error = (object["lastError"] as? String) ?? "no reason recorded"
-            findings.append(.warn(name, "the latest sync attempt failed: \(error)", fix: fixSync))
+        if state.lastResult == .failed {
+            findings.append(.warn(name, "the latest sync attempt failed: \(state.lastError ?? "no reason recorded")",
+                                  fix: fixSync))
+        }
+        if let held = state.held, !held.isEmpty {
+            findings.append(.warn(name, "the latest sync held back mass changes: \(held.joined(separator: "; "))",
+                                  fix: "check them in the IdP; apply once with `sunk-bridge sync --accept-changes`"))
         }
         return findings
     }

@@ -9,17 +9,16 @@ struct DoctorSSHDTests {
     static let sshd = ProcessInfo.processInfo.environment["SUNK_SSHD_BIN"] ?? "/usr/sbin/sshd"
 
     /// A scratch root whose sshd_config has a generated host key; fails with what is missing.
-    func prepared() throws -> DoctorScratch {
-        try DoctorTestTools.requireRoot("sshd -T and a private mount namespace")
+    func prepared() async throws -> DoctorScratch {
         for tool in [Self.sshd, "/usr/bin/ssh-keygen", "/usr/bin/unshare"] {
             guard FileManager.default.isExecutableFile(atPath: tool) else {
                 throw DoctorTestError(description: "\(tool) is missing: apt-get install openssh-server util-linux "
                                       + "(or set SUNK_SSHD_BIN) to test doctor's sshd -T path")
             }
         }
-        let s = try DoctorScratch()
+        let s = try await DoctorScratch()
         let key = s.base + "/hostkey"
-        let gen = try DoctorTestTools.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key])
+        let gen = try DoctorCLI.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key])
         guard gen.status == 0 else { throw DoctorTestError(description: "ssh-keygen failed: \(gen.stderr)") }
         return s
     }
@@ -28,17 +27,17 @@ struct DoctorSSHDTests {
         s.write("/etc/ssh/sshd_config", "HostKey \(s.base)/hostkey\nPidFile none\nUsePAM no\n" + body)
     }
 
-    func doctorWithSSHD(_ s: DoctorScratch) throws -> DoctorTestTools.Output {
+    func doctorWithSSHD(_ s: DoctorScratch) throws -> DoctorOutput {
         let script = "mount -t tmpfs -o mode=0755 doctor-run /run && mkdir -m 0755 /run/sshd && exec \"$@\""
-        return try DoctorTestTools.run("/usr/bin/unshare", [
+        return try DoctorCLI.run("/usr/bin/unshare", [
             "--mount", "--propagation", "private", "/bin/sh", "-c", script, "_",
-            try DoctorTestTools.sunkBridge(), "doctor", "--root", s.root, "--sshd-binary", Self.sshd,
+            try DoctorCLI.binary(), "doctor", "--root", s.root, "--sshd-binary", Self.sshd,
         ])
     }
 
     @Test("good configuration: the settings come from sshd -T, exit 0")
-    func good() throws {
-        let s = try prepared()
+    func good() async throws {
+        let s = try await prepared()
         config(s, """
             AuthorizedKeysCommand /usr/libexec/sunk-bridge/sunk-authorized-keys %u %U
             AuthorizedKeysCommandUser sunk-bridge-keys
@@ -51,8 +50,8 @@ struct DoctorSSHDTests {
     }
 
     @Test("a Match block that applies is seen through sshd -T (the text reading cannot)")
-    func matchApplied() throws {
-        let s = try prepared()
+    func matchApplied() async throws {
+        let s = try await prepared()
         config(s, """
             AuthorizedKeysCommand /usr/libexec/sunk-bridge/sunk-authorized-keys %u %U
             AuthorizedKeysCommandUser sunk-bridge-keys
@@ -66,8 +65,8 @@ struct DoctorSSHDTests {
     }
 
     @Test("a configuration sshd refuses: FAIL with sshd's complaint, then the text is read")
-    func refused() throws {
-        let s = try prepared()
+    func refused() async throws {
+        let s = try await prepared()
         config(s, """
             NoSuchKeywordHere yes
             AuthorizedKeysCommand /usr/libexec/sunk-bridge/sunk-authorized-keys %u %U

@@ -1,7 +1,7 @@
 // One line of `sunk-bridge doctor` output: `ok|WARN|FAIL <check>: <finding>` and, when not ok,
 // an indented `fix:` line.
 
-enum DoctorLevel: String, Sendable, Comparable {
+public enum DoctorLevel: String, Sendable, Comparable {
     case ok = "ok"
     case warn = "WARN"
     case fail = "FAIL"
@@ -14,16 +14,16 @@ enum DoctorLevel: String, Sendable, Comparable {
         }
     }
 
-    static func < (a: DoctorLevel, b: DoctorLevel) -> Bool { a.rank < b.rank }
+    public static func < (a: DoctorLevel, b: DoctorLevel) -> Bool { a.rank < b.rank }
 }
 
-struct DoctorFinding: Sendable, Equatable {
-    var level: DoctorLevel
+public struct DoctorFinding: Sendable, Equatable {
+    public var level: DoctorLevel
     /// Short, stable name of the check (`nsswitch`, `sshd-config`, `helper`, …): scripts grep it.
-    var check: String
-    var finding: String
+    public var check: String
+    public var finding: String
     /// What to do about it; empty for `ok`.
-    var fix: String
+    public var fix: String
 
     static func ok(_ check: String, _ finding: String) -> DoctorFinding {
         DoctorFinding(level: .ok, check: check, finding: finding, fix: "")
@@ -38,7 +38,7 @@ struct DoctorFinding: Sendable, Equatable {
     }
 
     /// The finding as printed, one or two lines, each ending in a newline.
-    var rendered: String {
+    public var rendered: String {
         var text = "\(level.rawValue) \(check): \(finding)\n"
         if level != .ok && !fix.isEmpty { text += "  fix: \(fix)\n" }
         return text
@@ -46,19 +46,19 @@ struct DoctorFinding: Sendable, Equatable {
 }
 
 /// Every finding of one run, and the verdict.
-struct DoctorReport: Sendable {
-    var findings: [DoctorFinding] = []
+public struct DoctorReport: Sendable {
+    public var findings: [DoctorFinding] = []
 
     mutating func add(_ finding: DoctorFinding) { findings.append(finding) }
     mutating func add(contentsOf more: [DoctorFinding]) { findings.append(contentsOf: more) }
 
-    var failures: Int { findings.filter { $0.level == .fail }.count }
-    var warnings: Int { findings.filter { $0.level == .warn }.count }
+    public var failures: Int { findings.filter { $0.level == .fail }.count }
+    public var warnings: Int { findings.filter { $0.level == .warn }.count }
 
     /// 0 when nothing failed (warnings allowed), 1 otherwise.
-    var exitCode: Int32 { failures == 0 ? 0 : 1 }
+    public var exitCode: Int32 { failures == 0 ? 0 : 1 }
 
-    var rendered: String {
+    public var rendered: String {
         var text = findings.map(\.rendered).joined()
         let oks = findings.count - failures - warnings
         text += "doctor: \(oks) ok, \(warnings) warning\(warnings == 1 ? "" : "s"), "

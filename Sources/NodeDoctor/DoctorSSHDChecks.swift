@@ -1,6 +1,7 @@
 // sshd: the effective AuthorizedKeysCommand / AuthorizedKeysCommandUser, from `sshd -T` when the
 // binary is there, else from the configuration text (Include followed, Match blocks not applied).
 import Foundation
+import NodeSync
 
 /// The two settings doctor cares about, and where they came from.
 struct DoctorSSHDSettings: Sendable, Equatable {
@@ -12,13 +13,16 @@ struct DoctorSSHDSettings: Sendable, Equatable {
     var notes: [String] = []
 }
 
+/// Why `sshd -T` gave no settings: sshd's own complaint, or why it could not run.
+struct SSHDRefusal: Error, Sendable { var reason: String }
+
 enum DoctorSSHDChecks {
     static let matchSpec = "user=root,host=localhost,addr=127.0.0.1"
 
     // MARK: reading
 
     /// Runs `sshd -T -C … -f CONFIG`. `.failure` carries sshd's complaint.
-    static func effective(binary: String, config: String) -> Result<DoctorSSHDSettings, DoctorFS.JSONProblem> {
+    static func effective(binary: String, config: String) -> Result<DoctorSSHDSettings, SSHDRefusal> {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["-T", "-C", matchSpec, "-f", config]
@@ -181,7 +185,7 @@ enum DoctorSSHDChecks {
 
     static func checkCommand(_ command: String?, source: String) -> (finding: DoctorFinding, helper: String?) {
         let name = "sshd-command"
-        let wanted = "AuthorizedKeysCommand \(DoctorContext.packagedHelper) %u %U"
+        let wanted = "AuthorizedKeysCommand \(NodePaths.packagedHelper) %u %U"
         guard let command, !command.isEmpty else {
             return (.fail(name, "no AuthorizedKeysCommand in \(source): sshd never asks for IdP keys",
                           fix: "add `\(wanted)` (copy \(snippet) to /etc/ssh/sshd_config.d/ and reload sshd)"), nil)
@@ -198,9 +202,9 @@ enum DoctorSSHDChecks {
                             + "needs the user name and the uid sshd resolved",
                           fix: "use `\(wanted)`"), path)
         }
-        if path != DoctorContext.packagedHelper {
+        if path != NodePaths.packagedHelper {
             return (.warn(name, "AuthorizedKeysCommand runs \(path), not the packaged helper "
-                            + "\(DoctorContext.packagedHelper) (\(source))",
+                            + "\(NodePaths.packagedHelper) (\(source))",
                           fix: "use `\(wanted)` unless \(path) is a deliberate wrapper"), path)
         }
         return (.ok(name, "`AuthorizedKeysCommand \(command)` (\(source))"), path)

@@ -1,56 +1,54 @@
-// What one `doctor` run looks at: the root prefix, the files it was pointed at, and small
-// read-only file-system helpers. Nothing here writes anything.
+// What one `doctor` run looks at, and small read-only file-system helpers. Nothing here writes.
 import Foundation
+import NodeSync
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
 
-enum DoctorNSSFormat: String, Sendable, CaseIterable {
-    case extrausers
-    case cache
-
+extension NSSFormat {
     /// The nsswitch.conf source name of the module.
     var module: String { rawValue }
     /// The shared object glibc loads for it.
     var library: String { "libnss_\(rawValue).so.2" }
-    var other: DoctorNSSFormat { self == .extrausers ? .cache : .extrausers }
+    var other: NSSFormat { self == .extrausers ? .cache : .extrausers }
 }
 
-struct DoctorContext: Sendable {
-    /// The root prefix without trailing slashes (`""` for `/`).
-    let root: String
-    let sshdConfig: String
-    let nsswitch: String
+/// What one `doctor` run looks at: the node's files below a root (the paths `sync` writes, from
+/// `NodePaths`), the sshd and nsswitch files it was pointed at, and its limits.
+public struct DoctorContext: Sendable {
+    /// The node's paths, exactly as `sync` uses them.
+    public let paths: NodePaths
+    public let sshdConfig: String
+    public let nsswitch: String
     /// Set by `--nss-format`; nil means "what the last sync used, else extrausers".
-    let requestedFormat: DoctorNSSFormat?
+    public let requestedFormat: NSSFormat?
     /// nil when sshd is not to be run (binary absent or `--sshd-binary none`).
-    let sshdBinary: String?
-    let maxAge: Int
-    let helperPath: String
-    let now: Date
+    public let sshdBinary: String?
+    /// Seconds after which the last successful sync is stale.
+    public let maxAge: Int
+    /// The trust keys file the node's sync reads.
+    public let trustKeyFile: String
+    public let now: Date
 
-    static let packagedHelper = "/usr/libexec/sunk-bridge/sunk-authorized-keys"
-    static let stateFile = "/var/lib/sunk-bridge/state.json"
-    static let snapshotFile = "/var/lib/sunk-bridge/snapshot.json"
-    static let keysCache = "/var/lib/sunk-bridge/keys.cache"
-    static let lastRunFile = "/var/lib/sunk-bridge/last-run.json"
-
-    init(root: String, sshdConfig: String?, nsswitch: String?, format: DoctorNSSFormat?, sshdBinary: String?,
-         maxAge: Int, helperPath: String = DoctorContext.packagedHelper, now: Date = Date()) {
-        var r = root
-        while r.hasSuffix("/") { r.removeLast() }
-        self.root = r
-        self.sshdConfig = sshdConfig ?? (r + "/etc/ssh/sshd_config")
-        self.nsswitch = nsswitch ?? (r + "/etc/nsswitch.conf")
+    /// `root` is the node's root (`/` on a node); nil paths default to the files below it.
+    public init(root: String, sshdConfig: String? = nil, nsswitch: String? = nil, format: NSSFormat? = nil,
+                sshdBinary: String?, maxAge: Int, trustKeyFile: String? = nil, now: Date = Date()) {
+        let paths = NodePaths(root: root)
+        self.paths = paths
+        self.sshdConfig = sshdConfig ?? paths.path("/etc/ssh/sshd_config")
+        self.nsswitch = nsswitch ?? paths.path("/etc/nsswitch.conf")
         self.requestedFormat = format
         self.sshdBinary = sshdBinary
         self.maxAge = maxAge
-        self.helperPath = helperPath
+        self.trustKeyFile = trustKeyFile ?? paths.defaultTrustKeyFile
         self.now = now
     }
 
+    /// The root prefix without trailing slashes (`""` for `/`).
+    var root: String { paths.root }
+
     /// `root` + an absolute path.
-    func path(_ absolute: String) -> String { root + absolute }
+    func path(_ absolute: String) -> String { paths.path(absolute) }
 
     /// The root as shown to people.
     var rootShown: String { root.isEmpty ? "/" : root }
@@ -130,24 +128,6 @@ enum DoctorFS {
         if slash == path.startIndex { return "/" }
         return String(path[..<slash])
     }
-
-    /// Reads a JSON object file; nil when absent, `.failure` text when unreadable.
-    static func jsonObject(_ path: String) -> Result<[String: Any], JSONProblem>? {
-        guard exists(path) else { return nil }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            return .failure(JSONProblem(reason: "cannot be read"))
-        }
-        do {
-            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                return .failure(JSONProblem(reason: "is not a JSON object"))
-            }
-            return .success(object)
-        } catch {
-            return .failure(JSONProblem(reason: "is not valid JSON"))
-        }
-    }
-
-    struct JSONProblem: Error, Sendable { var reason: String }
 }
 
 /// Lines of a `name:…` colon file (passwd, subuid), comments and blanks dropped.

@@ -1,6 +1,7 @@
 // `doctor`'s trust-key check: the node has keys to verify snapshots with, and the snapshot it
 // applied last verifies with them.
 import Foundation
+import NodeSync
 import SunkSnapshot
 
 enum DoctorTrustCheck {
@@ -20,7 +21,7 @@ enum DoctorTrustCheck {
         if let appliedOrg, !trust.keys.contains(where: { $0.org == appliedOrg }) {
             return .fail(name, "\(path) has keys for \(orgs) but the applied snapshot is for org \(appliedOrg)", fix: fix)
         }
-        guard let kept = FileManager.default.contents(atPath: ctx.path(DoctorContext.snapshotFile)),
+        guard let kept = FileManager.default.contents(atPath: ctx.paths.lastSnapshot),
               SignedSnapshot.looksSigned(kept) else {
             return .ok(name, "\(path): \(trust.keys.count) key(s) for \(orgs)")
         }

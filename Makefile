@@ -21,7 +21,8 @@ test: deps build helper
 	SUNK_AUTHORIZED_KEYS_BIN=$(CURDIR)/$(STATIC_HELPER) SUNK_BRIDGE_BIN=$(CURDIR)/.build/debug/sunk-bridge \
 		$(SWIFT) test --skip-build --no-parallel
 
-# Debian package from static release builds (nodes have no Swift runtime).
+# Debian package from static release builds (nodes have no Swift runtime). Not part of CI: the
+# package test in `make test` packages what the test build made (one compile per run).
 VERSION ?= 0.1.0
 deb:
 	$(SWIFT) build -c release --scratch-path .build/static-stdlib --static-swift-stdlib --product sunk-bridge

@@ -8,7 +8,6 @@ let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
 let package = Package(
     name: "SunkBridge",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "sunk-bridge", targets: ["sunk-bridge"]),
         .executable(name: "sunk-authorized-keys", targets: ["sunk-authorized-keys"]),
@@ -19,7 +18,7 @@ let package = Package(
         .library(name: "SCIMProtocol", targets: ["SCIMProtocol"]),
     ],
     dependencies: [
-        // Exact pins: Package.resolved is not committed, so every machine gets the same graph.
+        // Exact pins, and Package.resolved committed: every machine resolves the same graph.
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1",
                  traits: ["ConfigurationSupport"]),
         .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),

@@ -30,6 +30,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration.git", exact: "1.4.0", traits: ["YAML"]),
         .package(url: "https://github.com/jpsim/Yams.git", exact: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
+        // Imported directly, so declared (the versions the packages above resolve to).
+        .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-http-types.git", exact: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-system", exact: "1.8.1"),
     ],
     targets: [
         // Domain values and the security rules. No dependencies, no Foundation: the static
@@ -53,7 +58,11 @@ let package = Package(
             "SunkModel", "SCIMProtocol", "SunkStore", "SunkSnapshot",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
-            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -62,21 +71,24 @@ let package = Package(
         .target(name: "NodeSync", dependencies: [
             "SunkModel", "SunkSnapshot", "AuthorizedKeys",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ], swiftSettings: strict),
         // Controller side: Slurm accounts and associations from the same verified snapshot
         // (`slurm sync`): sacctmgr state parser, planner, guard, argv executor.
-        .target(name: "SlurmSync", dependencies: ["SunkSnapshot", "SunkModel"], swiftSettings: strict),
+        .target(name: "SlurmSync", dependencies: ["SunkSnapshot"], swiftSettings: strict),
         // Tiny exact lookup in the keys cache, shared by the helper and `getent`. No Foundation.
         .target(name: "AuthorizedKeys", dependencies: ["SunkModel"], swiftSettings: strict),
         // `doctor`: checks a login node through the same types and paths `sync` writes.
         .target(name: "NodeDoctor", dependencies: ["NodeSync", "SunkSnapshot", "SunkModel"], swiftSettings: strict),
         .executableTarget(name: "sunk-bridge", dependencies: [
-            "SunkModel", "SCIMProtocol", "SunkStore", "SunkSnapshot", "SCIMServer", "NodeSync", "SlurmSync", "NodeDoctor",
+            "SunkModel", "SunkStore", "SunkSnapshot", "SCIMServer", "NodeSync", "SlurmSync", "NodeDoctor",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "SystemPackage", package: "swift-system"),
             .product(name: "Configuration", package: "swift-configuration"),
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),

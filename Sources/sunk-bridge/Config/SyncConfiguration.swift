@@ -8,12 +8,7 @@ extension SyncCommand {
     mutating func applyConfiguration() async throws {
         let file = await ConfigLoader.load(flag: config)
         try file.requireValid(command: "sync", ignoring: ["server.", "database.", "orgs.", "slurm."])
-        if from == nil && snapshot == nil && db == nil { from = file.nodeFrom }
-        if from != nil {
-            tokenFile = tokenFile ?? file.nodeTokenFile
-            caFile = caFile ?? file.nodeCAFile
-        }
-        trustKey = trustKey ?? file.nodeTrustKeyFile
+        source.fill(from: file)
         root = root ?? file.nodeRoot
         nssFormat = nssFormat ?? file.nodeNSSFormat
         maxDeletePercent = maxDeletePercent ?? file.nodeMaxDeletePercent

@@ -16,14 +16,3 @@ func parseNSSFormat(_ text: String) throws -> NSSFormat {
     }
     return format
 }
-
-/// The snapshot source the flags name (checked beforehand: exactly one of them), shared by `sync`
-/// and `slurm sync`: `--from URL --token-file F [--ca-file F]`, `--db PATH [--org ORG]` or `--snapshot FILE`.
-func snapshotSource(from: String?, tokenFile: String?, caFile: String?, db: String?, org: String,
-                    snapshot: String?) throws(SyncError) -> any SnapshotSource {
-    if let from, let tokenFile {
-        return try HTTPSnapshotSource(url: from, tokenFile: tokenFile, caFile: caFile)
-    }
-    if let db { return DatabaseSnapshotSource(path: db, org: org) }
-    return FileSnapshotSource(path: snapshot ?? "")
-}

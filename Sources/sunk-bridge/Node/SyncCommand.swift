@@ -16,18 +16,8 @@ struct SyncCommand: AsyncParsableCommand {
             another sync holds the lock.
             """)
 
-    @Option(name: .customLong("from"), help: "Snapshot URL: https://HOST/scim/ORG/export/v1/snapshot")
-    var from: String?
-
-    @Option(name: .customLong("token-file"), help: "File with the node token (mode 0600 or stricter).")
-    var tokenFile: String?
-
-    @Option(name: .customLong("ca-file"), help: "PEM file: the only trust root for the server's certificate.")
-    var caFile: String?
-
-    @Option(name: .customLong("trust-key"),
-            help: "File of trusted signing keys (`sunk-bridge org trust-key ORG` on the receiver), e.g. /etc/sunk-bridge/trust.pub. Required with --from.")
-    var trustKey: String?
+    @OptionGroup(title: "Snapshot source")
+    var source: SnapshotSourceOptions
 
     @Flag(name: .customLong("accept-rollback"),
           help: "Apply a snapshot older than the applied one from the same receiver database (once, after a restore).")
@@ -36,15 +26,6 @@ struct SyncCommand: AsyncParsableCommand {
     @Flag(name: .customLong("accept-changes"),
           help: "Apply the mass changes the guards hold (removals over --max-delete-percent, uid/gid changes of existing users, mass locks, mass key replacement), for this run only.")
     var acceptChanges = false
-
-    @Option(name: .customLong("snapshot"), help: "Read the snapshot from a file (e.g. from `sunk-bridge export`).")
-    var snapshot: String?
-
-    @Option(name: .customLong("db"), help: "Single-node setups: read the published snapshot from this database file.")
-    var db: String?
-
-    @Option(name: .customLong("org"), help: "With --db: the org to export (default: default).")
-    var org: String = "default"
 
     @Option(help: "Prefix of every path read or written (default /).")
     var root: String?
@@ -80,15 +61,7 @@ struct SyncCommand: AsyncParsableCommand {
 
     /// Checked after the configuration has filled the options left out (see applyConfiguration).
     func checkOptions() throws {
-        let sources = [from != nil, snapshot != nil, db != nil].filter { $0 }.count
-        if sources != 1 { throw ValidationError("give exactly one of --from URL, --snapshot FILE or --db PATH") }
-        if from != nil && tokenFile == nil { throw ValidationError("--from needs --token-file") }
-        if from != nil && trustKey == nil {
-            throw ValidationError("--from needs --trust-key FILE (node.trustKeyFile): a node only applies snapshots signed by a key it was given. On the receiver run `sunk-bridge org trust-key ORG` and install its output as /etc/sunk-bridge/trust.pub")
-        }
-        if from == nil && (tokenFile != nil || caFile != nil) {
-            throw ValidationError("--token-file and --ca-file only apply to --from")
-        }
+        try source.check()
         if !(0...100).contains(maxDeletePercent ?? 10) { throw ValidationError("--max-delete-percent must be 0…100") }
         guard let mode = UInt32(homeMode, radix: 8), mode <= 0o7777 else {
             throw ValidationError("--home-mode must be an octal mode such as 0700")
@@ -121,9 +94,9 @@ struct SyncCommand: AsyncParsableCommand {
     }
 
     func execute() async throws {
-        let source: any SnapshotSource
+        let snapshots: any SnapshotSource
         do throws(SyncError) {
-            source = try makeSource()
+            snapshots = try source.makeSource()
         } catch {
             printError("sunk-bridge sync: \(error)")
             throw ExitCode(error.exitCode)
@@ -132,7 +105,7 @@ struct SyncCommand: AsyncParsableCommand {
         let progress: (@Sendable (Int, Int) -> Void)? = interactive ? Self.homeProgressLine : nil
         let trust: TrustedKeys?
         do throws(SnapshotError) {
-            trust = try trustKey.map { path throws(SnapshotError) in try TrustedKeys.load(path: path) }
+            trust = try source.loadTrust()
         } catch {
             printError("sunk-bridge sync: \(error)")
             throw ExitCode(1)
@@ -140,7 +113,7 @@ struct SyncCommand: AsyncParsableCommand {
         let options = try syncOptions(progress: progress, trust: trust)
         let report: SyncReport
         do throws(SyncError) {
-            report = try await NodeSyncer(source: source, options: options).run()
+            report = try await NodeSyncer(source: snapshots, options: options).run()
         } catch {
             printError("sunk-bridge sync: \(error)")
             throw ExitCode(error.exitCode)
@@ -167,11 +140,5 @@ struct SyncCommand: AsyncParsableCommand {
     @Sendable static func homeProgressLine(done: Int, total: Int) {
         guard total >= 50, done % 50 == 0 || done == total else { return }
         FileHandle.standardError.write(Data("\rhomes: \(done)/\(total)\(done == total ? "\n" : "")".utf8))
-    }
-
-    /// `--from` or `--snapshot`. (A `--db PATH` source for single-node setups plugs in here as another
-    /// `SnapshotSource`.)
-    private func makeSource() throws(SyncError) -> any SnapshotSource {
-        try snapshotSource(from: from, tokenFile: tokenFile, caFile: caFile, db: db, org: org, snapshot: snapshot)
     }
 }

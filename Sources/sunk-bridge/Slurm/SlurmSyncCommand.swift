@@ -24,20 +24,8 @@ struct SlurmSyncCommand: AsyncParsableCommand {
             when a command failed.
             """)
 
-    @Option(name: .customLong("from"), help: "Snapshot URL: https://HOST/scim/ORG/export/v1/snapshot")
-    var from: String?
-    @Option(name: .customLong("token-file"), help: "File with the node token (mode 0600 or stricter).")
-    var tokenFile: String?
-    @Option(name: .customLong("ca-file"), help: "PEM file: the only trust root for the server's certificate.")
-    var caFile: String?
-    @Option(name: .customLong("trust-key"), help: "File of trusted signing keys. Required with --from.")
-    var trustKey: String?
-    @Option(name: .customLong("snapshot"), help: "Read the snapshot from a file (e.g. from `sunk-bridge export`).")
-    var snapshot: String?
-    @Option(name: .customLong("db"), help: "Read the published snapshot from this database file.")
-    var db: String?
-    @Option(name: .customLong("org"), help: "With --db: the org (default: default).")
-    var org: String = "default"
+    @OptionGroup(title: "Snapshot source")
+    var source: SnapshotSourceOptions
 
     @Option(name: .customLong("account-group-prefix"), help: "Groups named PREFIX<account> become accounts (e.g. slurm-).")
     var groupPrefix: String?
@@ -71,12 +59,7 @@ struct SlurmSyncCommand: AsyncParsableCommand {
     mutating func applyConfiguration() async throws {
         let file = await ConfigLoader.load(flag: config)
         try file.requireValid(command: "slurm sync", ignoring: ["server.", "database.", "orgs."])
-        if from == nil && snapshot == nil && db == nil { from = file.nodeFrom }
-        if from != nil {
-            tokenFile = tokenFile ?? file.nodeTokenFile
-            caFile = caFile ?? file.nodeCAFile
-        }
-        trustKey = trustKey ?? file.nodeTrustKeyFile
+        source.fill(from: file)
         groupPrefix = groupPrefix ?? file.slurmGroupPrefix
         if maps.isEmpty { maps = (file.slurmMaps ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } }
         parent = parent ?? file.slurmParent
@@ -105,12 +88,7 @@ struct SlurmSyncCommand: AsyncParsableCommand {
     }
 
     func checkOptions() throws {
-        let sources = [from != nil, snapshot != nil, db != nil].filter { $0 }.count
-        if sources != 1 { throw ValidationError("give exactly one of --from URL, --snapshot FILE or --db PATH") }
-        if from != nil && tokenFile == nil { throw ValidationError("--from needs --token-file") }
-        if from != nil && trustKey == nil {
-            throw ValidationError("--from needs --trust-key FILE (node.trustKeyFile): only snapshots signed by a trusted key are used")
-        }
+        try source.check()
         if !(0...100).contains(maxDeletePercent ?? 10) { throw ValidationError("--max-delete-percent must be 0…100") }
         _ = try rules()
     }
@@ -123,15 +101,14 @@ struct SlurmSyncCommand: AsyncParsableCommand {
     }
 
     func execute() async throws {
-        let source: any SnapshotSource
+        let snapshots: any SnapshotSource
         let trust: TrustedKeys?
         let data: Data
         do {
-            source = try snapshotSource(from: from, tokenFile: tokenFile, caFile: caFile, db: db, org: org,
-                                        snapshot: snapshot)
-            trust = try trustKey.map { path throws(SnapshotError) in try TrustedKeys.load(path: path) }
-            guard case .document(let bytes, _) = try await source.fetch(ifNoneMatch: nil) else {
-                throw SlurmSyncError.snapshot("\(source.label) answered 304 to an unconditional request")
+            snapshots = try source.makeSource()
+            trust = try source.loadTrust()
+            guard case .document(let bytes, _) = try await snapshots.fetch(ifNoneMatch: nil) else {
+                throw SlurmSyncError.snapshot("\(snapshots.label) answered 304 to an unconditional request")
             }
             data = bytes
         } catch {
@@ -150,7 +127,7 @@ struct SlurmSyncCommand: AsyncParsableCommand {
         }
         let report: SlurmSyncReport
         do throws(SlurmSyncError) {
-            let document = try SlurmSyncer.open(data, trust: trust, expectedOrg: source.expectedOrg)
+            let document = try SlurmSyncer.open(data, trust: trust, expectedOrg: snapshots.expectedOrg)
             report = try SlurmSyncer(options: options, log: { print($0) }).run(document: document)
         } catch {
             printError("sunk-bridge slurm sync: \(error)")

@@ -110,7 +110,7 @@ let package = Package(
         .testTarget(name: "SlurmSyncTests", dependencies: [
             "SlurmSync", "SunkSnapshot", "SunkModel", .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .testTarget(name: "DoctorTests", dependencies: [
+        .testTarget(name: "NodeDoctorTests", dependencies: [
             "NodeDoctor", "NodeSync", "SunkSnapshot", "SunkModel", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "NodeSyncTests", dependencies: [

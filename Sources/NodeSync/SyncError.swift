@@ -30,6 +30,8 @@ public enum SyncError: Error, Equatable, Sendable, CustomStringConvertible {
     case rollback(instance: String, offered: Int64, applied: Int64)
     /// Mass changes held for the operator (`SyncGuards.heldChanges`): one line per kind.
     case held([String])
+    /// The node's sudo rule (`--sudo-group`) could not be installed, or is refused on this node.
+    case sudoers(String)
 
     public var description: String {
         switch self {
@@ -66,6 +68,8 @@ public enum SyncError: Error, Equatable, Sendable, CustomStringConvertible {
         case .held(let lines):
             return "holding mass changes: " + lines.joined(separator: "; ")
                 + "; if this is intended, run `sunk-bridge sync --accept-changes` once; node files unchanged"
+        case .sudoers(let message):
+            return "sudoers: \(message)"
         }
     }
 

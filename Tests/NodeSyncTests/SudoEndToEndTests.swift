@@ -114,7 +114,16 @@ struct SudoEndToEndTests {
             ("!account validation failure", "setpriv --reuid=\(ada.uid) --regid=\(ada.uid) --groups=\(Self.adminGID) sudo -n true"),
         ], label: "locked")
 
-        // 3. ada active again, but the node no longer names the group (the snapshot still has it):
+        // 3. The password form: the rule still matches ada, but sudo asks for a password she does not have.
+        let password = try await SudoFixture.sync(root, Self.body(adaLocked: false, serial: 3),
+                                                  SudoRule(groups: ["hpc-admins"], noPassword: false))
+        #expect(password.sudoers?.action == .written)
+        try await Self.check(root, [
+            ("User ada may run the following commands.*\\(ALL : ALL\\) ALL", "sudo -l -U ada | tr '\\n' ' '"),
+            ("!a password is required", Self.asUser("ada", uid: ada.uid, "sudo -n true")),
+        ], label: "password")
+
+        // 4. ada active again, but the node no longer names the group (the snapshot still has it):
         // the file is removed and nobody gets sudo from the group.
         let unnamed = try await SudoFixture.sync(root, Self.body(adaLocked: false, serial: 3), SudoRule())
         #expect(unnamed.sudoers?.action == .removed)

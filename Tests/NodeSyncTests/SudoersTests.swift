@@ -347,6 +347,15 @@ struct SudoersTests {
         #expect(warnings.contains { $0.contains("sudo group hpc-admins is the primary group of locked user(s) dora") },
                 "\(warnings)")
         #expect(SudoFixture.status(root).contains("warning: sudo group absent-group"), "\(SudoFixture.status(root))")
+        #expect(!warnings.contains { $0.contains("includedir") }, "no /etc/sudoers in this root: nothing to say")
+        // A main sudoers file that does not read /etc/sudoers.d makes the drop-in useless: warned.
+        try "root ALL=(ALL:ALL) ALL\n".write(toFile: root + "/etc/sudoers", atomically: false, encoding: .utf8)
+        let noInclude = try await SudoFixture.sync(root, body, SudoRule(groups: ["hpc-admins"], noPassword: true))
+        #expect(noInclude.sudoers?.warnings.contains { $0.contains("no `@includedir /etc/sudoers.d` line") } == true,
+                "\(noInclude.sudoers?.warnings ?? [])")
+        try "root ALL=(ALL:ALL) ALL\n@includedir /etc/sudoers.d\n".write(toFile: root + "/etc/sudoers", atomically: false, encoding: .utf8)
+        let withInclude = try await SudoFixture.sync(root, body, SudoRule(groups: ["hpc-admins"], noPassword: true))
+        #expect(withInclude.sudoers?.warnings.contains { $0.contains("includedir") } == false)
         // The dry run reports the same warnings and writes nothing.
         try FileManager.default.removeItem(atPath: SudoFixture.sudoersFile(root))
         let dry = try await SudoFixture.sync(root, body, SudoRule(groups: ["absent-group"]), dryRun: true)

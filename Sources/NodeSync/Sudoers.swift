@@ -206,6 +206,7 @@ public enum Sudoers {
                       failurePoint: (@Sendable (String) throws(SyncError) -> Void)?) throws(SyncError) -> SudoersOutcome?
     {
         let file = paths.path(path)
+        try removeStaleTempFiles(paths)
         let st = try SystemCall.status(file)
         var installed: [UInt8]?
         if let st, (st.st_mode & S_IFMT) == S_IFREG { installed = try SystemCall.read(file) }
@@ -254,6 +255,18 @@ public enum Sudoers {
         }
         outcome.action = .written
         return outcome
+    }
+
+    /// Removes the temp files of a run killed between writing and renaming (`.sunk-bridge.sunk-tmp.…`;
+    /// sudo ignores them, but they are litter). The caller holds the sync lock, so no other run is
+    /// writing one.
+    static func removeStaleTempFiles(_ paths: NodePaths) throws(SyncError) {
+        let directory = paths.path("/etc/sudoers.d")
+        for name in try SystemCall.directoryEntries(directory) where name.hasPrefix(".sunk-bridge.sunk-tmp.") {
+            if unlink(directory + "/" + name) != 0 && errno != ENOENT {
+                throw .io(operation: "unlink", path: directory + "/" + name, errno: errno)
+            }
+        }
     }
 
     /// A warning when `<root>/etc/sudoers` exists but does not read `/etc/sudoers.d`.

@@ -287,6 +287,13 @@ struct SudoersTests {
         #expect(try SystemBytes.read(file) == installed)
         #expect(SudoFixture.inode(file) == inode)
         #expect(SudoFixture.directoryNames(root) == ["sunk-bridge"])
+
+        // The temp file of a run killed before its rename is removed by the next run; nothing else is.
+        let stale = root + "/etc/sudoers.d/.sunk-bridge.sunk-tmp.4242.17"
+        try "%x ALL=(ALL:ALL) ALL\n".write(toFile: stale, atomically: false, encoding: .utf8)
+        try "keep\n".write(toFile: root + "/etc/sudoers.d/.other", atomically: false, encoding: .utf8)
+        try await SudoFixture.sync(root, SudoFixture.body(), rule)
+        #expect(SudoFixture.directoryNames(root) == [".other", "sunk-bridge"])
     }
 
     @Test("a local group of /etc/group is refused before anything is written")

@@ -116,7 +116,7 @@ public enum Sudoers {
 
     /// The grants of a file sunk-bridge wrote: group → NOPASSWD. Nil when a line is not one this code
     /// renders (then nothing is inferred from the file).
-    static func grants(_ bytes: [UInt8]) -> [String: Bool]? {
+    public static func grants(_ bytes: [UInt8]) -> [String: Bool]? {
         guard isOurs(bytes) else { return nil }
         var result: [String: Bool] = [:]
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where !line.hasPrefix("#") {
@@ -141,7 +141,7 @@ public enum Sudoers {
     }
 
     /// Runs `visudo -cf FILE`; throws with its output when it refuses the file or cannot run.
-    static func check(_ file: String, visudo: String) throws(SyncError) {
+    public static func check(_ file: String, visudo: String) throws(SyncError) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: visudo)
         process.arguments = ["-c", "-f", file]

@@ -111,6 +111,37 @@ struct SudoSyncBinaryTests {
         #expect(!FileManager.default.fileExists(atPath: file))
     }
 
+    @Test("doctor: no finding without the file; ok with what it grants; FAIL when sudo would ignore it or visudo refuses it; WARN for a foreign file")
+    func doctor() throws {
+        try DoctorTestTools.requireRoot("the scratch root must be root-owned like a real node")
+        let s = try DoctorScratch()
+        var out = try s.doctor()
+        #expect(out.status == 0, "\(out.stdout)")
+        #expect(!out.stdout.contains("sudoers:"), "\(out.stdout)")
+
+        try s.mkdirs("/etc/sudoers.d")
+        let file = "/etc/sudoers.d/sunk-bridge"
+        let rendered = String(decoding: Sudoers.render(SudoRule(groups: ["hpc-admins", "ops"], noPassword: true)), as: UTF8.self)
+        s.write(file, rendered, mode: 0o440)
+        out = try s.doctor()
+        #expect(out.status == 0, "\(out.stdout)")
+        #expect(out.has("ok sudoers: ", "grants %hpc-admins (NOPASSWD), %ops (NOPASSWD)"), "\(out.stdout)")
+
+        s.write(file, rendered, mode: 0o666)
+        out = try s.doctor()
+        #expect(out.status == 1)
+        #expect(out.has("FAIL sudoers: ", "mode 0666: sudo ignores it"), "\(out.stdout)")
+
+        s.write(file, rendered + "%broken group ALL=(ALL:ALL) ALL\n", mode: 0o440)
+        out = try s.doctor()
+        #expect(out.has("FAIL sudoers: ", "visudo -cf refused"), "\(out.stdout)")
+
+        s.write(file, "%hpc-admins ALL=(ALL:ALL) ALL\n", mode: 0o440)
+        out = try s.doctor()
+        #expect(out.status == 0)
+        #expect(out.has("WARN sudoers: ", "not written by sunk-bridge"), "\(out.stdout)")
+    }
+
     @Test("refused names: a system group or a non-POSIX name, by flag or in the file; nothing is written",
           arguments: [
             (["--sudo-group", "wheel"], "", "--sudo-group: \"wheel\" is a system group"),

@@ -5,7 +5,7 @@ import Foundation
 struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
-        abstract: "Check a login node: nsswitch, NSS module, sshd key command, helper, sync freshness, homes, id ranges.",
+        abstract: "Check a login node: nsswitch, NSS module, sshd key command, helper, sync freshness, homes, id ranges, sudoers.",
         discussion: """
             Prints one line per finding, `ok|WARN|FAIL <check>: <finding>`, and a `fix:` line under each \
             problem. Reads only; changes nothing. Exit status 0 when nothing FAILs (warnings allowed), 1 otherwise.
@@ -86,6 +86,7 @@ enum Doctor {
             report.add(DoctorFileChecks.checkHomePrefix(prefix, ctx: ctx))
         }
         report.add(contentsOf: DoctorIDRanges.check(ctx, policy: policy))
+        if let sudoers = DoctorSudoersCheck.check(ctx) { report.add(sudoers) }
         return report
     }
 }

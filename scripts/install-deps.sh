@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build and the tests need, only those missing.
 # The tests use the real things: sshd and ssh, Slurm (munge, slurmdbd on MariaDB, slurmctld, slurmd), glibc NSS through libnss-extrausers and
-# libnss-cache, unshare/mount from util-linux, dpkg-deb for the package test.
+# libnss-cache, unshare/mount from util-linux, sudo (visudo and the real sudo of the --sudo-group test),
+# dpkg-deb for the package test.
 set -euo pipefail
 packages=(
   libsqlite3-dev          # GRDB links the system SQLite
@@ -10,6 +11,7 @@ packages=(
   libnss-extrausers       # NSS module for /var/lib/extrausers
   libnss-cache            # NSS module for /etc/*.cache with indexes
   util-linux              # unshare, setpriv
+  sudo                    # visudo -cf checks sync's sudoers file; the real sudo in the --sudo-group test
   dpkg-dev                # dpkg-deb for `make deb`
   sqlite3                 # backup/restore checks and debugging
   python3                 # prometheus text-format parser in the metrics test

@@ -34,6 +34,7 @@ public enum Doctor {
         }
         let policy = node.policy
         report.add(contentsOf: DoctorIDRanges.check(ctx, policy: policy.policy, source: policy.source))
+        if let sudoers = DoctorSudoersCheck.check(ctx) { report.add(sudoers) }
         return report
     }
 }

@@ -56,6 +56,8 @@ struct ConfigTests {
           from: https://scim.example.com/scim/default/export/v1/snapshot
           tokenFile: /etc/sunk-bridge/node-token
           caFile: /etc/sunk-bridge/ca.pem
+          sudoGroups: [hpc-admins, ops]
+          sudoNoPassword: true
         """
 
     @Test("a complete valid file passes with exit 0")
@@ -102,6 +104,10 @@ struct ConfigTests {
             ("node:\n  homePrefixes: [/]\n", "node.homePrefixes: \"/\" is not allowed as a home prefix"),
             ("node:\n  homePrefixes: [/home/]\n", "node.homePrefixes: \"/home/\" must not contain an empty component"),
             ("node:\n  homePrefixes: /home\n", "node.homePrefixes: must be a list"),
+            // sudo only for valid, non-system group names.
+            ("node:\n  sudoGroups: [hpc-admins, wheel]\n", "node.sudoGroups: \"wheel\" is a system group"),
+            ("node:\n  sudoGroups: [\"hpc admins\"]\n", "node.sudoGroups: \"hpc admins\" is not a POSIX group name"),
+            ("node:\n  sudoNoPassword: often\n", "node.sudoNoPassword: \"often\" is not true or false"),
           ])
     func errorsNameTheirKey(yaml: String, expected: String) async throws {
         let work = try temporaryDirectory("config-bad")

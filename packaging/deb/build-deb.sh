@@ -70,6 +70,8 @@ install -m 0644 "$PKG/examples/sshd_config.d/sunk-bridge.conf" "$DOC/examples/ss
 install -m 0644 "$PKG/examples/nsswitch.conf.snippet" "$DOC/examples/nsswitch.conf.snippet"
 install -m 0644 "$PKG/examples/sunk-bridge-sync.service.d/nss-cache.conf" \
   "$DOC/examples/sunk-bridge-sync.service.d/nss-cache.conf"
+install -m 0644 "$PKG/examples/sunk-bridge-sync.service.d/sudoers.conf" \
+  "$DOC/examples/sunk-bridge-sync.service.d/sudoers.conf"
 install -m 0644 "$HERE/copyright" "$DOC/copyright"
 install -m 0644 "$HERE/README.Debian" "$DOC/README.Debian"
 [ -f "$TOP/README.md" ] && install -m 0644 "$TOP/README.md" "$DOC/README.md"

@@ -23,8 +23,11 @@ public struct FileAttributes: Equatable, Sendable {
 public enum AtomicFileWriter {
     /// Replaces `path` with `contents`. Ownership is set only when running as root (an unprivileged
     /// test run keeps its own uid); the mode is always set. On any failure the temp file is removed
-    /// and `path` is untouched.
-    public static func write(_ contents: [UInt8], to path: String, attributes: FileAttributes)
+    /// and `path` is untouched. `check`, when given, is called with the temp file's path once it is
+    /// complete (written, mode and owner set, fsynced, closed) and before the rename: throwing there
+    /// (e.g. `visudo -cf` refusing it) removes the temp file and leaves `path` as it was.
+    public static func write(_ contents: [UInt8], to path: String, attributes: FileAttributes,
+                             check: ((String) throws(SyncError) -> Void)? = nil)
         throws(SyncError)
     {
         let (directory, base) = split(path)
@@ -47,6 +50,7 @@ public enum AtomicFileWriter {
             throw error
         }
         if close(fd) != 0 { throw .io(operation: "close", path: temp, errno: errno) }
+        try check?(temp)
         if rename(temp, path) != 0 { throw .io(operation: "rename to \(path)", path: temp, errno: errno) }
         committed = true
         try syncDirectory(directory)

@@ -16,8 +16,11 @@ import SunkSnapshot
 /// adopt the layout (fixed paths become links into `current`; the layout before generations is
 /// captured first) → new generation (NSS files, cache indexes after their data, keys cache, last
 /// snapshot, state.json), unless every file equals the current generation's → switch `current` (the
-/// commit point) → prune old generations → homes → last-run.json. Any failure before the switch
-/// leaves every reader on the old generation; the outcome of every run is recorded in last-run.json.
+/// commit point) → prune old generations → homes → sudoers (`/etc/sudoers.d/sunk-bridge`, from the
+/// node's `--sudo-group` only, after the group file that fills those groups is current) →
+/// last-run.json. Any failure before the switch leaves every reader on the old generation (a sudo
+/// rule that only narrows is still applied then: revocation never waits for the receiver); the
+/// outcome of every run is recorded in last-run.json.
 public struct NodeSyncer: Sendable {
     public let source: any SnapshotSource
     public let options: SyncOptions
@@ -47,16 +50,25 @@ public struct NodeSyncer: Sendable {
             state.lastError = nil
             state.held = []
             state.lastSuccess = options.now()
+            state.sudoers = report.sudoers
             try saveLastRun(state.lastRun, paths)
             return report
         } catch {
             state.lastResult = .failed
             state.lastError = error.description
             if case .held(let lines) = error { state.held = lines } else { state.held = [] }
+            state.sudoers = nil
+            if case .sudoers = error {} else {
+                // Stopped before the sudo step: a rule that grants nothing new is applied anyway.
+                state.sudoers = try? Sudoers.apply(options.sudo, paths: paths, visudo: visudo, warnings: [],
+                                                   narrowingOnly: true, failurePoint: options.failurePoint)
+            }
             try? saveLastRun(state.lastRun, paths)
             throw error
         }
     }
+
+    private var visudo: String? { options.visudo ?? Sudoers.findVisudo() }
 
     private func saveLastRun(_ run: LastRun, _ paths: NodePaths) throws(SyncError) {
         try options.failurePoint?("write var/lib/sunk-bridge/last-run.json")
@@ -92,6 +104,9 @@ public struct NodeSyncer: Sendable {
     private func prepare(_ opened: SnapshotOpening.Opened, paths: NodePaths) throws(SyncError) -> Prepared {
         let document = opened.document
         let local = try LocalAccounts.load(paths)
+        for group in options.sudo.groups where local.groups[group] != nil {
+            throw .sudoers("--sudo-group \(group) is a local group in /etc/group on this node: sunk-bridge grants sudo only to groups from the identity provider (grant local groups in /etc/sudoers yourself); node files unchanged")
+        }
         let plan = NodeFloor.plan(document.body, local: local, homePrefixes: options.homePrefixes)
         let shadowGID = local.groups["shadow"].map { $0 == UInt32.max ? 0 : $0 } ?? 0
         let files = NSSFileSet(plan: plan, format: options.format, paths: paths, shadowGID: gid_t(shadowGID))
@@ -167,11 +182,30 @@ public struct NodeSyncer: Sendable {
         let committed = try store.commit(files)
         let written = committed?.written ?? []
         let homes = options.createHomes ? createHomes(p.plan) : []
+        let sudoers = try applySudoers(p.plan, paths: paths, generation: committed?.name)
 
         let result: SyncReport.Result = !written.isEmpty ? .applied : notModified ? .notModified : .unchanged
         return SyncReport(result: result, org: body.org, serial: body.serial, digest: p.document.digest,
                           plan: p.plan, writtenFiles: written, diff: "", refusal: nil, homes: homes,
-                          generation: committed?.name)
+                          generation: committed?.name, sudoers: sudoers)
+    }
+
+    /// The sudo step, after the generation switch: the groups the rule names are now in the group
+    /// file readers see. A failure leaves the sudoers file as it was (never half written) and fails
+    /// the run, saying that the NSS files were applied.
+    private func applySudoers(_ plan: NodePlan, paths: NodePaths, generation: String?) throws(SyncError)
+        -> SudoersOutcome?
+    {
+        var warnings = Sudoers.warnings(options.sudo, plan: plan)
+        if !options.sudo.isEmpty, let include = Sudoers.includeWarning(paths) { warnings.append(include) }
+        do throws(SyncError) {
+            return try Sudoers.apply(options.sudo, paths: paths, visudo: visudo, warnings: warnings,
+                                     failurePoint: options.failurePoint)
+        } catch {
+            let applied = "the NSS files and keys cache are applied (generation \(generation ?? GenerationStore.currentName(paths) ?? "?")), \(Sudoers.path) is unchanged"
+            if case .sudoers(let message) = error { throw .sudoers("\(message); \(applied)") }
+            throw .sudoers("\(error); \(applied)")
+        }
     }
 
     private func dryRun(_ paths: NodePaths) async throws(SyncError) -> SyncReport {
@@ -197,7 +231,8 @@ public struct NodeSyncer: Sendable {
         }
         let body = p.document.body
         return SyncReport(result: .dryRun, org: body.org, serial: body.serial, digest: p.document.digest,
-                          plan: p.plan, writtenFiles: [], diff: diff, refusal: refusal, homes: [], generation: nil)
+                          plan: p.plan, writtenFiles: [], diff: diff, refusal: refusal, homes: [], generation: nil,
+                          sudoers: nil, sudoWarnings: Sudoers.warnings(options.sudo, plan: p.plan))
     }
 
     /// A lower serial from the database instance this node last applied is a rollback (a restored

@@ -73,6 +73,10 @@ public struct StatusReport: Sendable {
             out += "users: \(c.users) (\(c.lockedUsers) locked), groups: \(c.groups) (\(c.userPrivateGroups) user-private), "
                 + "skipped: \(c.skipped), shell fallbacks: \(c.shellFallbacks)\n"
         }
+        if let sudo = state.sudoers {
+            out += "sudo: \(Self.clean(sudo.summary))\n"
+            for warning in sudo.warnings { out += "  warning: \(Self.clean(warning))\n" }
+        }
         if !state.skipped.isEmpty {
             out += "skipped:\n"
             for s in state.skipped {

@@ -2,7 +2,7 @@
 import SunkSnapshot
 
 /// A sync that stopped. For every case the node's NSS files and keys cache are left exactly as they
-/// were; the message is recorded as `lastError` in the state file and shown by `sunk-bridge status`.
+/// were (except a `.sudoers` failure of the sudo step, which comes after the commit and says so); the message is recorded as `lastError` in the state file and shown by `sunk-bridge status`.
 public enum SyncError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Another `sunk-bridge sync` holds the lock.
     case locked(path: String)
@@ -30,6 +30,10 @@ public enum SyncError: Error, Equatable, Sendable, CustomStringConvertible {
     case rollback(instance: String, offered: Int64, applied: Int64)
     /// Mass changes held for the operator (`SyncGuards.heldChanges`): one line per kind.
     case held([String])
+    /// The node's sudo rule (`--sudo-group`) is refused on this node (nothing written), or could not
+    /// be installed after the NSS files were committed (the message says they were applied; the
+    /// sudoers file is left as it was).
+    case sudoers(String)
 
     public var description: String {
         switch self {
@@ -66,6 +70,8 @@ public enum SyncError: Error, Equatable, Sendable, CustomStringConvertible {
         case .held(let lines):
             return "holding mass changes: " + lines.joined(separator: "; ")
                 + "; if this is intended, run `sunk-bridge sync --accept-changes` once; node files unchanged"
+        case .sudoers(let message):
+            return "sudoers: \(message)"
         }
     }
 

@@ -41,6 +41,13 @@ public struct SyncOptions: Sendable {
     /// removal, last-run.json) with a label such as `write var/lib/sunk-bridge/generations/2/passwd`;
     /// throwing makes the run fail right there, as an I/O error would.
     public var failurePoint: (@Sendable (String) throws(SyncError) -> Void)?
+    /// The sudo rule of this node (`--sudo-group`, `--sudo-nopasswd`; `node.sudoGroups`,
+    /// `node.sudoNoPassword`): written to `/etc/sudoers.d/sunk-bridge` after the NSS files are
+    /// committed; an empty rule removes the file sunk-bridge wrote. Never taken from the snapshot.
+    public var sudo: SudoRule
+    /// The `visudo` that checks the sudoers file before it is installed; nil looks in `PATH`,
+    /// `/usr/sbin` and `/sbin` (`Sudoers.findVisudo`).
+    public var visudo: String?
 
     public init(root: String = "/", format: NSSFormat = .extrausers, maxDeletePercent: Int = 10,
                 dryRun: Bool = false, createHomes: Bool = false,
@@ -48,7 +55,8 @@ public struct SyncOptions: Sendable {
                 homeProgress: (@Sendable (Int, Int) -> Void)? = nil, trust: TrustedKeys? = nil,
                 acceptRollback: Bool = false, acceptChanges: Bool = false,
                 now: @escaping @Sendable () -> Date = { Date() },
-                failurePoint: (@Sendable (String) throws(SyncError) -> Void)? = nil) {
+                failurePoint: (@Sendable (String) throws(SyncError) -> Void)? = nil,
+                sudo: SudoRule = SudoRule(), visudo: String? = nil) {
         self.root = root
         self.format = format
         self.maxDeletePercent = maxDeletePercent
@@ -62,6 +70,8 @@ public struct SyncOptions: Sendable {
         self.acceptChanges = acceptChanges
         self.now = now
         self.failurePoint = failurePoint
+        self.sudo = sudo
+        self.visudo = visudo
     }
 }
 
@@ -76,6 +86,13 @@ extension SyncOptions {
         for prefix in homePrefixes {
             do throws(ValidationError) {
                 _ = try PosixRules.homePrefix(prefix, attribute: "--home-prefix")
+            } catch {
+                throw .usage(error.description)
+            }
+        }
+        for group in sudo.groups {
+            do throws(ValidationError) {
+                _ = try Sudoers.validateGroupName(group, attribute: "--sudo-group")
             } catch {
                 throw .usage(error.description)
             }
@@ -112,6 +129,10 @@ public struct SyncReport: Sendable {
     public var homes: [String]
     /// The generation made current by this run; nil when every file already matched (or dry run).
     public var generation: String?
+    /// What the sudo step did (`/etc/sudoers.d/sunk-bridge`); nil on a dry run.
+    public var sudoers: SudoersOutcome?
+    /// `--dry-run`: the sudo rule's warnings on this snapshot.
+    public var sudoWarnings: [String] = []
 
     /// One line for the log: what was applied.
     public var summary: String {
@@ -127,5 +148,6 @@ public struct SyncReport: Sendable {
             + "\(p.groups.count) groups (\(p.userPrivateGroups) user-private), \(p.skipped.count) skipped, "
             + "\(p.shellFallbacks) shell fallbacks; \(writtenFiles.count) files written"
             + (generation.map { "; generation \($0)" } ?? "")
+            + (sudoers.map { $0.action == .none ? "" : "; sudo: \($0.summary)" } ?? "")
     }
 }

@@ -54,6 +54,8 @@ public struct SyncState: Codable, Equatable, Sendable {
     /// The mass changes the guards held on the last attempt (one line per kind; empty or nil when
     /// none): applied only by `sunk-bridge sync --accept-changes`.
     public var held: [String]?
+    /// What the latest run's sudo step did (`/etc/sudoers.d/sunk-bridge`); stored in `last-run.json`.
+    public var sudoers: SudoersOutcome?
 
     public init() { skipped = [] }
 
@@ -78,6 +80,7 @@ public struct SyncState: Codable, Equatable, Sendable {
             merged.lastError = run.lastError
             merged.lastSuccess = run.lastSuccess
             merged.held = run.held
+            merged.sudoers = run.sudoers
         }
         merged.generation = GenerationStore.currentName(paths)
         return merged
@@ -91,6 +94,7 @@ public struct SyncState: Codable, Equatable, Sendable {
         record.lastError = nil
         record.lastSuccess = nil
         record.held = nil
+        record.sudoers = nil
         record.generation = nil
         return record
     }
@@ -107,7 +111,7 @@ public struct SyncState: Codable, Equatable, Sendable {
     /// The per-run fields of this state.
     public var lastRun: LastRun {
         LastRun(lastAttempt: lastAttempt, lastResult: lastResult, lastError: lastError, lastSuccess: lastSuccess,
-                held: held)
+                held: held, sudoers: sudoers)
     }
 
     static func encoder() -> JSONEncoder {
@@ -133,14 +137,17 @@ public struct LastRun: Codable, Equatable, Sendable {
     public var lastSuccess: Date?
     /// The mass changes the guards held on this run (`SyncState.held`).
     public var held: [String]?
+    /// What this run's sudo step did (`SyncState.sudoers`); nil when it did not get that far.
+    public var sudoers: SudoersOutcome?
 
     public init(lastAttempt: Date? = nil, lastResult: SyncState.Result? = nil, lastError: String? = nil,
-                lastSuccess: Date? = nil, held: [String]? = nil) {
+                lastSuccess: Date? = nil, held: [String]? = nil, sudoers: SudoersOutcome? = nil) {
         self.lastAttempt = lastAttempt
         self.lastResult = lastResult
         self.lastError = lastError
         self.lastSuccess = lastSuccess
         self.held = held
+        self.sudoers = sudoers
     }
 
     /// nil when the file does not exist.

@@ -84,6 +84,10 @@ struct SunkConfiguration: Sendable {
     var nodeTokenFile: String?
     var nodeCAFile: String?
     var nodeTrustKeyFile: String?
+    /// Groups granted sudo in /etc/sudoers.d/sunk-bridge (`sync --sudo-group`); nil or empty: none.
+    var nodeSudoGroups: [String]?
+    /// `sync --sudo-nopasswd`.
+    var nodeSudoNoPassword: Bool?
     /// `slurm sync`: which groups become accounts and what happens to users who leave.
     var slurmGroupPrefix: String?
     var slurmMaps: [String: String]?
@@ -239,6 +243,15 @@ enum ConfigLoader {
                 values.problem("node.trustKeyFile", "\(error)")
             }
         }
+        config.nodeSudoGroups = values.list("node.sudoGroups")
+        for group in config.nodeSudoGroups ?? [] {
+            do throws(SunkModel.ValidationError) {
+                _ = try Sudoers.validateGroupName(group, attribute: "node.sudoGroups")
+            } catch {
+                values.problem("node.sudoGroups", error.reason)
+            }
+        }
+        config.nodeSudoNoPassword = values.boolean("node.sudoNoPassword")
 
         config.slurmGroupPrefix = values.string("slurm.accounts.groupPrefix")
         config.slurmMaps = walk.maps["slurm.accounts.map"]

@@ -32,6 +32,8 @@ enum ConfigSchema {
         "node.tokenFile": .string,
         "node.caFile": .string,
         "node.trustKeyFile": .string,
+        "node.sudoGroups": .stringList,
+        "node.sudoNoPassword": .boolean,
         "slurm.accounts.groupPrefix": .string,
         "slurm.accounts.map": .stringMap,
         "slurm.accounts.parent": .string,

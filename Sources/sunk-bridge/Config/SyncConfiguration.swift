@@ -14,5 +14,7 @@ extension SyncCommand {
         maxDeletePercent = maxDeletePercent ?? file.nodeMaxDeletePercent
         createHomes = createHomes ?? file.nodeCreateHomes
         if homePrefixes.isEmpty { homePrefixes = file.nodeHomePrefixes ?? [] }
+        if sudoGroups.isEmpty { sudoGroups = file.nodeSudoGroups ?? [] }
+        sudoNoPassword = sudoNoPassword ?? file.nodeSudoNoPassword
     }
 }

@@ -6,7 +6,7 @@ import NodeSync
 struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
-        abstract: "Check a login node: nsswitch, NSS module, sshd key command, helper, sync freshness, homes, id ranges.",
+        abstract: "Check a login node: nsswitch, NSS module, sshd key command, helper, sync freshness, homes, id ranges, sudoers.",
         discussion: """
             Prints one line per finding, `ok|WARN|FAIL <check>: <finding>`, and a `fix:` line under each \
             problem. Reads only; changes nothing. Exit status 0 when nothing FAILs (warnings allowed), 1 otherwise.

@@ -52,6 +52,16 @@ struct SyncCommand: AsyncParsableCommand {
     @Option(name: .customLong("home-mode"), help: "Octal mode of new homes.")
     var homeMode: String = "0700"
 
+    @Option(name: .customLong("sudo-group"),
+            help: ArgumentHelp("Grant sudo to this POSIX group from the identity provider (repeat for several).",
+                               discussion: "Writes /etc/sudoers.d/sunk-bridge (root, 0440, checked with `visudo -cf` first) with `%NAME ALL=(ALL:ALL) ALL` after the group file is applied; members are whoever the identity provider puts in the group (locked users are in none). Without any --sudo-group (node.sudoGroups) the file is removed. Never a system group such as sudo, wheel, admin, and never a local group of /etc/group.",
+                               valueName: "name"))
+    var sudoGroups: [String] = []
+
+    @Flag(name: .customLong("sudo-nopasswd"), inversion: .prefixedNo,
+          help: "Write the --sudo-group rules as NOPASSWD: ALL (identity-provider users have no local password; default: no).")
+    var sudoNoPassword: Bool?
+
     @Flag(help: "Print nothing on success.")
     var quiet = false
 
@@ -83,7 +93,8 @@ struct SyncCommand: AsyncParsableCommand {
             maxDeletePercent: maxDeletePercent ?? 10, dryRun: dryRun, createHomes: createHomes ?? false,
             homePrefixes: homePrefixes.isEmpty ? SyncOptions.defaultHomePrefixes : homePrefixes,
             homeMode: mode_t(UInt32(homeMode, radix: 8) ?? 0o700), homeProgress: progress, trust: trust,
-            acceptRollback: acceptRollback, acceptChanges: acceptChanges)
+            acceptRollback: acceptRollback, acceptChanges: acceptChanges,
+            sudo: SudoRule(groups: sudoGroups, noPassword: sudoNoPassword ?? false))
     }
 
     func run() async throws {
@@ -121,6 +132,7 @@ struct SyncCommand: AsyncParsableCommand {
         if dryRun {
             print(report.diff.isEmpty ? "no changes to passwd or group" : report.diff, terminator: "")
             print(report.summary)
+            for warning in report.sudoWarnings { printError("sunk-bridge sync: warning: \(warning)") }
             if let refusal = report.refusal {
                 printError("sunk-bridge sync: would refuse: \(refusal)")
                 throw ExitCode(refusal.exitCode)
@@ -128,6 +140,7 @@ struct SyncCommand: AsyncParsableCommand {
             return
         }
         for line in report.homes { printError(line) }
+        for warning in report.sudoers?.warnings ?? [] { printError("sunk-bridge sync: warning: \(warning)") }
         if !quiet {
             print(report.summary)
             for skip in report.plan.skipped where skip.origin == .node {

@@ -328,7 +328,10 @@ struct SudoersTests {
             policy: policy)
 
         let report = try await SudoFixture.sync(root, body, SudoRule())
-        #expect(report.plan.groups.contains { $0.name == "wheel" }, "the snapshot really carries the groups")
+        #expect(body.groups.contains { $0.name == "wheel" }, "the snapshot really carries the groups")
+        for name in ["sudo", "wheel", "admin"] {
+            #expect(!report.plan.groups.contains { $0.name == name }, "the node floor refuses \(name)")
+        }
         #expect(report.sudoers?.action == SudoersOutcome.Action.none)
         #expect(SudoFixture.directoryNames(root).isEmpty, "no sudo rule without --sudo-group")
 

@@ -4,6 +4,10 @@ import SunkSnapshot
 
 /// Turns a validated snapshot body into the accounts this node writes.
 ///
+/// - A user or group named like a system account (`Policy.defaultReservedUserNames`,
+///   `Policy.defaultReservedGroupNames`: `root`, `admin`, `sudo`, `wheel`, `docker`, …) is skipped
+///   and reported, whatever the snapshot's own policy lists: that list is the receiver's, and a
+///   signed snapshot that empties it must not create `admin` on a node whose sudoers names `%admin`.
 /// - A user whose name or uid exists in the local `/etc/passwd`, or whose primary gid exists in the
 ///   local `/etc/group` or is a local account's primary gid (field 4 of `/etc/passwd`, even with no
 ///   `/etc/group` line), is skipped and reported; so is a group whose name or gid is taken that way.
@@ -20,6 +24,11 @@ import SunkSnapshot
 ///   provides gets a user-private group: named after the user when the gid is that user's alone (and
 ///   the name is free and a valid group name), else `g<gid>`; omitted if both names are taken.
 public enum NodeFloor {
+    /// User names no snapshot may create on this node (the compiled-in floor, not the snapshot's list).
+    public static let reservedUserNames = Set(Policy.defaultReservedUserNames)
+    /// Group names no snapshot may create on this node.
+    public static let reservedGroupNames = Set(Policy.defaultReservedGroupNames)
+
     /// - Parameter homePrefixes: the node's own home prefixes, each already checked with
     ///   `PosixRules.homePrefix` (`SyncOptions.validate()`).
     public static func plan(_ body: SnapshotBody, local: LocalAccounts, homePrefixes: [String]) -> NodePlan {
@@ -39,6 +48,10 @@ public enum NodeFloor {
             }
             if !u.active && policy.deactivation == .remove {
                 removed += 1
+                continue
+            }
+            if reservedUserNames.contains(u.name) {
+                skip("name \(u.name) is a reserved system account name; this node never takes it from a snapshot")
                 continue
             }
             if local.users[u.name] != nil {
@@ -83,6 +96,10 @@ public enum NodeFloor {
                 skipped.append(NodeSkip(kind: .group, origin: .node, id: g.id, name: g.name,
                                         userName: g.displayName, reason: reason))
             }
+            if reservedGroupNames.contains(g.name) {
+                skip("name \(g.name) is a reserved system group name; this node never takes it from a snapshot")
+                continue
+            }
             if local.groups[g.name] != nil {
                 skip("name \(g.name) is a local group in /etc/group on this node")
                 continue
@@ -104,7 +121,8 @@ public enum NodeFloor {
     static func userPrivateGroups(users: [NodeUser], scimGroups: [NodeGroup], local: LocalAccounts,
                                   policy: Policy) -> [NodeGroup] {
         UserPrivateGroups.derive(primaryGIDs: users.map { ($0.name, $0.gid) }, providedGIDs: Set(scimGroups.map(\.gid)),
-                                 takenNames: Set(scimGroups.map(\.name)).union(local.groups.keys), policy: policy)
+                                 takenNames: Set(scimGroups.map(\.name)).union(local.groups.keys).union(reservedGroupNames),
+                                 policy: policy)
             .map { NodeGroup(name: $0.name, gid: $0.gid, members: [], userPrivate: true) }
     }
 }

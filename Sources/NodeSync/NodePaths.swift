@@ -45,6 +45,8 @@ public struct NodePaths: Sendable, Equatable {
     /// The outcome of the latest run (attempt time, result, error, last success); changes on every
     /// run, so it lives outside the generations.
     public var lastRunFile: String { stateDirectory + "/last-run.json" }
+    /// What `--terminate-sessions` / `--on-lock-exec` did for each closed account, per generation.
+    public var lockActionsLog: String { stateDirectory + "/lock-actions.log.json" }
     /// `generations/<G>/`: every file of one generation.
     public var generationsDirectory: String { stateDirectory + "/generations" }
     /// The relative symlink `current` → `generations/<G>`; replacing it is the commit point of a sync.

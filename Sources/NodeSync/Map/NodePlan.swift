@@ -80,6 +80,15 @@ public struct NodePlan: Equatable, Sendable {
     /// Deactivated users left out because the policy is `remove`.
     public var removedByPolicy: Int
 
+    public init(users: [NodeUser], groups: [NodeGroup], skipped: [NodeSkip], shellFallbacks: Int = 0,
+                removedByPolicy: Int = 0) {
+        self.users = users
+        self.groups = groups
+        self.skipped = skipped
+        self.shellFallbacks = shellFallbacks
+        self.removedByPolicy = removedByPolicy
+    }
+
     public var lockedUsers: Int { users.filter(\.locked).count }
     public var userPrivateGroups: Int { groups.filter(\.userPrivate).count }
 }

@@ -86,6 +86,7 @@ public struct NodeSyncer: Sendable {
         var files: NSSFileSet
         var keys: [UInt8]
         var current: CurrentAccounts
+        var local: LocalAccounts
     }
 
     /// Checks what was received: signature against the node's trust keys (before anything of the
@@ -120,7 +121,7 @@ public struct NodeSyncer: Sendable {
         let current = try CurrentAccounts.load(passwdPath: options.format.passwdPath(paths),
                                                shadowPath: options.format.shadowPath(paths), keysCachePath: paths.keysCache)
         return Prepared(received: opened.bytes, envelope: opened.envelope, document: document, plan: plan,
-                        files: files, keys: keys, current: current)
+                        files: files, keys: keys, current: current, local: local)
     }
 
     private func apply(_ paths: NodePaths, state: inout SyncState) async throws(SyncError) -> SyncReport {
@@ -178,16 +179,21 @@ public struct NodeSyncer: Sendable {
                            attributes: FileAttributes(mode: 0o600)),
             GenerationFile(name: "state.json", contents: try state.generationFileBytes(),
                            attributes: FileAttributes(mode: 0o644)),
-        ]
+        ] + [try LockActions.pendingFile(LockActions.closing(current: p.current, plan: p.plan),
+                                         options: options.lockActions)].compactMap { $0 }
         let committed = try store.commit(files)
         let written = committed?.written ?? []
+        // Sessions end first: the files that refuse the user are already what readers see.
+        try options.failurePoint?("lock actions")
+        let lockActions = try LockActions.runPending(paths: paths, options: options.lockActions, local: p.local,
+                                                     now: options.now())
         let homes = options.createHomes ? createHomes(p.plan) : []
         let sudoers = try applySudoers(p.plan, paths: paths, generation: committed?.name)
 
         let result: SyncReport.Result = !written.isEmpty ? .applied : notModified ? .notModified : .unchanged
         return SyncReport(result: result, org: body.org, serial: body.serial, digest: p.document.digest,
                           plan: p.plan, writtenFiles: written, diff: "", refusal: nil, homes: homes,
-                          generation: committed?.name, sudoers: sudoers)
+                          generation: committed?.name, sudoers: sudoers, lockActions: lockActions)
     }
 
     /// The sudo step, after the generation switch: the groups the rule names are now in the group

@@ -77,6 +77,10 @@ public struct StatusReport: Sendable {
             out += "sudo: \(Self.clean(sudo.summary))\n"
             for warning in sudo.warnings { out += "  warning: \(Self.clean(warning))\n" }
         }
+        if let actions = state.lockActions, !actions.isEmpty {
+            out += "lock actions (latest \(actions.count)):\n"
+            for record in actions { out += "  \(Self.iso(record.time)) \(Self.clean(record.line))\n" }
+        }
         if !state.skipped.isEmpty {
             out += "skipped:\n"
             for s in state.skipped {

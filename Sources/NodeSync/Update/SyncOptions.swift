@@ -48,6 +48,8 @@ public struct SyncOptions: Sendable {
     /// The `visudo` that checks the sudoers file before it is installed; nil looks in `PATH`,
     /// `/usr/sbin` and `/sbin` (`Sudoers.findVisudo`).
     public var visudo: String?
+    /// What to do after a lock or removal is committed (`--terminate-sessions`, `--on-lock-exec`).
+    public var lockActions: LockActionOptions
 
     public init(root: String = "/", format: NSSFormat = .extrausers, maxDeletePercent: Int = 10,
                 dryRun: Bool = false, createHomes: Bool = false,
@@ -56,7 +58,7 @@ public struct SyncOptions: Sendable {
                 acceptRollback: Bool = false, acceptChanges: Bool = false,
                 now: @escaping @Sendable () -> Date = { Date() },
                 failurePoint: (@Sendable (String) throws(SyncError) -> Void)? = nil,
-                sudo: SudoRule = SudoRule(), visudo: String? = nil) {
+                sudo: SudoRule = SudoRule(), visudo: String? = nil, lockActions: LockActionOptions = LockActionOptions()) {
         self.root = root
         self.format = format
         self.maxDeletePercent = maxDeletePercent
@@ -72,6 +74,7 @@ public struct SyncOptions: Sendable {
         self.failurePoint = failurePoint
         self.sudo = sudo
         self.visudo = visudo
+        self.lockActions = lockActions
     }
 }
 
@@ -133,6 +136,8 @@ public struct SyncReport: Sendable {
     public var sudoers: SudoersOutcome?
     /// `--dry-run`: the sudo rule's warnings on this snapshot.
     public var sudoWarnings: [String] = []
+    /// What `--terminate-sessions` / `--on-lock-exec` did on this run.
+    public var lockActions: [LockActionRecord] = []
 
     /// One line for the log: what was applied.
     public var summary: String {

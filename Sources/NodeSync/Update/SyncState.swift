@@ -57,6 +57,10 @@ public struct SyncState: Codable, Equatable, Sendable {
     /// What the latest run's sudo step did (`/etc/sudoers.d/sunk-bridge`); stored in `last-run.json`.
     public var sudoers: SudoersOutcome?
 
+    /// The latest lock actions (`lock-actions.log.json`, filled in by `load`; never stored in a
+    /// state file).
+    public var lockActions: [LockActionRecord]?
+
     public init() { skipped = [] }
 
     /// The current generation's `state.json` merged with `last-run.json`; nil when the node never
@@ -83,6 +87,7 @@ public struct SyncState: Codable, Equatable, Sendable {
             merged.sudoers = run.sudoers
         }
         merged.generation = GenerationStore.currentName(paths)
+        if let log = try? LockActions.loadLog(paths), !log.isEmpty { merged.lockActions = Array(log.suffix(20)) }
         return merged
     }
 
@@ -96,6 +101,7 @@ public struct SyncState: Codable, Equatable, Sendable {
         record.held = nil
         record.sudoers = nil
         record.generation = nil
+        record.lockActions = nil
         return record
     }
 

@@ -88,6 +88,12 @@ struct SunkConfiguration: Sendable {
     var nodeSudoGroups: [String]?
     /// `sync --sudo-nopasswd`.
     var nodeSudoNoPassword: Bool?
+    /// `sync --terminate-sessions`.
+    var nodeTerminateSessions: Bool?
+    /// `sync --on-lock-exec` (a command line, split on spaces).
+    var nodeOnLockExec: String?
+    /// `sync --on-lock-timeout`.
+    var nodeOnLockTimeout: Int?
     /// `slurm sync`: which groups become accounts and what happens to users who leave.
     var slurmGroupPrefix: String?
     var slurmMaps: [String: String]?
@@ -252,6 +258,12 @@ enum ConfigLoader {
             }
         }
         config.nodeSudoNoPassword = values.boolean("node.sudoNoPassword")
+        config.nodeTerminateSessions = values.boolean("node.terminateSessions")
+        config.nodeOnLockExec = values.string("node.onLockExec")
+        if let command = config.nodeOnLockExec, !(command.split(separator: " ").first?.hasPrefix("/") ?? false) {
+            values.problem("node.onLockExec", "must start with an absolute path to the program")
+        }
+        config.nodeOnLockTimeout = values.integer("node.onLockTimeout")
 
         config.slurmGroupPrefix = values.string("slurm.accounts.groupPrefix")
         config.slurmMaps = walk.maps["slurm.accounts.map"]

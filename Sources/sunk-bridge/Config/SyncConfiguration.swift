@@ -16,5 +16,8 @@ extension SyncCommand {
         if homePrefixes.isEmpty { homePrefixes = file.nodeHomePrefixes ?? [] }
         if sudoGroups.isEmpty { sudoGroups = file.nodeSudoGroups ?? [] }
         sudoNoPassword = sudoNoPassword ?? file.nodeSudoNoPassword
+        terminateSessions = terminateSessions ?? file.nodeTerminateSessions
+        onLockExec = onLockExec ?? file.nodeOnLockExec
+        onLockTimeout = onLockTimeout ?? file.nodeOnLockTimeout
     }
 }

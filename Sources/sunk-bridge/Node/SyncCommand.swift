@@ -62,6 +62,19 @@ struct SyncCommand: AsyncParsableCommand {
           help: "Write the --sudo-group rules as NOPASSWD: ALL (identity-provider users have no local password; default: no).")
     var sudoNoPassword: Bool?
 
+    @Flag(name: .customLong("terminate-sessions"), inversion: .prefixedNo,
+          help: ArgumentHelp("When a user is locked or removed: end their sessions and processes on this node (default: no).",
+                             discussion: "After the files that refuse the user are committed: `loginctl terminate-user` where systemd-logind runs, then SIGTERM and, 5 s later, SIGKILL to every process of the uid. Never uid 0 or a local account. Once per lock; recorded for `sunk-bridge status`."))
+    var terminateSessions: Bool?
+
+    @Option(name: .customLong("on-lock-exec"),
+            help: ArgumentHelp("Command run once per locked or removed user, with their POSIX name and uid appended.",
+                               discussion: "Split on spaces, no shell; e.g. `/usr/local/sbin/offboard --cancel-jobs` (which might `scancel --user NAME`). Killed after --on-lock-timeout seconds; its outcome is logged and shown by `status`."))
+    var onLockExec: String?
+
+    @Option(name: .customLong("on-lock-timeout"), help: "Seconds --on-lock-exec may run (default 30).")
+    var onLockTimeout: Int?
+
     @Flag(help: "Print nothing on success.")
     var quiet = false
 
@@ -73,6 +86,10 @@ struct SyncCommand: AsyncParsableCommand {
     func checkOptions() throws {
         try source.check()
         if !(0...100).contains(maxDeletePercent ?? 10) { throw ValidationError("--max-delete-percent must be 0…100") }
+        if let command = onLockExec, !(command.split(separator: " ").first?.hasPrefix("/") ?? false) {
+            throw ValidationError("--on-lock-exec must start with an absolute path to the program")
+        }
+        if !(1...3600).contains(onLockTimeout ?? 30) { throw ValidationError("--on-lock-timeout must be 1…3600 seconds") }
         guard let mode = UInt32(homeMode, radix: 8), mode <= 0o7777 else {
             throw ValidationError("--home-mode must be an octal mode such as 0700")
         }
@@ -94,7 +111,10 @@ struct SyncCommand: AsyncParsableCommand {
             homePrefixes: homePrefixes.isEmpty ? SyncOptions.defaultHomePrefixes : homePrefixes,
             homeMode: mode_t(UInt32(homeMode, radix: 8) ?? 0o700), homeProgress: progress, trust: trust,
             acceptRollback: acceptRollback, acceptChanges: acceptChanges,
-            sudo: SudoRule(groups: sudoGroups, noPassword: sudoNoPassword ?? false))
+            sudo: SudoRule(groups: sudoGroups, noPassword: sudoNoPassword ?? false),
+            lockActions: LockActionOptions(terminateSessions: terminateSessions ?? false,
+                                           onLockExec: onLockExec.map { $0.split(separator: " ").map(String.init) },
+                                           execTimeout: onLockTimeout ?? 30))
     }
 
     func run() async throws {
@@ -140,6 +160,7 @@ struct SyncCommand: AsyncParsableCommand {
             return
         }
         for line in report.homes { printError(line) }
+        for record in report.lockActions { printError("sunk-bridge sync: \(record.line)") }
         for warning in report.sudoers?.warnings ?? [] { printError("sunk-bridge sync: warning: \(warning)") }
         if !quiet {
             print(report.summary)

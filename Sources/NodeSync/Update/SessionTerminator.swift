@@ -1,0 +1,97 @@
+// Ends every session and process of one uid on this node: systemd-logind first where it runs (so
+// the session scopes go away cleanly), then SIGTERM to whatever is left, SIGKILL after a grace time.
+import Foundation
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+enum SessionTerminator {
+    /// What was done, one line. Never acts on uid 0.
+    static func terminate(uid: UInt32, grace: Int) -> String {
+        guard uid != 0 else { return "refused: uid 0" }
+        var parts: [String] = []
+        // systemd is PID 1 (sd_booted's test); logind may still be absent: its error is recorded.
+        if FileManager.default.fileExists(atPath: "/run/systemd/system"),
+           let loginctl = ["/usr/bin/loginctl", "/bin/loginctl"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
+            parts.append("loginctl terminate-user: "
+                         + HookRunner.run([loginctl, "terminate-user", String(uid)], timeout: 10))
+        }
+        let termed = signal(uid: uid, SIGTERM)
+        guard termed > 0 else {
+            parts.append("no process left")
+            return parts.joined(separator: "; ")
+        }
+        let deadline = Date().addingTimeInterval(TimeInterval(max(grace, 0)))
+        while Date() < deadline, !processes(of: uid).isEmpty { usleep(50_000) }
+        let killed = signal(uid: uid, SIGKILL)
+        parts.append("SIGTERM to \(termed) process(es)" + (killed > 0 ? ", SIGKILL to \(killed) after \(grace) s" : ""))
+        return parts.joined(separator: "; ")
+    }
+
+    /// Sends `sig` to every live process whose real, effective or saved uid is `uid`; returns how many.
+    static func signal(uid: UInt32, _ sig: Int32) -> Int {
+        var count = 0
+        for pid in processes(of: uid) where kill(pid, sig) == 0 { count += 1 }
+        return count
+    }
+
+    /// Live (not zombie) processes of `uid`, from /proc/PID/status, this process excluded.
+    static func processes(of uid: UInt32) -> [pid_t] {
+        let me = getpid()
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        var out: [pid_t] = []
+        for entry in entries {
+            guard let pid = pid_t(entry), pid != me,
+                  let text = try? String(contentsOfFile: "/proc/\(entry)/status", encoding: .utf8) else { continue }
+            var zombie = false
+            var matches = false
+            for line in text.split(separator: "\n") {
+                if line.hasPrefix("State:") { zombie = line.contains("Z (zombie)") || line.contains("X (dead)") }
+                if line.hasPrefix("Uid:") {
+                    let ids = line.dropFirst(4).split(whereSeparator: { $0 == "\t" || $0 == " " }).prefix(3)
+                    matches = ids.contains { UInt32($0) == uid }
+                }
+            }
+            if matches && !zombie { out.append(pid) }
+        }
+        return out
+    }
+}
+
+/// Runs an operator's command with a time limit; output goes to a temp file (no pipe to drain).
+enum HookRunner {
+    /// `exit N` (plus the last line of output when not 0), `timed out after T s`, or why it could not start.
+    static func run(_ argv: [String], timeout: Int) -> String {
+        guard let program = argv.first else { return "no command" }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = Array(argv.dropFirst())
+        let outPath = NSTemporaryDirectory() + "/sunk-bridge-hook-\(UUID().uuidString)"
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil, attributes: [.posixPermissions: 0o600])
+        defer { try? FileManager.default.removeItem(atPath: outPath) }
+        guard let out = FileHandle(forWritingAtPath: outPath) else { return "cannot create a temp file" }
+        defer { try? out.close() }
+        process.standardOutput = out
+        process.standardError = out
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch { return "cannot run \(program): \(error.localizedDescription)" }
+        let deadline = Date().addingTimeInterval(TimeInterval(max(timeout, 1)))
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            process.terminate()
+            let hard = Date().addingTimeInterval(2)
+            while process.isRunning && Date() < hard { usleep(20_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+            return "timed out after \(timeout) s"
+        }
+        process.waitUntilExit()
+        let status = process.terminationReason == .uncaughtSignal
+            ? "killed by signal \(process.terminationStatus)" : "exit \(process.terminationStatus)"
+        if process.terminationStatus == 0 && process.terminationReason == .exit { return status }
+        let text = String(decoding: FileManager.default.contents(atPath: outPath) ?? Data(), as: UTF8.self)
+        let last = text.split(whereSeparator: \.isNewline).last.map { String($0.prefix(200)) } ?? ""
+        let printable = String(last.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? "?" : Character($0) })
+        return printable.isEmpty ? status : "\(status): \(printable)"
+    }
+}

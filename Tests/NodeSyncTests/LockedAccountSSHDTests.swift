@@ -151,4 +151,44 @@ struct LockedAccountSSHDTests {
             """, root: root, scratch: scratch, usePAM: true, label: "reactivated")
         #expect(restored.contains("Accepted publickey for ada"), "\(restored)")
     }
+
+    @Test("--terminate-sessions: the locked user's open SSH session ends when the lock is applied, and a new login is refused")
+    func openSessionEnds() async throws {
+        try #require(getuid() == 0, "needs root (unshare --mount, bind mounts, sshd, signals)")
+        let fm = FileManager.default
+        let scratch = fm.temporaryDirectory.appendingPathComponent("sunk-session-\(UUID().uuidString.prefix(8))").path
+        defer { try? fm.removeItem(atPath: scratch) }
+        try fm.createDirectory(atPath: scratch + "/keys", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: scratch + "/home/ada", withIntermediateDirectories: true)
+        chmod(scratch, 0o711)
+        chmod(scratch + "/keys", 0o700)
+        chmod(scratch + "/home", 0o755)
+        chown(scratch + "/home/ada", Self.uid, Self.uid)
+        let (rc, _, err) = try AKBinaries.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "ada-idp",
+                                                                     "-f", "\(scratch)/keys/id_idp"])
+        try #require(rc == 0, "ssh-keygen: \(err)")
+        let idpKey = try String(contentsOfFile: scratch + "/keys/id_idp.pub", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let root = scratch + "/root"
+        try fm.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
+        for name in ["passwd", "group", "shells"] { try fm.copyItem(atPath: "/etc/" + name, toPath: root + "/etc/" + name) }
+        for d in ["", "/etc"] { chmod(root + d, 0o755) }
+        let active = try Fixture.writeSnapshot(SnapshotDocument.make(body: Self.body(active: true, idpKey: idpKey, serial: 1)).encoded(),
+                                               root: root, name: "active.json")
+        let locked = try Fixture.writeSnapshot(SnapshotDocument.make(body: Self.body(active: false, idpKey: idpKey, serial: 2)).encoded(),
+                                               root: root, name: "locked.json")
+        _ = try await Fixture.sync(root, snapshot: active)
+        let bridge = try DoctorTestTools.sunkBridge()
+        let k = scratch + "/keys"
+        // UsePAM no: the session's processes are sshd's child as ada and the command it runs.
+        let out = try await Self.runCases("""
+            ok   ada \(k)/id_idp  login while active
+            bg   ada \(k)/id_idp  a session left open (sleep 600)
+            run  ok  \(bridge) sync --snapshot \(locked) --root \(root) --terminate-sessions --quiet
+            bgend 5 the open session ends once the lock is committed
+            fail ada \(k)/id_idp  a new login is refused (no keys for a locked user)
+            run  ok  \(bridge) status --root \(root) | grep -q 'locked ada (uid \(Self.uid)), generation 2; sessions: SIGTERM to'
+            """, root: root, scratch: scratch, usePAM: false, label: "terminate")
+        #expect(out.contains("ok   bgend session ended"), "\(out)")
+    }
 }

@@ -13,6 +13,9 @@
 #              A line `run ok|fail COMMAND...` runs COMMAND with bash inside the same namespace (as
 #              root, through the same NSS) and expects exit 0 (ok) or non-zero (fail); e.g.
 #              `run fail su - ada -c true` (PAM account check), `run ok getent shadow ada | grep -q :1:$`.
+#              `bg USER PRIVATE_KEY [description...]` opens a session running `sleep 600` and leaves it
+#              open (passes once sshd accepted it); `bgend SECONDS [description...]` passes when that
+#              session has ended within SECONDS (e.g. after `run ok sunk-bridge sync … --terminate-sessions`).
 #
 # What happens: sshd runs in the foreground (-D -e) on a free loopback port with its own config and
 # host key, inside `unshare --mount` where a tmpfs covers /var/lib and holds only the node root's
@@ -59,6 +62,7 @@ SSHD_PID=""; CREATED_RUN_SSHD=0; FAILS=0; PASSES=0
 CREATED_RUN_MOUNT=0; [ -d /run/mount ] || CREATED_RUN_MOUNT=1
 cleanup() {
   set +e
+  [ -n "${BG_PID:-}" ] && kill "$BG_PID" 2>/dev/null
   if [ -n "$SSHD_PID" ]; then kill "$SSHD_PID" 2>/dev/null; wait "$SSHD_PID" 2>/dev/null; fi
   [ "$CREATED_RUN_MOUNT" = 1 ] && rmdir /run/mount 2>/dev/null
   [ "$CREATED_RUN_SSHD" = 1 ] && rmdir /run/sshd
@@ -166,6 +170,35 @@ while read -r expect user key why || [ -n "${expect:-}" ]; do
       printf 'ok   run  %-4s rc=%-3s %s | output: %s\n' "$want" "$rc" "$cmd" "$said"; PASSES=$((PASSES+1))
     else
       printf 'FAIL run  %-4s rc=%-3s %s | output: %s\n' "$want" "$rc" "$cmd" "$said"; FAILS=$((FAILS+1))
+    fi
+    continue
+  fi
+  if [ "$expect" = bg ]; then   # `bg USER KEY [why]`: a session left open
+    before=$(wc -l < "$S/sshd.log")
+    ssh -n "${SSH_OPTS[@]}" -i "$key" "$user@127.0.0.1" sleep 600 > "$S/bg.out" 2>&1 &
+    BG_PID=$!
+    accepted=0
+    for _ in $(seq 100); do
+      tail -n +"$((before+1))" "$S/sshd.log" | grep -q "Accepted publickey for $user" && { accepted=1; break; }
+      kill -0 "$BG_PID" 2>/dev/null || break; sleep 0.05
+    done
+    sleep 0.3
+    if [ $accepted = 1 ] && kill -0 "$BG_PID" 2>/dev/null; then
+      printf 'ok   bg   %-10s session open (ssh pid %s) %s\n' "$user" "$BG_PID" "$why"; PASSES=$((PASSES+1))
+    else
+      printf 'FAIL bg   %-10s no open session: %s\n' "$user" "$(head -c 200 "$S/bg.out" | tr '\n' ' ')"; FAILS=$((FAILS+1))
+    fi
+    continue
+  fi
+  if [ "$expect" = bgend ]; then   # `bgend SECONDS [why]`: the open session has ended
+    seconds=$user; why="$key${why:+ $why}"; ended=0
+    for _ in $(seq $((seconds * 20))); do kill -0 "${BG_PID:-0}" 2>/dev/null || { ended=1; break; }; sleep 0.05; done
+    if [ $ended = 1 ]; then
+      rc=0; wait "$BG_PID" 2>/dev/null || rc=$?
+      printf 'ok   bgend session ended (ssh exit %s) %s\n' "$rc" "$why"; PASSES=$((PASSES+1))
+    else
+      kill "${BG_PID:-0}" 2>/dev/null
+      printf 'FAIL bgend session still open after %s s %s\n' "$seconds" "$why"; FAILS=$((FAILS+1))
     fi
     continue
   fi

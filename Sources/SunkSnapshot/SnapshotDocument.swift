@@ -85,7 +85,7 @@ public struct SnapshotDocument: Equatable, Sendable {
         var body: SnapshotBody
     }
 
-    private static func canonicalEncoder() -> JSONEncoder {
+    static func canonicalEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder

@@ -26,6 +26,9 @@ public enum SnapshotError: Error, Equatable, Sendable, CustomStringConvertible {
     case wrongOrg(expected: String, found: String)
     /// The trust key file is unusable.
     case badTrustKey(String)
+    /// A delta does not continue the snapshot the node holds, or does not yield the signed one: the
+    /// node fetches the full snapshot instead.
+    case deltaMismatch(String)
 
     public var description: String {
         switch self {
@@ -51,6 +54,8 @@ public enum SnapshotError: Error, Equatable, Sendable, CustomStringConvertible {
             return "snapshot refused: it is for org \(found), this node expects org \(expected)"
         case .badTrustKey(let detail):
             return detail
+        case .deltaMismatch(let detail):
+            return "delta refused: \(detail); the full snapshot is fetched instead"
         }
     }
 }

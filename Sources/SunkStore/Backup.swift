@@ -55,16 +55,21 @@ extension SunkDatabase {
             }
         }
 
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(30)
-        let copy = try DatabaseQueue(path: temporary, configuration: configuration)
-        try pool.backup(to: copy)
-        let (problems, stats) = try copy.writeWithoutTransaction { db in
-            // The copied header says WAL; a backup file is easier to handle as one file.
-            try db.execute(sql: "PRAGMA journal_mode = DELETE")
-            return (try String.fetchAll(db, sql: "PRAGMA integrity_check"), try Self.orgStats(db))
+        let problems: [String], stats: [OrgStats]
+        do {
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(30)
+            let copy = try DatabaseQueue(path: temporary, configuration: configuration)
+            try pool.backup(to: copy)
+            (problems, stats) = try copy.writeWithoutTransaction { db in
+                // The copied header says WAL; a backup file is easier to handle as one file.
+                try db.execute(sql: "PRAGMA journal_mode = DELETE")
+                return (try String.fetchAll(db, sql: "PRAGMA integrity_check"), try Self.orgStats(db))
+            }
+            try copy.close()
+        } catch {
+            throw StoreError.mapping(error)
         }
-        try copy.close()
         guard problems == ["ok"] else { throw BackupError.integrity(problems) }
         try Self.sync(temporary)
 

@@ -52,8 +52,12 @@ extension SunkDatabase {
     /// not happen.) Any later use of this object throws. `serve` calls it once the HTTP server
     /// has drained.
     public func close() throws {
-        try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
-        try pool.close()
+        do {
+            try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+            try pool.close()
+        } catch {
+            throw StoreError.mapping(error)
+        }
     }
 
     /// `PRAGMA integrity_check`: `["ok"]` for a sound file, else SQLite's list of problems.

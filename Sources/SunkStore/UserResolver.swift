@@ -25,11 +25,15 @@ struct ResolvedUser {
     var keys: String
     var exportProblem: String?
 
-    /// Column values in the order of the INSERT/UPDATE statements in Users.swift.
-    var arguments: StatementArguments {
-        [userName, UserKey.fold(userName), externalID, active, document, gecos, explicitName, posixName,
-         explicitUID, allocatedUID, uid, explicitGID, gid, explicitHome, home, explicitShell, shell, keys,
-         exportProblem]
+    /// The row to store, with its identity, version and timestamps.
+    func record(id: String, orgID: Int64, version: Int64, createdAt: String, modifiedAt: String) -> UserRecord {
+        UserRecord(id: id, orgID: orgID, userName: userName, userNameKey: UserKey.fold(userName),
+                   externalID: externalID, active: active, document: document, gecos: gecos,
+                   explicitName: explicitName, posixName: posixName, explicitUID: explicitUID,
+                   allocatedUID: allocatedUID, uid: uid, explicitGID: explicitGID, gid: gid,
+                   explicitHome: explicitHome, home: home, explicitShell: explicitShell, shell: shell,
+                   keys: keys, exportProblem: exportProblem, version: version, createdAt: createdAt,
+                   modifiedAt: modifiedAt)
     }
 }
 
@@ -64,8 +68,7 @@ enum UserResolver {
         }
 
         // uid: explicit must be free; otherwise keep the one allocated before, or allocate.
-        var allocatedUID = try Int64.fetchOne(
-            db, sql: "SELECT allocatedUID FROM scimUser WHERE id = ?", arguments: [selfID])
+        var allocatedUID = try UserRecord.fetchOne(db, key: selfID)?.allocatedUID
         let uid: Int64
         if let explicit = draft.uid {
             uid = Int64(explicit)
@@ -142,7 +145,7 @@ enum UserResolver {
 enum Allocator {
     static func allocateUID(_ db: Database, org: Org) throws -> Int64 {
         let range = org.policy.allocatedUserIDRange
-        let cursor = try Int64.fetchOne(db, sql: "SELECT nextUID FROM org WHERE id = ?", arguments: [org.id]) ?? nil
+        let cursor = try OrgRecord.fetchOne(db, key: org.id)?.nextUID
         var next = max(cursor ?? Int64(range.lower), Int64(range.lower))
         while next <= Int64(range.upper) {
             let usable = (try? PosixRules.userID(.integer(next), policy: org.policy)) != nil
@@ -152,7 +155,7 @@ enum Allocator {
                 || Int64.fetchOne(db, sql: "SELECT 1 FROM scimGroup WHERE orgID = ? AND gid = ?",
                                   arguments: [org.id, next]) != nil
             if usable && !taken {
-                try db.execute(sql: "UPDATE org SET nextUID = ? WHERE id = ?", arguments: [next + 1, org.id])
+                try OrgRecord.filter(key: org.id).updateAll(db, OrgRecord.Columns.nextUID.set(to: next + 1))
                 return next
             }
             next += 1
@@ -162,7 +165,7 @@ enum Allocator {
 
     static func allocateGID(_ db: Database, org: Org) throws -> Int64 {
         let range = org.policy.allocatedGroupIDRange
-        let cursor = try Int64.fetchOne(db, sql: "SELECT nextGID FROM org WHERE id = ?", arguments: [org.id]) ?? nil
+        let cursor = try OrgRecord.fetchOne(db, key: org.id)?.nextGID
         var next = max(cursor ?? Int64(range.lower), Int64(range.lower))
         while next <= Int64(range.upper) {
             let usable = (try? PosixRules.groupID(.integer(next), policy: org.policy)) != nil
@@ -173,7 +176,7 @@ enum Allocator {
                 || Int64.fetchOne(db, sql: "SELECT 1 FROM scimUser WHERE orgID = ? AND (gid = ? OR uid = ?) LIMIT 1",
                                   arguments: [org.id, next, next]) != nil
             if usable && !taken {
-                try db.execute(sql: "UPDATE org SET nextGID = ? WHERE id = ?", arguments: [next + 1, org.id])
+                try OrgRecord.filter(key: org.id).updateAll(db, OrgRecord.Columns.nextGID.set(to: next + 1))
                 return next
             }
             next += 1

@@ -14,7 +14,8 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "Output file, written atomically with mode 0644; '-' for stdout.") var out = "-"
 
     func run() async throws {
-        let published = try await database.open(command: "export").publishedSnapshot(org: org.org)
+        let store = try await database.store(command: "export")
+        let published = try await store.publishedSnapshot(org: try await store.org(named: org.org))
         if out == "-" {
             FileHandle.standardOutput.write(published.signed)
         } else {

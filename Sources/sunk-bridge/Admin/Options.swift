@@ -39,7 +39,13 @@ struct DatabaseOptions: ParsableArguments {
         return path(configured: file.databasePath)
     }
 
-    /// Opens the existing database of an admin command.
+    /// The existing store of an admin command. Commands reach the store through `IdentityStore`;
+    /// which engine serves it is decided here (SQLite today).
+    func store(command: String) async throws -> any IdentityStore {
+        try await open(command: command)
+    }
+
+    /// Opens the existing SQLite database of an admin command, for what only that engine does.
     func open(command: String) async throws -> SunkDatabase {
         try Self.openExisting(at: await resolvedPath(command: command))
     }

@@ -18,7 +18,7 @@ enum Audit {
     }
 }
 
-extension SunkDatabase {
+extension SQLiteStore {
     /// Records the outcome of a request that changed nothing (a refused write), so the audit
     /// trail shows what the IdP tried.
     public func audit(org: Org?, actor: String, method: String, resource: String, outcome: String) async throws {

@@ -28,7 +28,7 @@ public enum BackupError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-extension SunkDatabase {
+extension SQLiteStore {
     /// A consistent online copy of the whole database (SQLite's online backup API, in one step
     /// inside one read transaction, so concurrent writers, in this process or another, neither
     /// wait nor leak into it). The copy is a self-contained rollback-journal file: written under
@@ -100,7 +100,7 @@ extension SunkDatabase {
     static func errnoText() -> String { String(cString: strerror(errno)) }
 }
 
-/// The C `close(2)`, which `SunkDatabase.close()` shadows inside the extension.
+/// The C `close(2)`, which `SQLiteStore.close()` shadows inside the extension.
 private func closeDescriptor(_ fd: Int32) {
     _ = close(fd)
 }

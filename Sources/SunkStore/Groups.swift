@@ -10,7 +10,7 @@ struct IDList: Sendable {
     /// Nil for an empty set: there is nothing to write.
     init?(_ ids: Set<String>) {
         if ids.isEmpty { return nil }
-        json = SunkDatabase.jsonArray(ids.sorted())
+        json = SQLiteStore.jsonArray(ids.sorted())
         count = ids.count
     }
 }
@@ -41,7 +41,7 @@ extension StoredGroup {
     }
 }
 
-extension SunkDatabase {
+extension SQLiteStore {
     /// One group; with `members: false` its member list is not read (and is empty).
     public func group(org: Org, id: String, members: Bool = true) async throws -> StoredGroup {
         try await read { db in try Self.groupHeader(db, orgID: org.id, id: id, members: members) }

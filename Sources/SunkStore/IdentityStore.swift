@@ -3,7 +3,7 @@ import SunkModel
 import SunkSnapshot
 
 /// The store of SUNK Bridge as the SCIM server and the CLI see it: orgs, tokens, users, groups,
-/// the audit trail and the signed snapshots nodes fetch. `SunkDatabase` (SQLite through GRDB) is
+/// the audit trail and the signed snapshots nodes fetch. `SQLiteStore` (SQLite through GRDB) is
 /// one engine; another (PostgreSQL) implements the same requirements, and the store's test suite
 /// (`Tests/SunkStoreTests`, `StoreEngine`) runs against every engine.
 ///
@@ -11,8 +11,9 @@ import SunkSnapshot
 /// - Values in and out are domain values (`Org`, `StoredUser`, `StoredGroup`, `SnapshotDocument`…),
 ///   never an engine's rows.
 /// - Errors are `StoreError`; an engine maps its own errors (a unique index → `.uniqueness`,
-///   anything else → `.engine`) before they leave it. The one exception: an error thrown by a
-///   caller's `transform` closure passes through unchanged (the PATCH engine's `SCIMError`).
+///   anything else → `.engine`) before they leave it. Two exceptions: an error thrown by a
+///   caller's `transform` closure passes through unchanged (the PATCH engine's `SCIMError`), and
+///   an invalid policy is refused with `Policy.validate()`'s `ValidationError`.
 /// - Every mutation of an org runs in one transaction that checks `If-Match`, writes, moves the
 ///   org's `serial` when nodes can see the change, and records the audit row; a mutation that
 ///   changes nothing writes nothing (same version, same serial). The serial is the change cursor:
@@ -20,7 +21,7 @@ import SunkSnapshot
 /// - Updates never lose a concurrent update (`updateUser`/`updateGroup` recompute from the stored
 ///   version until they win), and allocated uids/gids are never handed out twice.
 ///
-/// `SunkDatabase` answers some administrative requirements synchronously (the CLI's); the SCIM
+/// `SQLiteStore` answers some administrative requirements synchronously (the CLI's); the SCIM
 /// server's requirements are asynchronous in every engine.
 public protocol IdentityStore: Sendable {
     /// Where the data lives, for logs (a file path, a host and database name); never a secret.
@@ -112,6 +113,14 @@ public protocol IdentityStore: Sendable {
     /// Starts signing with a new key (the old one becomes `previous`); a change nodes see.
     func rotateSigningKey(org: String, actor: String) async throws -> TrustedKey
 
+    // MARK: Change feed
+
+    /// The org's serial now, then each time it moves on (a change nodes can see): what push
+    /// delivery to nodes waits on. Values may be coalesced (a slow consumer sees the latest
+    /// serial, not every step); `.orgNotFound` ends the stream when the org does not exist. The
+    /// stream stops when its consumer stops iterating.
+    func serials(org: String) -> AsyncThrowingStream<Int64, any Error>
+
     // MARK: Lifecycle
 
     /// Readiness: the store answers a trivial read.
@@ -120,7 +129,7 @@ public protocol IdentityStore: Sendable {
     func close() async throws
 }
 
-extension SunkDatabase: IdentityStore {
+extension SQLiteStore: IdentityStore {
     /// The database file.
     public var location: String { path }
 }

@@ -1,7 +1,7 @@
 import GRDB
 
 /// One change to an org, inside its open write transaction. Every write of the store goes
-/// through `SunkDatabase.mutate`, which is where the sequence each of them needs is written once:
+/// through `SQLiteStore.mutate`, which is where the sequence each of them needs is written once:
 /// read the org as it is now, check `If-Match`, let the caller write, then — only when the caller
 /// says it changed something — bump the org's serial (nodes see a new snapshot) and record the
 /// audit row, in the same transaction. A write that changes nothing leaves no trace.
@@ -32,12 +32,12 @@ struct Mutation {
     /// frozen in the same transaction). The end of the mutation does not move it again.
     mutating func bumpSerialNow() throws {
         guard !serialBumped else { return }
-        try SunkDatabase.bumpSerial(db, orgID: org.id)
+        try SQLiteStore.bumpSerial(db, orgID: org.id)
         serialBumped = true
     }
 }
 
-extension SunkDatabase {
+extension SQLiteStore {
     /// Runs `body` as one mutation of org `orgName` in the open write transaction `db`.
     static func mutate<T>(_ db: Database, org orgName: String, actor: String, method: String,
                           _ body: (inout Mutation) throws -> T) throws -> T {

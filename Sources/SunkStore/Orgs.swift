@@ -48,7 +48,7 @@ public enum OrgName {
     }
 }
 
-extension SunkDatabase {
+extension SQLiteStore {
     /// The name of the org that `serve` creates on a fresh database and that commands default to.
     public static let defaultOrg = "default"
 

@@ -1,7 +1,7 @@
 import GRDB
 
 extension StoreError {
-    /// GRDB's errors stop here: whatever leaves `SunkDatabase` is a `StoreError`, or an error the
+    /// GRDB's errors stop here: whatever leaves `SQLiteStore` is a `StoreError`, or an error the
     /// caller's own closure threw (a PATCH engine's `SCIMError`), passed through unchanged.
     ///
     /// A constraint violation means one of SQLite's unique indexes caught what the checks in Swift

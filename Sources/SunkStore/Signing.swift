@@ -5,7 +5,7 @@ import GRDB
 import SunkSnapshot
 
 /// Key material and ids kept in the database. Private keys never leave it: not in a snapshot, not
-/// in any output; only `SunkDatabase.trustKeys` prints public keys.
+/// in any output; only `SQLiteStore.trustKeys` prints public keys.
 enum SigningKeys {
     /// 16 random bytes as 32 lowercase hex digits.
     static func newInstanceID() -> String {
@@ -62,7 +62,7 @@ public enum SnapshotETag {
     }
 }
 
-extension SunkDatabase {
+extension SQLiteStore {
     /// This database's instance id (made once, when the database was created).
     public func instanceID() throws -> String {
         try readSync { db in try SigningKeys.instanceID(db) }

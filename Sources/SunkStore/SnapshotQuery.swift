@@ -19,7 +19,7 @@ enum SnapshotQuery {
         -> (body: SnapshotBody, refusals: [ExportRefusal])
     {
         assemble(org: org, policy: policy, users: try allUsers(db, org: org),
-                 groups: try SunkDatabase.groups(db, orgID: org.id, lookup: .all))
+                 groups: try SQLiteStore.groups(db, orgID: org.id, lookup: .all))
     }
 
     /// The snapshot body `org` would publish under `policy` given all its users and groups (with
@@ -75,7 +75,7 @@ enum SnapshotQuery {
     }
 
     static func allUsers(_ db: Database, org: Org) throws -> [StoredUser] {
-        try SunkDatabase.users(db, orgID: org.id, lookup: .all)
+        try SQLiteStore.users(db, orgID: org.id, lookup: .all)
     }
 
     static func document(_ db: Database, org: Org) throws -> SnapshotDocument {
@@ -83,7 +83,7 @@ enum SnapshotQuery {
     }
 }
 
-extension SunkDatabase {
+extension SQLiteStore {
     /// The stored users and groups the org's current policy (or the gid rule) keeps from the nodes,
     /// with the reason (`users list`, `groups list`).
     public func exportRefusals(org: Org) throws -> [ExportRefusal] {

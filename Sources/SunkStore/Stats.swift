@@ -12,7 +12,7 @@ public struct OrgStats: Sendable, Equatable {
     public var lastWrite: Double?
 }
 
-extension SunkDatabase {
+extension SQLiteStore {
     /// One cheap read: the org rows with the number of users and groups of each (the counts use
     /// the `(orgID, …)` unique indexes).
     public func orgStats() async throws -> [OrgStats] {

@@ -54,7 +54,7 @@ enum TokenSecret {
     }
 }
 
-extension SunkDatabase {
+extension SQLiteStore {
     /// Creates a token and returns its secret. The secret is not stored and cannot be shown again.
     public func createToken(org orgName: String, name: String, scope: TokenScope) throws -> String {
         let trimmed = name.trimmingCharacters(in: .whitespaces)

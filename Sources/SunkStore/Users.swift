@@ -30,7 +30,7 @@ extension StoredUser {
     }
 }
 
-extension SunkDatabase {
+extension SQLiteStore {
     public func user(org: Org, id: String) async throws -> StoredUser {
         try await read { db in try Self.user(db, orgID: org.id, id: id) }
     }

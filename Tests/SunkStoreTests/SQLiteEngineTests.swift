@@ -74,18 +74,18 @@ struct SchemaTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/sunk.sqlite"
         do {
-            let database = try SunkDatabase(path: path)
+            let database = try SQLiteStore(path: path)
             try database.writeSync { db in
                 try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v999-from-the-future')")
             }
         }
         #expect(throws: StoreError.newerSchema(["v999-from-the-future"])) {
-            _ = try SunkDatabase(path: path)
+            _ = try SQLiteStore(path: path)
         }
         // A database without unknown migrations reopens fine.
         let other = directory + "/ok.sqlite"
-        _ = try SunkDatabase(path: other)
-        let reopened = try SunkDatabase(path: other)
+        _ = try SQLiteStore(path: other)
+        let reopened = try SQLiteStore(path: other)
         #expect(try reopened.orgs().isEmpty)
     }
 
@@ -104,7 +104,7 @@ struct SchemaTests {
             return stat(file, &info) == 0 ? (info.st_uid, info.st_gid, info.st_mode & 0o7777) : nil
         }
         do {
-            let database = try SunkDatabase(path: path)        // as root, like `sunk-bridge org create`
+            let database = try SQLiteStore(path: path)        // as root, like `sunk-bridge org create`
             _ = try database.createOrg("default")
             let file = try #require(owner(path))
             #expect(file.uid == service.uid && file.gid == service.gid, "the new database belongs to the directory's owner")
@@ -117,7 +117,7 @@ struct SchemaTests {
         // A file root creates in its own directory stays root's.
         let own = NSTemporaryDirectory() + "sunk-store-root-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: own) }
-        _ = try SunkDatabase(path: own + "/sunk.sqlite")
+        _ = try SQLiteStore(path: own + "/sunk.sqlite")
         #expect(owner(own + "/sunk.sqlite")?.uid == 0)
     }
 

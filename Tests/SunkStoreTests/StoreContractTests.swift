@@ -359,3 +359,22 @@ struct GroupContractTests {
         }
     }
 }
+
+@Suite("IdentityStore: change feed")
+struct ChangeFeedContractTests {
+    @Test("serials: the current serial first, then the new one after a change nodes see; not after a token",
+          .timeLimit(.minutes(1)), arguments: StoreEngine.all)
+    func serials(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let org = try await store.org(named: "default")
+            var feed = store.serials(org: "default").makeAsyncIterator()
+            #expect(try await feed.next() == org.serial)
+            _ = try await store.createToken(org: "default", name: "not-a-change", scope: .node)
+            _ = try await store.createUser(org: org, draft: draft("feed@example.com"), actor: "t")
+            #expect(try await feed.next() == org.serial + 1)
+            await #expect(throws: StoreError.orgNotFound("nope")) {
+                _ = try await store.serials(org: "nope").first { _ in true }
+            }
+        }
+    }
+}

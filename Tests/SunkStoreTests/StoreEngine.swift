@@ -27,10 +27,10 @@ enum StoreEngine: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
 /// A fresh SQLite database file in its own temp directory, removed afterwards. For the tests of
 /// what only the SQLite engine does (file, pragmas, migrations); the rest use `StoreEngine`.
-func withDatabase(_ body: (SunkDatabase) async throws -> Void) async throws {
+func withDatabase(_ body: (SQLiteStore) async throws -> Void) async throws {
     let directory = NSTemporaryDirectory() + "sunk-store-test-" + UUID().uuidString
     defer { try? FileManager.default.removeItem(atPath: directory) }
-    let database = try SunkDatabase(path: directory + "/sunk.sqlite")
+    let database = try SQLiteStore(path: directory + "/sunk.sqlite")
     _ = try database.createOrg("default")
     try await body(database)
 }

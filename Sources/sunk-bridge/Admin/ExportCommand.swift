@@ -39,8 +39,8 @@ struct DatabaseSnapshotSource: SnapshotSource {
 
     func fetch(ifNoneMatch: String?) async throws(SyncError) -> SnapshotFetch {
         do {
-            guard SunkDatabase.exists(at: path) else { throw StoreError.notFound("database \(path)") }
-            return .document(try SunkDatabase(path: path).publishedSnapshot(org: org).signed, etag: nil)
+            guard SQLiteStore.exists(at: path) else { throw StoreError.notFound("database \(path)") }
+            return .document(try SQLiteStore(path: path).publishedSnapshot(org: org).signed, etag: nil)
         } catch {
             throw .fetch(url: path, reason: "\(error)")
         }

@@ -13,7 +13,7 @@ extension OrgCommand {
                 (after `org rotate-signing-key`), so nodes can trust both until every node has the new line.
                 """)
         @OptionGroup var database: DatabaseOptions
-        @Argument(help: "The org (default: default).") var name: String = SunkDatabase.defaultOrg
+        @Argument(help: "The org (default: default).") var name: String = SQLiteStore.defaultOrg
         @Flag(help: "Also print the previous key during a rotation.") var all = false
 
         func run() async throws {

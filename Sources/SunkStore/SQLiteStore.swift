@@ -4,11 +4,11 @@ import Glibc
 import Foundation
 import GRDB
 
-/// The SUNK Bridge database: one SQLite file in WAL mode with `synchronous=FULL`, so a write
-/// that returned is on disk before the HTTP answer leaves. Writers are serialised by GRDB's
+/// The SQLite engine of `IdentityStore`: one SQLite file in WAL mode with `synchronous=FULL`, so
+/// a write that returned is on disk before the HTTP answer leaves. Writers are serialised by GRDB's
 /// `DatabasePool` inside one process and by SQLite's busy timeout across processes (the CLI and
 /// a running server share the file), so "database is locked" never reaches a client.
-public final class SunkDatabase: Sendable {
+public final class SQLiteStore: Sendable {
     /// Where root's database lives when neither `--db` nor `SUNK_BRIDGE_DB` says otherwise.
     public static let defaultPath = "/var/lib/sunk-bridge/server/sunk-bridge.sqlite"
 
@@ -100,6 +100,10 @@ public final class SunkDatabase: Sendable {
         do { return try pool.read(body) } catch { throw StoreError.mapping(error) }
     }
 }
+
+/// The SQLite engine's former name, kept so the SCIM server tests and the org commands read
+/// unchanged; new code says `SQLiteStore` (or `IdentityStore`).
+public typealias SunkDatabase = SQLiteStore
 
 /// Timestamps are stored as RFC 3339 UTC strings: readable in `sqlite3`, sortable as text, and
 /// exactly what SCIM's `meta.created`/`meta.lastModified` carry. (Not `Clock`: that name is the

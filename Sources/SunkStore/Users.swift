@@ -114,7 +114,8 @@ extension SQLiteStore {
             let db = mutation.db
             let id = UUID().uuidString.lowercased()
             let now = StoreClock.now()
-            let resolved = try UserResolver.resolve(db, org: mutation.org, draft: draft, existing: nil)
+            let lookups = SQLiteUserLookups(db: db, org: mutation.org)
+            let resolved = try UserResolver.resolve(lookups, org: mutation.org, draft: draft, existing: nil)
             try resolved.record(id: id, orgID: mutation.org.id, version: 1, createdAt: now, modifiedAt: now).insert(db)
             mutation.changed("Users/\(id)", outcome: "201 created \(draft.userName)")
             return try Self.user(db, orgID: mutation.org.id, id: id)
@@ -151,7 +152,8 @@ extension SQLiteStore {
             guard let stored = try userRecord(db, orgID: mutation.org.id, id: current.id) else {
                 throw StoreError.notFound("user \(current.id)")
             }
-            let resolved = try UserResolver.resolve(db, org: mutation.org, draft: draft, existing: current)
+            let lookups = SQLiteUserLookups(db: db, org: mutation.org)
+            let resolved = try UserResolver.resolve(lookups, org: mutation.org, draft: draft, existing: current)
             let updated = resolved.record(id: current.id, orgID: mutation.org.id, version: stored.version + 1,
                                           createdAt: stored.createdAt, modifiedAt: StoreClock.now())
             if updated.sameContent(as: stored) { return current }

@@ -222,10 +222,10 @@ extension SQLiteStore {
     static func checkGroupUniqueness(_ db: Database, org: Org, draft: GroupDraft, selfID: String) throws {
         let others = GroupRecord.filter(GroupRecord.Columns.orgID == org.id && GroupRecord.Columns.id != selfID)
         if let other = try others.filter(GroupRecord.Columns.displayNameKey == draft.displayName.lowercased()).fetchOne(db) {
-            throw StoreError.uniqueness("displayName \"\(draft.displayName)\" is already used (by \"\(other.displayName)\"); displayName is case-insensitive")
+            throw GroupRules.displayNameTaken(draft, by: other.displayName)
         }
         if let other = try others.filter(GroupRecord.Columns.posixName == draft.posixName).fetchOne(db) {
-            throw StoreError.uniqueness("displayName \"\(draft.displayName)\" maps to the POSIX group name \"\(draft.posixName)\", which group \"\(other.displayName)\" already has; rename one of them in the IdP or map it with groupNameMappings")
+            throw GroupRules.posixNameTaken(draft, by: other.displayName)
         }
     }
     /// Flat groups only: every member must be a user of this org. One counting query for the whole
@@ -245,15 +245,11 @@ extension SQLiteStore {
             WHERE NOT EXISTS (SELECT 1 FROM scimUser WHERE scimUser.id = wanted.value AND scimUser.orgID = ?)
             ORDER BY wanted.value
             """, arguments: [ids.json, org.id])
-        guard let first = missing.first else { return }
-        let others = missing.count > 1 ? " (and \(missing.count - 1) other unknown member\(missing.count > 2 ? "s" : ""))" : ""
-        if let nested = try Row.fetchOne(db, sql: """
+        guard !missing.isEmpty else { return }
+        let nested = try Row.fetchOne(db, sql: """
             SELECT id, displayName FROM scimGroup WHERE orgID = ? AND id IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT 1
-            """, arguments: [org.id, jsonArray(missing)]) {
-            let id: String = nested["id"], name: String = nested["displayName"]
-            throw StoreError.invalidValue("member \"\(id)\" is the group \"\(name)\": nested groups are not supported; push only flat groups\(others)")
-        }
-        throw StoreError.invalidValue("member \"\(first)\" is not a user of this org\(others)")
+            """, arguments: [org.id, jsonArray(missing)]).map { (id: $0["id"] as String, displayName: $0["displayName"] as String) }
+        throw GroupRules.memberRefusal(missing: missing, nested: nested)
     }
 }
 

@@ -2,7 +2,7 @@ import SunkModel
 import Testing
 @testable import SunkStore
 
-/// The user rules without any engine: a table of other users stands in for the database, which is
+/// The rules without any engine: a table of other users stands in for the database, which is
 /// all an engine has to answer (`UserLookups`).
 struct TableLookups: UserLookups {
     /// Other users: (id, userName, posixName, uid, home).
@@ -58,5 +58,18 @@ struct UserRulesTests {
         let derived = try UserResolver.resolve(Self.ada, org: Self.org, draft: draft("ada@other.example"), existing: nil)
         #expect(derived.posixName == nil && derived.home == nil)
         #expect(derived.exportProblem?.contains("already used by \"ada@example.com\"") == true)
+    }
+}
+
+@Suite("SunkStore: group refusals, engine-free")
+struct GroupRulesTests {
+    @Test("a refused member list names one offender, says whether it is a group, and counts the others")
+    func memberRefusal() {
+        #expect(GroupRules.memberRefusal(missing: ["a"], nested: nil)
+                    == .invalidValue("member \"a\" is not a user of this org"))
+        #expect(GroupRules.memberRefusal(missing: ["a", "b", "c"], nested: (id: "b", displayName: "Ops"))
+                    == .invalidValue("member \"b\" is the group \"Ops\": nested groups are not supported; push only flat groups (and 2 other unknown members)"))
+        #expect(GroupRules.memberRefusal(missing: ["a", "b"], nested: nil)
+                    == .invalidValue("member \"a\" is not a user of this org (and 1 other unknown member)"))
     }
 }

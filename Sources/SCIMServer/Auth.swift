@@ -18,7 +18,7 @@ enum APISurface {
 /// (`permit`); `ObservedAuthenticator` calls both. Every request reads the token table, so a
 /// revoked token, a new token or an org switch takes effect on the next request.
 struct Authenticator: Sendable {
-    let database: SunkDatabase
+    let database: any IdentityStore
 
     /// The principal of a live token of `orgName`; 401 for a missing, unknown or revoked one.
     func authenticate(_ request: Request, org orgName: String) async throws -> Principal {

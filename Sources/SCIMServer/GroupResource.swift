@@ -19,7 +19,7 @@ enum GroupResource: SCIMResourceKind {
     /// filter in full, then page. Members are read only when the answer shows them or the filter
     /// names them: Entra's existence check (`excludedAttributes=members`) on a group of 100k
     /// members reads one row.
-    static func list(_ database: SunkDatabase, org: Org, filter: SCIMFilter?, query: ListQuery, baseURL: String)
+    static func list(_ database: any IdentityStore, org: Org, filter: SCIMFilter?, query: ListQuery, baseURL: String)
         async throws -> (total: Int, page: [JSONValue])
     {
         let members = !query.projection.excludes("members", of: type) || (filter.map(namesMembers) ?? false)
@@ -49,19 +49,20 @@ enum GroupResource: SCIMResourceKind {
         }
     }
 
-    static func create(_ database: SunkDatabase, org: Org, draft: GroupDraft, actor: String) async throws -> StoredGroup {
+    static func create(_ database: any IdentityStore, org: Org, draft: GroupDraft, actor: String) async throws -> StoredGroup {
         try await database.createGroup(org: org, draft: draft, actor: actor)
     }
 
     /// Entra reads groups with `excludedAttributes=members`: then the members are not read.
-    static func fetch(_ database: SunkDatabase, org: Org, id: String, projection: Projection) async throws -> StoredGroup {
+    static func fetch(_ database: any IdentityStore, org: Org, id: String, projection: Projection) async throws -> StoredGroup {
         try await database.group(org: org, id: id, members: !projection.excludes("members", of: type))
     }
 
     /// PUT: the draft's members replace the current ones.
-    static func update(_ database: SunkDatabase, org: Org, id: String, ifMatch: String?, actor: String, method: String,
+    static func update(_ database: any IdentityStore, org: Org, id: String, ifMatch: String?, actor: String, method: String,
                        transform: @escaping @Sendable (StoredGroup) throws -> GroupDraft) async throws -> StoredGroup {
-        try await database.updateGroup(org: org, id: id, ifMatch: ifMatch, actor: actor, method: method) { current in
+        try await database.updateGroup(org: org, id: id, ifMatch: ifMatch, actor: actor, method: method,
+                                       readingMembers: false, answerWithMembers: true) { current in
             let draft = try transform(current)
             return GroupChange(group: draft, membership: MembershipChange(replacingWith: draft.memberIDs))
         }
@@ -69,7 +70,7 @@ enum GroupResource: SCIMResourceKind {
 
     /// PATCH as a `GroupPatch`: member operations become row changes, the rest is applied to the
     /// document without its members; the group's members are read only for unusual filters.
-    static func patch(_ database: SunkDatabase, org: Org, id: String, ifMatch: String?, actor: String,
+    static func patch(_ database: any IdentityStore, org: Org, id: String, ifMatch: String?, actor: String,
                       operations: [PatchOperation], projection: Projection) async throws -> StoredGroup {
         let plan = try GroupPatch(operations)
         let policy = org.policy
@@ -80,7 +81,7 @@ enum GroupResource: SCIMResourceKind {
         }
     }
 
-    static func delete(_ database: SunkDatabase, org: Org, id: String, ifMatch: String?, actor: String) async throws {
+    static func delete(_ database: any IdentityStore, org: Org, id: String, ifMatch: String?, actor: String) async throws {
         try await database.deleteGroup(org: org, id: id, ifMatch: ifMatch, actor: actor)
     }
 }

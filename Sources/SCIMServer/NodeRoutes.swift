@@ -12,7 +12,7 @@ import SunkStore
 /// the org's SCIM API is off, and both serve the frozen state while provisioning is paused.
 struct NodeRoutes {
     let service: SCIMService
-    var database: SunkDatabase { service.database }
+    var database: any IdentityStore { service.database }
     /// Recent node views and the cursors into them.
     let history = NodeViewHistory()
 

@@ -22,27 +22,27 @@ protocol SCIMResourceKind: SendableMetatype {
     static func draft(from normalized: JSONValue, policy: Policy) throws -> Draft
 
     /// One page of the list, `filter` (already validated for `type`) applied, rendered with `baseURL`.
-    static func list(_ database: SunkDatabase, org: Org, filter: SCIMFilter?, query: ListQuery, baseURL: String)
+    static func list(_ database: any IdentityStore, org: Org, filter: SCIMFilter?, query: ListQuery, baseURL: String)
         async throws -> (total: Int, page: [JSONValue])
-    static func create(_ database: SunkDatabase, org: Org, draft: Draft, actor: String) async throws -> Stored
+    static func create(_ database: any IdentityStore, org: Org, draft: Draft, actor: String) async throws -> Stored
     /// One resource; `projection` says what the answer shows (a group need not read members
     /// the answer leaves out).
-    static func fetch(_ database: SunkDatabase, org: Org, id: String, projection: Projection) async throws -> Stored
+    static func fetch(_ database: any IdentityStore, org: Org, id: String, projection: Projection) async throws -> Stored
     /// Read-modify-write in one serialised transaction; `transform` turns the current resource
     /// into the new draft.
-    static func update(_ database: SunkDatabase, org: Org, id: String, ifMatch: String?, actor: String, method: String,
+    static func update(_ database: any IdentityStore, org: Org, id: String, ifMatch: String?, actor: String, method: String,
                        transform: @escaping @Sendable (Stored) throws -> Draft) async throws -> Stored
     /// Applies PATCH operations (already parsed and within the limits) and stores the result.
-    static func patch(_ database: SunkDatabase, org: Org, id: String, ifMatch: String?, actor: String,
+    static func patch(_ database: any IdentityStore, org: Org, id: String, ifMatch: String?, actor: String,
                       operations: [PatchOperation], projection: Projection) async throws -> Stored
-    static func delete(_ database: SunkDatabase, org: Org, id: String, ifMatch: String?, actor: String) async throws
+    static func delete(_ database: any IdentityStore, org: Org, id: String, ifMatch: String?, actor: String) async throws
 }
 
 /// /scim/ORG/Users and /scim/ORG/Groups: create, read, list with filters, replace, patch and
 /// delete, each authorised, size-limited, audited when refused, with weak ETags and If-Match.
 struct ResourceRoutes<Kind: SCIMResourceKind> {
     let service: SCIMService
-    var database: SunkDatabase { service.database }
+    var database: any IdentityStore { service.database }
 
     func register(on router: Router<BasicRequestContext>) {
         let routes = self

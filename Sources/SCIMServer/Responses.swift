@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -46,11 +45,9 @@ enum ErrorMapping {
             case .invalidValue(let detail): return .invalidValue(detail)
             case .preconditionFailed(let detail): return SCIMError(status: 412, detail: detail)
             case .exhausted(let detail): return SCIMError(status: 500, detail: detail)
-            case .newerSchema, .unusableFile: return nil
+            // The store already turned a unique index's refusal into `.uniqueness`.
+            case .newerSchema, .unusableFile, .engine: return nil
             }
-        case let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT:
-            // The unique indexes back up the checks made in Swift; reaching one is a conflict.
-            return .uniqueness("a value that must be unique in this org is already taken")
         default:
             return nil
         }

@@ -10,7 +10,7 @@ import Synchronization
 /// Shared state of the running server: the database, the configuration and the base URL that
 /// `Location` and `meta.location` use (known only once the port is bound when it is 0).
 final class SCIMService: Sendable {
-    let database: SunkDatabase
+    let database: any IdentityStore
     let configuration: ServerConfiguration
     let authenticator: ObservedAuthenticator
     let logger: Logger
@@ -18,7 +18,7 @@ final class SCIMService: Sendable {
     let cursors = CursorCodec()
     private let boundURL = Mutex<String>("")
 
-    init(database: SunkDatabase, configuration: ServerConfiguration, logger: Logger) {
+    init(database: any IdentityStore, configuration: ServerConfiguration, logger: Logger) {
         self.database = database
         self.configuration = configuration
         self.authenticator = ObservedAuthenticator(database: database)
@@ -83,7 +83,7 @@ public enum SCIMServerApp {
     /// `onListening` gets the bound base URL once the port is open; `ready` replaces the
     /// `/readyz` probe (default: the database answers a read).
     public static func make(
-        database: SunkDatabase, configuration: ServerConfiguration, logger: Logger,
+        database: any IdentityStore, configuration: ServerConfiguration, logger: Logger,
         server: HTTPServerBuilder = .http1(), scheme: String = "http",
         onListening: @escaping @Sendable (String) async -> Void = { _ in },
         ready: (@Sendable () async -> Bool)? = nil

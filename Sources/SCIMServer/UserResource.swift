@@ -17,7 +17,7 @@ enum UserResource: SCIMResourceKind {
 
     /// Without a filter, a page straight from SQL; with one, the rows an indexed lookup narrows
     /// to, filtered in full.
-    static func list(_ database: SunkDatabase, org: Org, filter: SCIMFilter?, query: ListQuery, baseURL: String)
+    static func list(_ database: any IdentityStore, org: Org, filter: SCIMFilter?, query: ListQuery, baseURL: String)
         async throws -> (total: Int, page: [JSONValue])
     {
         guard let filter else {
@@ -43,22 +43,22 @@ enum UserResource: SCIMResourceKind {
         }
     }
 
-    static func create(_ database: SunkDatabase, org: Org, draft: UserDraft, actor: String) async throws -> StoredUser {
+    static func create(_ database: any IdentityStore, org: Org, draft: UserDraft, actor: String) async throws -> StoredUser {
         try await database.createUser(org: org, draft: draft, actor: actor)
     }
 
-    static func fetch(_ database: SunkDatabase, org: Org, id: String, projection: Projection) async throws -> StoredUser {
+    static func fetch(_ database: any IdentityStore, org: Org, id: String, projection: Projection) async throws -> StoredUser {
         try await database.user(org: org, id: id)
     }
 
-    static func update(_ database: SunkDatabase, org: Org, id: String, ifMatch: String?, actor: String, method: String,
+    static func update(_ database: any IdentityStore, org: Org, id: String, ifMatch: String?, actor: String, method: String,
                        transform: @escaping @Sendable (StoredUser) throws -> UserDraft) async throws -> StoredUser {
         try await database.updateUser(org: org, id: id, ifMatch: ifMatch, actor: actor, method: method, transform: transform)
     }
 
     /// The generic engine on the stored document, inside `update`'s transaction (a user's
     /// document is small: at most ``SCIMAttribute/defaultMaxValues`` values per attribute).
-    static func patch(_ database: SunkDatabase, org: Org, id: String, ifMatch: String?, actor: String,
+    static func patch(_ database: any IdentityStore, org: Org, id: String, ifMatch: String?, actor: String,
                       operations: [PatchOperation], projection: Projection) async throws -> StoredUser {
         let policy = org.policy
         return try await update(database, org: org, id: id, ifMatch: ifMatch, actor: actor, method: "PATCH") { current in
@@ -67,7 +67,7 @@ enum UserResource: SCIMResourceKind {
         }
     }
 
-    static func delete(_ database: SunkDatabase, org: Org, id: String, ifMatch: String?, actor: String) async throws {
+    static func delete(_ database: any IdentityStore, org: Org, id: String, ifMatch: String?, actor: String) async throws {
         try await database.deleteUser(org: org, id: id, ifMatch: ifMatch, actor: actor)
     }
 }

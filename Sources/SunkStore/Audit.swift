@@ -13,13 +13,12 @@ public struct AuditEntry: Sendable, Equatable {
 enum Audit {
     static func record(_ db: Database, orgID: Int64?, actor: String, method: String,
                        resource: String, outcome: String) throws {
-        try db.execute(
-            sql: "INSERT INTO audit (orgID, at, actor, method, resource, outcome) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [orgID, Clock.now(), actor, method, resource, outcome])
+        try AuditRecord(id: nil, orgID: orgID, at: StoreClock.now(), actor: actor, method: method, resource: resource,
+                        outcome: outcome).insert(db)
     }
 }
 
-extension SunkDatabase {
+extension SQLiteStore {
     /// Records the outcome of a request that changed nothing (a refused write), so the audit
     /// trail shows what the IdP tried.
     public func audit(org: Org?, actor: String, method: String, resource: String, outcome: String) async throws {
@@ -32,15 +31,18 @@ extension SunkDatabase {
     /// Audit rows, newest last; `since` is an RFC 3339 timestamp compared as text.
     public func auditEntries(org: String?, since: String?, limit: Int = 1000) throws -> [AuditEntry] {
         try readSync { db in
-            var sql = "SELECT audit.*, org.name AS orgName FROM audit LEFT JOIN org ON org.id = audit.orgID WHERE 1"
-            var arguments: StatementArguments = []
-            if let org { sql += " AND org.name = ?"; arguments += [org] }
-            if let since { sql += " AND audit.at >= ?"; arguments += [since] }
-            sql += " ORDER BY audit.id DESC LIMIT ?"
-            arguments += [limit]
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).reversed().map { row in
-                AuditEntry(at: row["at"], org: row["orgName"], actor: row["actor"], method: row["method"],
-                           resource: row["resource"], outcome: row["outcome"])
+            var names: [Int64: String] = [:]
+            for org in try OrgRecord.fetchAll(db) { names[org.id ?? 0] = org.name }
+            var request = AuditRecord.all()
+            if let org {
+                // An unknown org has no entries (not an error: its rows may outlive it).
+                let id = names.first { $0.value == org }?.key ?? -1
+                request = request.filter(AuditRecord.Columns.orgID == id)
+            }
+            if let since { request = request.filter(AuditRecord.Columns.at >= since) }
+            return try request.order(AuditRecord.Columns.id.desc).limit(limit).fetchAll(db).reversed().map { row in
+                AuditEntry(at: row.at, org: row.orgID.flatMap { names[$0] }, actor: row.actor, method: row.method,
+                           resource: row.resource, outcome: row.outcome)
             }
         }
     }

@@ -28,7 +28,7 @@ public enum BackupError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-extension SunkDatabase {
+extension SQLiteStore {
     /// A consistent online copy of the whole database (SQLite's online backup API, in one step
     /// inside one read transaction, so concurrent writers, in this process or another, neither
     /// wait nor leak into it). The copy is a self-contained rollback-journal file: written under
@@ -55,16 +55,21 @@ extension SunkDatabase {
             }
         }
 
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(30)
-        let copy = try DatabaseQueue(path: temporary, configuration: configuration)
-        try pool.backup(to: copy)
-        let (problems, stats) = try copy.writeWithoutTransaction { db in
-            // The copied header says WAL; a backup file is easier to handle as one file.
-            try db.execute(sql: "PRAGMA journal_mode = DELETE")
-            return (try String.fetchAll(db, sql: "PRAGMA integrity_check"), try Self.orgStats(db))
+        let problems: [String], stats: [OrgStats]
+        do {
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(30)
+            let copy = try DatabaseQueue(path: temporary, configuration: configuration)
+            try pool.backup(to: copy)
+            (problems, stats) = try copy.writeWithoutTransaction { db in
+                // The copied header says WAL; a backup file is easier to handle as one file.
+                try db.execute(sql: "PRAGMA journal_mode = DELETE")
+                return (try String.fetchAll(db, sql: "PRAGMA integrity_check"), try Self.orgStats(db))
+            }
+            try copy.close()
+        } catch {
+            throw StoreError.mapping(error)
         }
-        try copy.close()
         guard problems == ["ok"] else { throw BackupError.integrity(problems) }
         try Self.sync(temporary)
 
@@ -95,7 +100,7 @@ extension SunkDatabase {
     static func errnoText() -> String { String(cString: strerror(errno)) }
 }
 
-/// The C `close(2)`, which `SunkDatabase.close()` shadows inside the extension.
+/// The C `close(2)`, which `SQLiteStore.close()` shadows inside the extension.
 private func closeDescriptor(_ fd: Int32) {
     _ = close(fd)
 }

@@ -1,3 +1,4 @@
+import Crypto
 import GRDB
 
 /// Append-only schema history. Never edit a registered migration: add a new one.
@@ -122,9 +123,14 @@ enum Migrations {
                 CREATE UNIQUE INDEX signingKeyPrevious ON signingKey(orgID) WHERE state = 'previous';
                 """)
             try db.execute(sql: "INSERT INTO instance (id, instanceID, createdAt) VALUES (1, ?, ?)",
-                           arguments: [SigningKeys.newInstanceID(), Clock.now()])
+                           arguments: [SigningKeys.newInstanceID(), StoreClock.now()])
+            // Plain SQL, not SigningKeys/records: a record follows the latest schema, and a
+            // registered migration must do forever what it did when it was written.
             for orgID in try Int64.fetchAll(db, sql: "SELECT id FROM org") {
-                try SigningKeys.insertCurrent(db, orgID: orgID)
+                let key = Curve25519.Signing.PrivateKey()
+                try db.execute(
+                    sql: "INSERT INTO signingKey (orgID, privateKey, publicKey, state, createdAt) VALUES (?, ?, ?, 'current', ?)",
+                    arguments: [orgID, key.rawRepresentation, key.publicKey.rawRepresentation, StoreClock.now()])
             }
         }
         return migrator

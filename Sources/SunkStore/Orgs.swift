@@ -18,16 +18,15 @@ public struct Org: Sendable, Equatable {
 }
 
 extension Org {
-    init(row: Row) throws {
-        id = row["id"]
-        name = row["name"]
-        scimAPI = row["scimAPI"]
-        provisioning = row["provisioning"]
-        let policyJSON: String = row["policy"]
-        policy = try JSONDecoder().decode(Policy.self, from: Data(policyJSON.utf8))
-        serial = row["serial"]
-        createdAt = row["createdAt"]
-        changedAt = row["changedAt"]
+    init(record: OrgRecord) throws {
+        id = record.id ?? 0
+        name = record.name
+        scimAPI = record.scimAPI
+        provisioning = record.provisioning
+        policy = try JSONDecoder().decode(Policy.self, from: Data(record.policy.utf8))
+        serial = record.serial
+        createdAt = record.createdAt
+        changedAt = record.changedAt
     }
 
     static func encode(_ policy: Policy) throws -> String {
@@ -49,7 +48,7 @@ public enum OrgName {
     }
 }
 
-extension SunkDatabase {
+extension SQLiteStore {
     /// The name of the org that `serve` creates on a fresh database and that commands default to.
     public static let defaultOrg = "default"
 
@@ -58,14 +57,14 @@ extension SunkDatabase {
         try policy.validate()
         let policyJSON = try Org.encode(policy)
         return try writeSync { db in
-            if try Row.fetchOne(db, sql: "SELECT 1 FROM org WHERE name = ?", arguments: [name]) != nil {
+            if try OrgRecord.filter(OrgRecord.Columns.name == name).fetchCount(db) > 0 {
                 throw StoreError.alreadyExists("org \"\(name)\"")
             }
-            let now = Clock.now()
-            try db.execute(
-                sql: "INSERT INTO org (name, policy, createdAt, changedAt) VALUES (?, ?, ?, ?)",
-                arguments: [name, policyJSON, now, now])
-            let orgID = db.lastInsertedRowID
+            let now = StoreClock.now()
+            var record = OrgRecord(id: nil, name: name, scimAPI: true, provisioning: true, policy: policyJSON,
+                                   serial: 0, nextUID: nil, nextGID: nil, createdAt: now, changedAt: now)
+            try record.insert(db)
+            let orgID = record.id ?? db.lastInsertedRowID
             try SigningKeys.insertCurrent(db, orgID: orgID)
             try Audit.record(db, orgID: orgID, actor: "cli", method: "ORG CREATE",
                              resource: name, outcome: "created")
@@ -75,7 +74,7 @@ extension SunkDatabase {
 
     public func orgs() throws -> [Org] {
         try readSync { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM org ORDER BY name").map(Org.init(row:))
+            try OrgRecord.order(OrgRecord.Columns.name).fetchAll(db).map(Org.init(record:))
         }
     }
 
@@ -88,10 +87,10 @@ extension SunkDatabase {
     }
 
     static func org(_ db: Database, named name: String) throws -> Org {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM org WHERE name = ?", arguments: [name]) else {
+        guard let record = try OrgRecord.filter(OrgRecord.Columns.name == name).fetchOne(db) else {
             throw StoreError.orgNotFound(name)
         }
-        return try Org(row: row)
+        return try Org(record: record)
     }
 
     /// Changes an org's switches and policy in one transaction. A policy change is a change that
@@ -105,11 +104,12 @@ extension SunkDatabase {
         policy: Policy? = nil, force: Bool = false
     ) throws -> Org {
         if let policy { try policy.validate() }
-        return try writeSync { db in
-            var org = try Self.org(db, named: name)
+        return try mutateSync(org: name, actor: "cli", method: "ORG SET") { mutation in
+            let db = mutation.db
+            var org = mutation.org
             var changes: [String] = []
             if let scimAPI, scimAPI != org.scimAPI {
-                try db.execute(sql: "UPDATE org SET scimAPI = ? WHERE id = ?", arguments: [scimAPI, org.id])
+                try OrgRecord.filter(key: org.id).updateAll(db, OrgRecord.Columns.scimAPI.set(to: scimAPI))
                 changes.append("scim-api \(scimAPI ? "on" : "off")")
             }
             if let policy, policy != org.policy {
@@ -117,9 +117,9 @@ extension SunkDatabase {
                 if !stranded.isEmpty && !force {
                     throw StoreError.invalidValue(PolicyChange.refusal(org: name, stranded))
                 }
-                try db.execute(sql: "UPDATE org SET policy = ? WHERE id = ?",
-                               arguments: [try Org.encode(policy), org.id])
-                try Self.bumpSerial(db, orgID: org.id)
+                try OrgRecord.filter(key: org.id).updateAll(db, OrgRecord.Columns.policy.set(to: try Org.encode(policy)))
+                // Now, not at the end: a snapshot frozen below carries the new serial.
+                try mutation.bumpSerialNow()
                 changes.append(stranded.isEmpty ? "policy"
                                : "policy (forced: \(stranded.count) entries no longer exported: "
                                  + stranded.map { "\($0.kind.rawValue) \($0.name)" }.joined(separator: ", ") + ")")
@@ -130,14 +130,15 @@ extension SunkDatabase {
                     org = try Self.org(db, named: name)
                     frozen = try SnapshotQuery.document(db, org: org).encoded()
                 }
-                try db.execute(sql: "UPDATE org SET provisioning = ?, frozenSnapshot = ? WHERE id = ?",
-                               arguments: [provisioning, frozen, org.id])
+                try OrgRecord.filter(key: org.id).updateAll(
+                    db, OrgRecord.Columns.provisioning.set(to: provisioning), OrgRecord.Columns.frozenSnapshot.set(to: frozen))
                 changes.append("provisioning \(provisioning ? "on" : "off")")
             }
             if !changes.isEmpty {
-                try db.execute(sql: "UPDATE org SET changedAt = ? WHERE id = ?", arguments: [Clock.now(), org.id])
-                try Audit.record(db, orgID: org.id, actor: "cli", method: "ORG SET", resource: name,
-                                 outcome: changes.joined(separator: ", "))
+                // A switch is not something nodes see (no serial of its own), but it is the org's
+                // last change.
+                try OrgRecord.filter(key: org.id).updateAll(db, OrgRecord.Columns.changedAt.set(to: StoreClock.now()))
+                mutation.changed(name, outcome: changes.joined(separator: ", "), visibleToNodes: false)
             }
             return try Self.org(db, named: name)
         }
@@ -149,18 +150,18 @@ extension SunkDatabase {
         return try await read { db in try Self.frozenSnapshot(db, orgID: id) }
     }
 
-    /// Records a change nodes can see: a new serial (and so a new snapshot ETag) and its time.
     public func frozenSnapshotSync(org: Org) throws -> Data? {
         try readSync { db in try Self.frozenSnapshot(db, orgID: org.id) }
     }
 
     static func frozenSnapshot(_ db: Database, orgID: Int64) throws -> Data? {
-        try Data.fetchOne(db, sql: "SELECT frozenSnapshot FROM org WHERE id = ?", arguments: [orgID])
+        try OrgRecord.filter(key: orgID).select(OrgRecord.Columns.frozenSnapshot, as: Data.self).fetchOne(db)
     }
 
+    /// Records a change nodes can see: a new serial (and so a new snapshot ETag) and its time.
     static func bumpSerial(_ db: Database, orgID: Int64) throws {
-        try db.execute(sql: "UPDATE org SET serial = serial + 1, changedAt = ? WHERE id = ?",
-                       arguments: [Clock.now(), orgID])
+        try OrgRecord.filter(key: orgID).updateAll(
+            db, OrgRecord.Columns.serial += 1, OrgRecord.Columns.changedAt.set(to: StoreClock.now()))
     }
 }
 

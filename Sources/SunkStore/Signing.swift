@@ -5,7 +5,7 @@ import GRDB
 import SunkSnapshot
 
 /// Key material and ids kept in the database. Private keys never leave it: not in a snapshot, not
-/// in any output; only `SunkDatabase.trustKeys` prints public keys.
+/// in any output; only `SQLiteStore.trustKeys` prints public keys.
 enum SigningKeys {
     /// 16 random bytes as 32 lowercase hex digits.
     static func newInstanceID() -> String {
@@ -20,22 +20,23 @@ enum SigningKeys {
     @discardableResult
     static func insertCurrent(_ db: Database, orgID: Int64) throws -> TrustedKey {
         let key = Curve25519.Signing.PrivateKey()
-        try db.execute(
-            sql: "INSERT INTO signingKey (orgID, privateKey, publicKey, state, createdAt) VALUES (?, ?, ?, 'current', ?)",
-            arguments: [orgID, key.rawRepresentation, key.publicKey.rawRepresentation, Clock.now()])
-        let org = try String.fetchOne(db, sql: "SELECT name FROM org WHERE id = ?", arguments: [orgID]) ?? ""
+        try SigningKeyRecord(id: nil, orgID: orgID, privateKey: key.rawRepresentation,
+                             publicKey: key.publicKey.rawRepresentation, state: "current",
+                             createdAt: StoreClock.now()).insert(db)
+        let org = try OrgRecord.fetchOne(db, key: orgID)?.name ?? ""
         return TrustedKey(publicKey: [UInt8](key.publicKey.rawRepresentation), org: org)
     }
 
     static func currentKey(_ db: Database, orgID: Int64) throws -> Curve25519.Signing.PrivateKey {
-        guard let raw = try Data.fetchOne(
-            db, sql: "SELECT privateKey FROM signingKey WHERE orgID = ? AND state = 'current'", arguments: [orgID])
+        guard let raw = try SigningKeyRecord
+            .filter(SigningKeyRecord.Columns.orgID == orgID && SigningKeyRecord.Columns.state == "current")
+            .fetchOne(db)?.privateKey
         else { throw StoreError.unusableFile("org has no signing key; run `sunk-bridge org rotate-signing-key ORG`") }
         return try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
     }
 
     static func instanceID(_ db: Database) throws -> String {
-        guard let id = try String.fetchOne(db, sql: "SELECT instanceID FROM instance WHERE id = 1") else {
+        guard let id = try InstanceRecord.fetchOne(db, key: 1)?.instanceID else {
             throw StoreError.unusableFile("the database has no instance id (damaged schema)")
         }
         return id
@@ -61,7 +62,7 @@ public enum SnapshotETag {
     }
 }
 
-extension SunkDatabase {
+extension SQLiteStore {
     /// This database's instance id (made once, when the database was created).
     public func instanceID() throws -> String {
         try readSync { db in try SigningKeys.instanceID(db) }
@@ -75,11 +76,12 @@ extension SunkDatabase {
     public func trustKeys(org name: String, includePrevious: Bool) throws -> [TrustedKey] {
         try readSync { db in
             let org = try Self.org(db, named: name)
-            let states = includePrevious ? "('current', 'previous')" : "('current')"
-            return try Data.fetchAll(
-                db, sql: "SELECT publicKey FROM signingKey WHERE orgID = ? AND state IN \(states) ORDER BY state = 'previous', id",
-                arguments: [org.id]
-            ).map { TrustedKey(publicKey: [UInt8]($0), org: org.name) }
+            let states = includePrevious ? ["current", "previous"] : ["current"]
+            return try SigningKeyRecord
+                .filter(SigningKeyRecord.Columns.orgID == org.id && states.contains(SigningKeyRecord.Columns.state))
+                .order(SigningKeyRecord.Columns.state == "previous", SigningKeyRecord.Columns.id)
+                .fetchAll(db)
+                .map { TrustedKey(publicKey: [UInt8]($0.publicKey), org: org.name) }
         }
     }
 
@@ -87,16 +89,13 @@ extension SunkDatabase {
     /// `org trust-key --all`, so nodes can be updated first); the one before it is retired. The serial
     /// moves on, so every node fetches a document signed with the new key.
     public func rotateSigningKey(org name: String, actor: String = "cli") throws -> TrustedKey {
-        try writeSync { db in
-            let org = try Self.org(db, named: name)
-            try db.execute(sql: "UPDATE signingKey SET state = 'retired' WHERE orgID = ? AND state = 'previous'",
-                           arguments: [org.id])
-            try db.execute(sql: "UPDATE signingKey SET state = 'previous' WHERE orgID = ? AND state = 'current'",
-                           arguments: [org.id])
-            let key = try SigningKeys.insertCurrent(db, orgID: org.id)
-            try Self.bumpSerial(db, orgID: org.id)
-            try Audit.record(db, orgID: org.id, actor: actor, method: "ORG ROTATE-SIGNING-KEY", resource: name,
-                             outcome: "new key \(TrustedKey.fingerprint(key.publicKey))")
+        try mutateSync(org: name, actor: actor, method: "ORG ROTATE-SIGNING-KEY") { mutation in
+            let keys = SigningKeyRecord.filter(SigningKeyRecord.Columns.orgID == mutation.org.id)
+            let state = SigningKeyRecord.Columns.state
+            try keys.filter(state == "previous").updateAll(mutation.db, state.set(to: "retired"))
+            try keys.filter(state == "current").updateAll(mutation.db, state.set(to: "previous"))
+            let key = try SigningKeys.insertCurrent(mutation.db, orgID: mutation.org.id)
+            mutation.changed(name, outcome: "new key \(TrustedKey.fingerprint(key.publicKey))")
             return key
         }
     }

@@ -6,25 +6,35 @@ import SunkSnapshot
 /// Builds the snapshot nodes consume from the current state of an org: every exportable user
 /// and group with resolved POSIX fields, and the entries that cannot be exported with the reason.
 /// An entry is exported only when `ExportGate` passes it under the org's policy, so every published
-/// snapshot passes the node's own `SnapshotDocument.validated()`.
+/// snapshot passes the node's own `SnapshotDocument.validated()`. The rules are engine-independent
+/// (`assemble(org:policy:users:groups:)` takes stored values); an engine only loads the org's
+/// users and groups.
 enum SnapshotQuery {
     static func body(_ db: Database, org: Org) throws -> SnapshotBody {
         try assemble(db, org: org, policy: org.policy).body
     }
 
-    /// The snapshot body `org` would publish under `policy`, and the stored entries it leaves out
-    /// because of the policy or the gid rule (not those the store already marked not exportable).
+    /// The snapshot body `org` would publish under `policy`, read from the SQLite engine.
     static func assemble(_ db: Database, org: Org, policy: Policy) throws
+        -> (body: SnapshotBody, refusals: [ExportRefusal])
+    {
+        assemble(org: org, policy: policy, users: try allUsers(db, org: org),
+                 groups: try SQLiteStore.groups(db, orgID: org.id, lookup: .all))
+    }
+
+    /// The snapshot body `org` would publish under `policy` given all its users and groups (with
+    /// members), and the stored entries it leaves out because of the policy or the gid rule (not
+    /// those the store already marked not exportable).
+    static func assemble(org: Org, policy: Policy, users storedUsers: [StoredUser], groups storedGroups: [StoredGroup])
         -> (body: SnapshotBody, refusals: [ExportRefusal])
     {
         var users: [SnapshotUser] = []
         var skipped: [SkippedEntry] = []
         var refusals: [ExportRefusal] = []
         var namesByID: [String: String] = [:]
-        let storedGroups = try SunkDatabase.groups(db, orgID: org.id, lookup: .all)
         var groupNameByGID: [UInt32: String] = [:]
         for group in storedGroups { groupNameByGID[group.gid] = group.posixName }
-        for user in try allUsers(db, org: org) {
+        for user in storedUsers {
             guard let name = user.posixName, let home = user.home else {
                 skipped.append(SkippedEntry(id: user.id, userName: user.userName,
                                             reason: user.exportProblem ?? "not exportable"))
@@ -65,7 +75,7 @@ enum SnapshotQuery {
     }
 
     static func allUsers(_ db: Database, org: Org) throws -> [StoredUser] {
-        try SunkDatabase.users(db, orgID: org.id, lookup: .all)
+        try SQLiteStore.users(db, orgID: org.id, lookup: .all)
     }
 
     static func document(_ db: Database, org: Org) throws -> SnapshotDocument {
@@ -73,7 +83,7 @@ enum SnapshotQuery {
     }
 }
 
-extension SunkDatabase {
+extension SQLiteStore {
     /// The stored users and groups the org's current policy (or the gid rule) keeps from the nodes,
     /// with the reason (`users list`, `groups list`).
     public func exportRefusals(org: Org) throws -> [ExportRefusal] {

@@ -12,7 +12,7 @@ public struct OrgStats: Sendable, Equatable {
     public var lastWrite: Double?
 }
 
-extension SunkDatabase {
+extension SQLiteStore {
     /// One cheap read: the org rows with the number of users and groups of each (the counts use
     /// the `(orgID, …)` unique indexes).
     public func orgStats() async throws -> [OrgStats] {
@@ -52,8 +52,12 @@ extension SunkDatabase {
     /// not happen.) Any later use of this object throws. `serve` calls it once the HTTP server
     /// has drained.
     public func close() throws {
-        try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
-        try pool.close()
+        do {
+            try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+            try pool.close()
+        } catch {
+            throw StoreError.mapping(error)
+        }
     }
 
     /// `PRAGMA integrity_check`: `["ok"]` for a sound file, else SQLite's list of problems.

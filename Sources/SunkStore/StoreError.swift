@@ -19,6 +19,10 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case newerSchema([String])
     /// The database file could not be created or handed to its owner (path and reason).
     case unusableFile(String)
+    /// The storage engine failed in a way no request can fix (I/O error, damaged file, lost
+    /// connection). The text is for the server log, not for a client. Engines map their own error
+    /// types to `StoreError`, so nothing above the store depends on an engine's library.
+    case engine(String)
 
     public var description: String {
         switch self {
@@ -28,6 +32,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .uniqueness(let detail), .invalidValue(let detail), .preconditionFailed(let detail),
              .exhausted(let detail), .unusableFile(let detail):
             detail
+        case .engine(let detail): "storage engine failure: \(detail)"
         case .newerSchema(let ids):
             "the database has migrations this version does not know (\(ids.joined(separator: ", "))): "
                 + "it was written by a newer sunk-bridge; upgrade instead of downgrading"

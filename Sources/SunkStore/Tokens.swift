@@ -54,7 +54,7 @@ enum TokenSecret {
     }
 }
 
-extension SunkDatabase {
+extension SQLiteStore {
     /// Creates a token and returns its secret. The secret is not stored and cannot be shown again.
     public func createToken(org orgName: String, name: String, scope: TokenScope) throws -> String {
         let trimmed = name.trimmingCharacters(in: .whitespaces)
@@ -62,46 +62,45 @@ extension SunkDatabase {
         else { throw StoreError.invalidValue("token name must be 1–128 printable characters") }
         let secret = TokenSecret.generate()
         let hash = TokenSecret.hash(secret)
-        try writeSync { db in
-            let org = try Self.org(db, named: orgName)
-            if try Row.fetchOne(db, sql: "SELECT 1 FROM token WHERE orgID = ? AND name = ?",
-                                arguments: [org.id, trimmed]) != nil {
+        try mutateSync(org: orgName, actor: "cli", method: "TOKEN CREATE") { mutation in
+            let db = mutation.db
+            let mine = TokenRecord.filter(TokenRecord.Columns.orgID == mutation.org.id)
+            if try mine.filter(TokenRecord.Columns.name == trimmed).fetchCount(db) > 0 {
                 throw StoreError.alreadyExists("token \"\(trimmed)\" in org \"\(orgName)\"")
             }
-            try db.execute(
-                sql: "INSERT INTO token (orgID, name, scope, secretHash, createdAt) VALUES (?, ?, ?, ?, ?)",
-                arguments: [org.id, trimmed, scope.rawValue, hash, Clock.now()])
-            try Audit.record(db, orgID: org.id, actor: "cli", method: "TOKEN CREATE", resource: trimmed,
-                             outcome: "created (\(scope.rawValue))")
+            try TokenRecord(id: nil, orgID: mutation.org.id, name: trimmed, scope: scope.rawValue, secretHash: hash,
+                            createdAt: StoreClock.now(), lastUsedAt: nil).insert(db)
+            // A token is not something nodes see: no new serial.
+            mutation.changed(trimmed, outcome: "created (\(scope.rawValue))", visibleToNodes: false)
         }
         return secret
     }
 
     public func tokens(org: String?) throws -> [TokenInfo] {
         try readSync { db in
-            var sql = "SELECT token.*, org.name AS orgName FROM token JOIN org ON org.id = token.orgID"
-            var arguments: StatementArguments = []
+            var orgs = OrgRecord.order(OrgRecord.Columns.name)
             if let org {
                 _ = try Self.org(db, named: org)
-                sql += " WHERE org.name = ?"
-                arguments += [org]
+                orgs = orgs.filter(OrgRecord.Columns.name == org)
             }
-            sql += " ORDER BY org.name, token.name"
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-                TokenInfo(org: row["orgName"], name: row["name"],
-                          scope: TokenScope(rawValue: row["scope"]) ?? .scim,
-                          createdAt: row["createdAt"], lastUsedAt: row["lastUsedAt"])
+            return try orgs.fetchAll(db).flatMap { org in
+                try TokenRecord.filter(TokenRecord.Columns.orgID == org.id).order(TokenRecord.Columns.name).fetchAll(db)
+                    .map { token in
+                        TokenInfo(org: org.name, name: token.name, scope: TokenScope(rawValue: token.scope) ?? .scim,
+                                  createdAt: token.createdAt, lastUsedAt: token.lastUsedAt)
+                    }
             }
         }
     }
 
     /// Revokes (deletes) a token; a running server refuses it from the next request on.
     public func revokeToken(org orgName: String, name: String) throws {
-        try writeSync { db in
-            let org = try Self.org(db, named: orgName)
-            try db.execute(sql: "DELETE FROM token WHERE orgID = ? AND name = ?", arguments: [org.id, name])
-            guard db.changesCount == 1 else { throw StoreError.notFound("token \"\(name)\" in org \"\(orgName)\"") }
-            try Audit.record(db, orgID: org.id, actor: "cli", method: "TOKEN REVOKE", resource: name, outcome: "revoked")
+        try mutateSync(org: orgName, actor: "cli", method: "TOKEN REVOKE") { mutation in
+            let deleted = try TokenRecord
+                .filter(TokenRecord.Columns.orgID == mutation.org.id && TokenRecord.Columns.name == name)
+                .deleteAll(mutation.db)
+            guard deleted == 1 else { throw StoreError.notFound("token \"\(name)\" in org \"\(orgName)\"") }
+            mutation.changed(name, outcome: "revoked", visibleToNodes: false)
         }
     }
 
@@ -111,29 +110,23 @@ extension SunkDatabase {
     public func authenticate(secret: String, org orgName: String) async throws -> Principal? {
         let hash = TokenSecret.hash(secret)
         let found: (Principal, String?)? = try await read { db in
-            guard let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT token.name, token.scope, token.secretHash, token.lastUsedAt, org.id AS orgID, org.name AS orgName
-                    FROM token JOIN org ON org.id = token.orgID WHERE token.secretHash = ?
-                    """,
-                arguments: [hash])
+            guard let token = try TokenRecord.filter(TokenRecord.Columns.secretHash == hash).fetchOne(db),
+                  TokenSecret.equal(token.secretHash, hash),
+                  let org = try OrgRecord.fetchOne(db, key: token.orgID),
+                  org.name == orgName   // else another org's token
             else { return nil }
-            let stored: Data = row["secretHash"]
-            guard TokenSecret.equal(stored, hash) else { return nil }
-            let orgNameFound: String = row["orgName"]
-            guard orgNameFound == orgName else { return nil }   // another org's token
-            let principal = Principal(orgID: row["orgID"], org: orgNameFound, tokenName: row["name"],
-                                      scope: TokenScope(rawValue: row["scope"]) ?? .node)
-            return (principal, row["lastUsedAt"])
+            let principal = Principal(orgID: token.orgID, org: org.name, tokenName: token.name,
+                                      scope: TokenScope(rawValue: token.scope) ?? .node)
+            return (principal, token.lastUsedAt)
         }
         guard let (principal, lastUsed) = found else { return nil }
         let now = Date()
         let stale = lastUsed.flatMap { try? Date($0, strategy: .iso8601) }.map { now.timeIntervalSince($0) >= 60 } ?? true
         if stale {
             let stamp = now.formatted(.iso8601)
-            try await write { db in
-                try db.execute(sql: "UPDATE token SET lastUsedAt = ? WHERE secretHash = ?", arguments: [stamp, hash])
+            _ = try await write { db in
+                try TokenRecord.filter(TokenRecord.Columns.secretHash == hash)
+                    .updateAll(db, TokenRecord.Columns.lastUsedAt.set(to: stamp))
             }
         }
         return principal

@@ -80,8 +80,9 @@ struct PolicyInvariantTests {
                          uid: uid, gid: gid, home: home, shell: shell, keys: keys)
     }
 
-    @Test("200 seeded random stores and policies: every published snapshot validates in full")
-    func everyPublishedSnapshotValidates() async throws {
+    @Test("200 seeded random stores and policies: every published snapshot validates in full",
+          arguments: StoreEngine.all)
+    func everyPublishedSnapshotValidates(engine: StoreEngine) async throws {
         var rng = SeededRNG(seed: 0x5EED_0010)
         var snapshots = 0
         var forcedChanges = 0
@@ -89,7 +90,7 @@ struct PolicyInvariantTests {
         var refusedEntries = 0
         var exportedUsers = 0
         for iteration in 0..<200 {
-            try await withDatabase { database in
+            try await engine.withStore { database in
                 for step in 0..<10 {
                     let org = try await database.org(named: "default")
                     switch Int.random(in: 0..<11, using: &rng) {
@@ -101,13 +102,13 @@ struct PolicyInvariantTests {
                         let display = Self.pick(Self.groupNames, &rng) + (Bool.random(using: &rng) ? "" : " \(step)")
                         guard let posix = try? PosixRules.derivedGroupName(fromDisplayName: display, policy: org.policy)
                         else { break }
-                        let users = try await database.users(org: org)
+                        let users = try await database.users(org: org, lookup: .all)
                         let members = users.filter { _ in Bool.random(using: &rng) }.map(\.id)
                         _ = try? await database.createGroup(org: org, draft: GroupDraft(
                             displayName: display, externalID: nil, document: "{}", posixName: posix, memberIDs: members),
                             actor: "prop")
                     case 7:
-                        let users = try await database.users(org: org)
+                        let users = try await database.users(org: org, lookup: .all)
                         guard !users.isEmpty else { break }
                         let user = Self.pick(users, &rng)
                         _ = try? await database.updateUser(org: org, id: user.id, ifMatch: nil, actor: "prop",
@@ -121,9 +122,9 @@ struct PolicyInvariantTests {
                     default:
                         let policy = Self.randomPolicy(&rng)
                         let force = Bool.random(using: &rng)
-                        let stranded = try database.policyRefusals(org: "default", policy: policy)
+                        let stranded = try await database.policyRefusals(org: "default", policy: policy)
                         do {
-                            _ = try database.updateOrg("default", policy: policy, force: force)
+                            _ = try await database.updateOrg("default", scimAPI: nil, provisioning: nil, policy: policy, force: force)
                             #expect(force || stranded.isEmpty, "a stranding change went through without force")
                             if !stranded.isEmpty { forcedChanges += 1 }
                         } catch StoreError.invalidValue(let message) {
@@ -139,7 +140,7 @@ struct PolicyInvariantTests {
                     } catch {
                         Issue.record("iteration \(iteration) step \(step): published snapshot refused by the node: \(error)")
                     }
-                    let refusals = try database.exportRefusals(org: current)
+                    let refusals = try await database.exportRefusals(org: current)
                     // Every refusal is in the snapshot's skipped list, with its reason.
                     let skipped = Set(document.body.skipped.map(\.id))
                     #expect(refusals.allSatisfy { skipped.contains($0.id) })

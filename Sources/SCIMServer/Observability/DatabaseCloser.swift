@@ -8,7 +8,7 @@ import SunkStore
 /// checkpointed file, not one that needs WAL recovery. On cancellation (tests stopping a server)
 /// it leaves the database open to its owner.
 struct DatabaseCloser: Service {
-    let database: SunkDatabase
+    let database: any IdentityStore
     let logger: Logger
 
     func run() async throws {
@@ -18,8 +18,8 @@ struct DatabaseCloser: Service {
             return
         }
         do {
-            try database.close()
-            logger.info("database closed", metadata: ["path": .string(database.path)])
+            try await database.close()
+            logger.info("database closed", metadata: ["path": .string(database.location)])
         } catch {
             logger.error("closing the database failed", metadata: ["error": "\(error)"])
         }

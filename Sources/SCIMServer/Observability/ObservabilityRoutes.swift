@@ -42,7 +42,7 @@ struct ObservabilityRoutes {
 extension SCIMServerApp {
     /// The observability part of the router: the outermost middleware and its two routes. Called
     /// by `make` before any other middleware or route, so every request passes through it.
-    static func addObservability(to router: Router<BasicRequestContext>, database: SunkDatabase, logger: Logger,
+    static func addObservability(to router: Router<BasicRequestContext>, database: any IdentityStore, logger: Logger,
                                  ready: (@Sendable () async -> Bool)? = nil) {
         let metrics = ServerMetrics(database: database)
         router.add(middleware: ObservabilityMiddleware(logger: logger, metrics: metrics))

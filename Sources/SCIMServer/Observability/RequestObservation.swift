@@ -32,7 +32,7 @@ final class RequestObservation: Sendable {
 struct ObservedAuthenticator: Sendable {
     let base: Authenticator
 
-    init(database: SunkDatabase) { base = Authenticator(database: database) }
+    init(database: any IdentityStore) { base = Authenticator(database: database) }
 
     /// Notes the token as soon as it is known, so a 403 (wrong scope, SCIM API off) names it too.
     func authorize(_ request: Request, org: String, surface: APISurface) async throws -> (Org, Principal) {

@@ -7,7 +7,7 @@ import Synchronization
 /// never share or double-register anything.
 final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
-    private let database: SunkDatabase
+    private let database: any IdentityStore
     /// Orgs that have gauges, so a deleted org's series disappear instead of freezing.
     private let orgGauges = Mutex<[String: [Gauge]]>([:])
 
@@ -35,7 +35,7 @@ final class ServerMetrics: Sendable {
         .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
     ]
 
-    init(database: SunkDatabase) {
+    init(database: any IdentityStore) {
         self.database = database
     }
 

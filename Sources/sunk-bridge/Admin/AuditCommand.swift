@@ -10,7 +10,7 @@ struct AuditCommand: AsyncParsableCommand {
     @Option(help: "At most this many entries (newest).") var limit = 1000
 
     func run() async throws {
-        for entry in try await database.open(command: "audit").auditEntries(org: org, since: since, limit: limit) {
+        for entry in try await database.store(command: "audit").auditEntries(org: org, since: since, limit: limit) {
             say("\(entry.at)  \(entry.org ?? "-")  \(entry.actor)  \(entry.method) \(entry.resource)  \(entry.outcome)")
         }
     }

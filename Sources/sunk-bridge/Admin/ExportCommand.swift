@@ -14,7 +14,8 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "Output file, written atomically with mode 0644; '-' for stdout.") var out = "-"
 
     func run() async throws {
-        let published = try await database.open(command: "export").publishedSnapshot(org: org.org)
+        let store = try await database.store(command: "export")
+        let published = try await store.publishedSnapshot(org: try await store.org(named: org.org))
         if out == "-" {
             FileHandle.standardOutput.write(published.signed)
         } else {
@@ -38,8 +39,8 @@ struct DatabaseSnapshotSource: SnapshotSource {
 
     func fetch(ifNoneMatch: String?) async throws(SyncError) -> SnapshotFetch {
         do {
-            guard SunkDatabase.exists(at: path) else { throw StoreError.notFound("database \(path)") }
-            return .document(try SunkDatabase(path: path).publishedSnapshot(org: org).signed, etag: nil)
+            guard SQLiteStore.exists(at: path) else { throw StoreError.notFound("database \(path)") }
+            return .document(try SQLiteStore(path: path).publishedSnapshot(org: org).signed, etag: nil)
         } catch {
             throw .fetch(url: path, reason: "\(error)")
         }

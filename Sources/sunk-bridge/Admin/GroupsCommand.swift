@@ -12,14 +12,14 @@ struct GroupsCommand: AsyncParsableCommand {
         @OptionGroup var org: OrgOption
 
         func run() async throws {
-            let db = try await database.open(command: "groups list")
+            let db = try await database.store(command: "groups list")
             let organisation = try await db.org(named: org.org)
-            let groups = try await db.groups(org: organisation)
+            let groups = try await db.groups(org: organisation, lookup: .all, members: true)
             let rows = groups.map { group in
                 [group.posixName, "\(group.gid)", "\(group.members.count)", group.displayName]
             }
             say(Table.render(header: ["NAME", "GID", "MEMBERS", "DISPLAYNAME"], rows: rows))
-            let refused = try db.exportRefusals(org: organisation).filter { $0.kind == .group }
+            let refused = try await db.exportRefusals(org: organisation).filter { $0.kind == .group }
             if !refused.isEmpty {
                 say("\nnot exported to nodes:")
                 for entry in refused { say("  \(entry.scimName) (\(entry.name)): \(entry.reason)") }
@@ -34,13 +34,13 @@ struct GroupsCommand: AsyncParsableCommand {
         @Argument var group: String
 
         func run() async throws {
-            let db = try await database.open(command: "groups show")
+            let db = try await database.store(command: "groups show")
             let organisation = try await db.org(named: org.org)
-            let groups = try await db.groups(org: organisation)
+            let groups = try await db.groups(org: organisation, lookup: .all, members: true)
             guard let found = groups.first(where: { $0.posixName == group || $0.id == group })
                 ?? groups.first(where: { $0.displayName.lowercased() == group.lowercased() })
             else { throw ValidationError("no group \"\(group)\" in org \(org.org)") }
-            let users = try await db.users(org: organisation)
+            let users = try await db.users(org: organisation, lookup: .all)
             let names = Dictionary(uniqueKeysWithValues: users.map { ($0.id, $0.posixName ?? "(not exported: \($0.userName))") })
             say("""
                 displayName: \(found.displayName)

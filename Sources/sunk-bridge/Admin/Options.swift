@@ -9,7 +9,7 @@ import SunkStore
 struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "SQLite database file.",
-        discussion: "Default: $SUNK_BRIDGE_DB, else database.path from the configuration, else \(SunkDatabase.defaultPath) (as root) or ~/.local/share/sunk-bridge/sunk-bridge.sqlite."))
+        discussion: "Default: $SUNK_BRIDGE_DB, else database.path from the configuration, else \(SQLiteStore.defaultPath) (as root) or ~/.local/share/sunk-bridge/sunk-bridge.sqlite."))
     var db: String?
 
     @Option(name: .customLong("config"),
@@ -39,30 +39,36 @@ struct DatabaseOptions: ParsableArguments {
         return path(configured: file.databasePath)
     }
 
-    /// Opens the existing database of an admin command.
-    func open(command: String) async throws -> SunkDatabase {
+    /// The existing store of an admin command. Commands reach the store through `IdentityStore`;
+    /// which engine serves it is decided here (SQLite today).
+    func store(command: String) async throws -> any IdentityStore {
+        try await open(command: command)
+    }
+
+    /// Opens the existing SQLite database of an admin command, for what only that engine does.
+    func open(command: String) async throws -> SQLiteStore {
         try Self.openExisting(at: await resolvedPath(command: command))
     }
 
     /// Opens an existing database; admin commands never create one by accident.
-    static func openExisting(at path: String) throws -> SunkDatabase {
-        guard SunkDatabase.exists(at: path) else {
+    static func openExisting(at path: String) throws -> SQLiteStore {
+        guard SQLiteStore.exists(at: path) else {
             throw ValidationError("no database at \(path): start `sunk-bridge serve` once (it creates it), or pass --db or set database.path in the configuration")
         }
-        return try SunkDatabase(path: path)
+        return try SQLiteStore(path: path)
     }
 }
 
 /// `--org NAME` (default `default`).
 struct OrgOption: ParsableArguments {
     @Option(name: .long, help: "Org name (the ORG in /scim/ORG).")
-    var org: String = SunkDatabase.defaultOrg
+    var org: String = SQLiteStore.defaultOrg
 }
 
 enum DatabasePath {
     /// The system path for root and a per-user path otherwise.
     static func builtInDefault() -> String {
-        if getuid() == 0 { return SunkDatabase.defaultPath }
+        if getuid() == 0 { return SQLiteStore.defaultPath }
         let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
         return home + "/.local/share/sunk-bridge/sunk-bridge.sqlite"
     }

@@ -13,11 +13,11 @@ extension OrgCommand {
                 (after `org rotate-signing-key`), so nodes can trust both until every node has the new line.
                 """)
         @OptionGroup var database: DatabaseOptions
-        @Argument(help: "The org (default: default).") var name: String = SunkDatabase.defaultOrg
+        @Argument(help: "The org (default: default).") var name: String = SQLiteStore.defaultOrg
         @Flag(help: "Also print the previous key during a rotation.") var all = false
 
         func run() async throws {
-            let keys = try await database.open(command: "org trust-key").trustKeys(org: name, includePrevious: all)
+            let keys = try await database.store(command: "org trust-key").trustKeys(org: name, includePrevious: all)
             for key in keys { say(key.line) }
         }
     }
@@ -36,7 +36,7 @@ extension OrgCommand {
         @Argument(help: "The org.") var name: String
 
         func run() async throws {
-            let key = try await database.open(command: "org rotate-signing-key").rotateSigningKey(org: name)
+            let key = try await database.store(command: "org rotate-signing-key").rotateSigningKey(org: name, actor: "cli")
             say("org \(name) now signs with \(TrustedKey.fingerprint(key.publicKey)); install on every node:")
             say(key.line)
         }

@@ -81,8 +81,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
 
         let path = database.path(configured: file.databasePath)
-        let fresh = !SunkDatabase.exists(at: path)
-        let db = try SunkDatabase(path: path)
+        let fresh = !SQLiteStore.exists(at: path)
+        let db = try SQLiteStore(path: path)
         if fresh { try Bootstrap.run(db, path: path) }
         try Self.applyPolicies(file, to: db, force: forcePolicy)
 
@@ -117,7 +117,7 @@ struct ServeCommand: AsyncParsableCommand {
     /// values, keys left out keep them; an org named there that does not exist is created.
     /// A policy that would refuse stored entries the org exports now stops `serve` (listing them)
     /// unless `force` (`--force-policy`).
-    static func applyPolicies(_ file: SunkConfiguration, to db: SunkDatabase, force: Bool = false) throws {
+    static func applyPolicies(_ file: SunkConfiguration, to db: SQLiteStore, force: Bool = false) throws {
         let existing = Set(try db.orgs().map(\.name))
         for (name, overrides) in file.orgs {
             do {
@@ -149,9 +149,9 @@ struct ServeCommand: AsyncParsableCommand {
 /// First start: the `default` org and a bootstrap token written to an owner-only file. The
 /// token is printed only to a terminal, never to a log or a pipe.
 enum Bootstrap {
-    static func run(_ db: SunkDatabase, path: String) throws {
-        _ = try db.createOrg(SunkDatabase.defaultOrg)
-        let secret = try db.createToken(org: SunkDatabase.defaultOrg, name: "bootstrap", scope: .scim)
+    static func run(_ db: SQLiteStore, path: String) throws {
+        _ = try db.createOrg(SQLiteStore.defaultOrg)
+        let secret = try db.createToken(org: SQLiteStore.defaultOrg, name: "bootstrap", scope: .scim)
         let tokenFile = (path as NSString).deletingLastPathComponent + "/bootstrap-token"
         let fd = open(tokenFile, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw ValidationError("cannot write \(tokenFile): \(String(cString: strerror(errno)))") }

@@ -18,7 +18,7 @@ struct TokenCommand: AsyncParsableCommand {
         @Flag(help: "Print only the secret, on one line (for scripts).") var quiet = false
 
         func run() async throws {
-            let secret = try await database.open(command: "token create").createToken(org: org.org, name: name, scope: scope)
+            let secret = try await database.store(command: "token create").createToken(org: org.org, name: name, scope: scope)
             if quiet {
                 say(secret)
             } else {
@@ -35,7 +35,7 @@ struct TokenCommand: AsyncParsableCommand {
         @Option(help: "Only this org.") var org: String?
 
         func run() async throws {
-            let rows = try await database.open(command: "token list").tokens(org: org).map {
+            let rows = try await database.store(command: "token list").tokens(org: org).map {
                 [$0.org, $0.name, $0.scope.rawValue, $0.createdAt, $0.lastUsedAt ?? "never"]
             }
             say(Table.render(header: ["ORG", "NAME", "SCOPE", "CREATED", "LAST USED"], rows: rows))
@@ -49,7 +49,7 @@ struct TokenCommand: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            try await database.open(command: "token revoke").revokeToken(org: org.org, name: name)
+            try await database.store(command: "token revoke").revokeToken(org: org.org, name: name)
             say("revoked token \"\(name)\" of org \(org.org)")
         }
     }

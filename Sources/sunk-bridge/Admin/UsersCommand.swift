@@ -15,10 +15,10 @@ struct UsersCommand: AsyncParsableCommand {
         @OptionGroup var org: OrgOption
 
         func run() async throws {
-            let db = try await database.open(command: "users list")
+            let db = try await database.store(command: "users list")
             let organisation = try await db.org(named: org.org)
-            let users = try await db.users(org: organisation)
-            let refused = Dictionary(try db.exportRefusals(org: organisation).filter { $0.kind == .user }
+            let users = try await db.users(org: organisation, lookup: .all)
+            let refused = Dictionary(try await db.exportRefusals(org: organisation).filter { $0.kind == .user }
                 .map { ($0.id, $0.reason) }, uniquingKeysWith: { a, _ in a })
             let rows = users.map { user in
                 [user.posixName ?? "-", "\(user.uid)", "\(user.gid)", user.home ?? "-", user.shell,
@@ -40,14 +40,14 @@ struct UsersCommand: AsyncParsableCommand {
         @Argument(help: "POSIX name, userName or SCIM id.") var user: String
 
         func run() async throws {
-            let db = try await database.open(command: "users show")
+            let db = try await database.store(command: "users show")
             let organisation = try await db.org(named: org.org)
-            let users = try await db.users(org: organisation)
+            let users = try await db.users(org: organisation, lookup: .all)
             guard var found = users.first(where: { $0.posixName == user || $0.id == user })
                 ?? users.first(where: { UserKey.fold($0.userName) == UserKey.fold(user) })
             else { throw ValidationError("no user \"\(user)\" in org \(org.org)") }
             if found.exportProblem == nil,
-               let refusal = try db.exportRefusals(org: organisation).first(where: { $0.kind == .user && $0.id == found.id }) {
+               let refusal = try await db.exportRefusals(org: organisation).first(where: { $0.kind == .user && $0.id == found.id }) {
                 found.exportProblem = refusal.reason
             }
             say(UserDescription.render(found))

@@ -4,11 +4,11 @@ import Glibc
 import Foundation
 import GRDB
 
-/// The SUNK Bridge database: one SQLite file in WAL mode with `synchronous=FULL`, so a write
-/// that returned is on disk before the HTTP answer leaves. Writers are serialised by GRDB's
+/// The SQLite engine of `IdentityStore`: one SQLite file in WAL mode with `synchronous=FULL`, so
+/// a write that returned is on disk before the HTTP answer leaves. Writers are serialised by GRDB's
 /// `DatabasePool` inside one process and by SQLite's busy timeout across processes (the CLI and
 /// a running server share the file), so "database is locked" never reaches a client.
-public final class SunkDatabase: Sendable {
+public final class SQLiteStore: Sendable {
     /// Where root's database lives when neither `--db` nor `SUNK_BRIDGE_DB` says otherwise.
     public static let defaultPath = "/var/lib/sunk-bridge/server/sunk-bridge.sqlite"
 
@@ -38,11 +38,15 @@ public final class SunkDatabase: Sendable {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
-        pool = try DatabasePool(path: path, configuration: configuration)
-        // GRDB lowers the writer to synchronous=NORMAL when it enables WAL, after
-        // prepareDatabase ran: set FULL again so a 2xx is only sent for a write on disk.
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        try Self.migrate(pool)
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            // GRDB lowers the writer to synchronous=NORMAL when it enables WAL, after
+            // prepareDatabase ran: set FULL again so a 2xx is only sent for a write on disk.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            try Self.migrate(pool)
+        } catch {
+            throw StoreError.mapping(error)
+        }
     }
 
     static func migrate(_ pool: DatabasePool) throws {
@@ -77,23 +81,34 @@ public final class SunkDatabase: Sendable {
         return stat(path, &info) == 0 && info.st_size > 0
     }
 
-    /// Runs `body` in one serialised write transaction.
+    /// Runs `body` in one serialised write transaction. These four are the only doors to the
+    /// pool: each maps GRDB's errors to `StoreError` (see `StoreError.mapping`).
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await pool.write(body)
+        do { return try await pool.write(body) } catch { throw StoreError.mapping(error) }
     }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await pool.read(body)
+        do { return try await pool.read(body) } catch { throw StoreError.mapping(error) }
     }
 
     /// Synchronous variants for the CLI.
-    func writeSync<T>(_ body: (Database) throws -> T) throws -> T { try pool.write(body) }
-    func readSync<T>(_ body: (Database) throws -> T) throws -> T { try pool.read(body) }
+    func writeSync<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try pool.write(body) } catch { throw StoreError.mapping(error) }
+    }
+
+    func readSync<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try pool.read(body) } catch { throw StoreError.mapping(error) }
+    }
 }
 
+/// The SQLite engine's former name, kept so the SCIM server tests and the org commands read
+/// unchanged; new code says `SQLiteStore` (or `IdentityStore`).
+public typealias SunkDatabase = SQLiteStore
+
 /// Timestamps are stored as RFC 3339 UTC strings: readable in `sqlite3`, sortable as text, and
-/// exactly what SCIM's `meta.created`/`meta.lastModified` carry.
-enum Clock {
+/// exactly what SCIM's `meta.created`/`meta.lastModified` carry. (Not `Clock`: that name is the
+/// standard library's clock protocol.)
+enum StoreClock {
     static func now() -> String {
         Date().formatted(.iso8601)
     }

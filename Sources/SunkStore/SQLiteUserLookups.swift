@@ -1,0 +1,80 @@
+import GRDB
+import SunkModel
+
+/// `UserLookups` for the SQLite engine: indexed queries in the open write transaction.
+struct SQLiteUserLookups: UserLookups {
+    let db: Database
+    let org: Org
+
+    func userNameHolder(key: String, except selfID: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT userName FROM scimUser WHERE orgID = ? AND userNameKey = ? AND id != ?",
+                            arguments: [org.id, key, selfID])
+    }
+
+    func posixNameHolder(_ name: String, except selfID: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT userName FROM scimUser WHERE orgID = ? AND posixName = ? AND id != ?",
+                            arguments: [org.id, name, selfID])
+    }
+
+    func uidHolder(_ uid: Int64, except selfID: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT userName FROM scimUser WHERE orgID = ? AND uid = ? AND id != ?",
+                            arguments: [org.id, uid, selfID])
+    }
+
+    /// Uses the (orgID, home) index: ancestors by equality, descendants by a range scan.
+    func homeHolder(_ home: String, except selfID: String) throws -> String? {
+        var ancestors: [String] = []
+        var path = Substring(home)
+        while let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+            path = path[..<slash]
+            ancestors.append(String(path))
+        }
+        let candidates = [home] + ancestors
+        let marks = Array(repeating: "?", count: candidates.count).joined(separator: ",")
+        if let holder = try String.fetchOne(
+            db, sql: "SELECT userName FROM scimUser WHERE orgID = ? AND home IN (\(marks)) AND id != ?",
+            arguments: [org.id] + StatementArguments(candidates) + [selfID]) {
+            return holder
+        }
+        // "/home/ada/" < descendants < "/home/ada0" ('0' follows '/').
+        return try String.fetchOne(
+            db, sql: "SELECT userName FROM scimUser WHERE orgID = ? AND home > ? AND home < ? AND id != ? LIMIT 1",
+            arguments: [org.id, home + "/", home + "0", selfID])
+    }
+
+    func allocatedUID(of id: String) throws -> Int64? {
+        try UserRecord.fetchOne(db, key: id)?.allocatedUID
+    }
+
+    func allocateUID() throws -> Int64 { try Allocator.allocateUID(db, org: org) }
+}
+
+/// The SQLite side of `IDAllocation`: the cursors in `org` and what is taken.
+enum Allocator {
+    static func allocateUID(_ db: Database, org: Org) throws -> Int64 {
+        let cursor = try OrgRecord.fetchOne(db, key: org.id)?.nextUID
+        let uid = try IDAllocation.next(kind: .uid, policy: org.policy, cursor: cursor) { next in
+            // A group's gid is skipped too: the user's primary gid defaults to its uid.
+            try Int64.fetchOne(db, sql: "SELECT 1 FROM scimUser WHERE orgID = ? AND uid = ?",
+                               arguments: [org.id, next]) != nil
+                || Int64.fetchOne(db, sql: "SELECT 1 FROM scimGroup WHERE orgID = ? AND gid = ?",
+                                  arguments: [org.id, next]) != nil
+        }
+        try OrgRecord.filter(key: org.id).updateAll(db, OrgRecord.Columns.nextUID.set(to: uid + 1))
+        return uid
+    }
+
+    static func allocateGID(_ db: Database, org: Org) throws -> Int64 {
+        let cursor = try OrgRecord.fetchOne(db, key: org.id)?.nextGID
+        let gid = try IDAllocation.next(kind: .gid, policy: org.policy, cursor: cursor) { next in
+            // gid integrity: never a gid any user has as primary gid, nor any user's uid (a user's
+            // primary gid defaults to its uid, and an IdP may set that uid later... or already did).
+            try Int64.fetchOne(db, sql: "SELECT 1 FROM scimGroup WHERE orgID = ? AND gid = ?",
+                               arguments: [org.id, next]) != nil
+                || Int64.fetchOne(db, sql: "SELECT 1 FROM scimUser WHERE orgID = ? AND (gid = ? OR uid = ?) LIMIT 1",
+                                  arguments: [org.id, next, next]) != nil
+        }
+        try OrgRecord.filter(key: org.id).updateAll(db, OrgRecord.Columns.nextGID.set(to: gid + 1))
+        return gid
+    }
+}

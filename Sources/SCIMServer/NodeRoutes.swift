@@ -15,6 +15,8 @@ struct NodeRoutes {
     var database: any IdentityStore { service.database }
     /// Recent node views and the cursors into them.
     let history = NodeViewHistory()
+    /// The signed snapshot of each org's current publication.
+    let snapshots = PublishedSnapshotCache()
 
     func register(on router: Router<BasicRequestContext>) {
         let routes = self
@@ -41,10 +43,14 @@ struct NodeRoutes {
             request, org: try context.parameters.require("org"), surface: .node)
         let ifNoneMatch = request.headers[.ifNoneMatch]
         // Fast path: an unchanged node costs one indexed read, no snapshot build.
-        if let ifNoneMatch, let live = try await database.liveETag(org: org), Self.matches(ifNoneMatch, live) {
+        let live = try await database.liveETag(org: org)
+        if let ifNoneMatch, let live, Self.matches(ifNoneMatch, live) {
             return Response(status: .notModified, headers: [.eTag: live])
         }
-        let published = try await database.publishedSnapshot(org: org)
+        let database = self.database
+        let published = try await snapshots.snapshot(org: org.name, etag: live) {
+            try await database.publishedSnapshot(org: org)
+        }
         if let ifNoneMatch, Self.matches(ifNoneMatch, published.etag) {
             return Response(status: .notModified, headers: [.eTag: published.etag])
         }

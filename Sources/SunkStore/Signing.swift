@@ -51,6 +51,13 @@ public struct PublishedSnapshot: Sendable {
     /// The document's `sha256:` digest.
     public var digest: String
     public var etag: String
+
+    public init(signed: Data, serial: Int64, digest: String, etag: String) {
+        self.signed = signed
+        self.serial = serial
+        self.digest = digest
+        self.etag = etag
+    }
 }
 
 /// The ETag of a published snapshot: instance, serial and publication second. A restored backup

@@ -3,7 +3,7 @@
 SWIFT ?= swift
 STATIC_HELPER := .build/static/release/sunk-authorized-keys
 
-.PHONY: deps build helper test serve bench deb fuzz clean
+.PHONY: deps build helper test serve bench bench-smoke deb fuzz clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -34,8 +34,21 @@ deb:
 serve:
 	$(SWIFT) run sunk-bridge serve
 
+# Benchmarks (issue 12; Benchmarks/run.py, docs/benchmarks.md): one table, every figure a ratio to a
+# reference measured in the same run. Release builds of sunk-bridge and the static helper, the
+# ordo-one/benchmark package Benchmarks/InProcess (its own scratch path: `make test` never builds
+# it), then the full sizes (1k/10k/100k users; BENCH_SIZES=... and BENCH_ARGS="--only nss" for
+# quick runs). Not part of `make test`; `make bench-smoke` (and the test suite) runs every
+# benchmark with tiny sizes in seconds.
+BENCH_ARGS ?=
 bench: helper
-	bash Benchmarks/helper-startup.sh $(STATIC_HELPER)
+	bash Benchmarks/bench-deps.sh
+	$(SWIFT) build -c release --product sunk-bridge
+	python3 Benchmarks/run.py --bridge .build/release/sunk-bridge --helper $(STATIC_HELPER) \
+		--inprocess $(CURDIR)/.build/bench-inprocess --out docs/benchmarks.md $(BENCH_ARGS)
+
+bench-smoke: build helper
+	python3 Benchmarks/run.py --smoke --bridge .build/debug/sunk-bridge --helper $(STATIC_HELPER) $(BENCH_ARGS)
 
 # libFuzzer targets (Fuzz/README.md): builds the Fuzz/ package (scratch Fuzz/.build) and fuzzes each
 # target for FUZZ_SECONDS; fails, printing the reproducer paths, if any target crashes.
@@ -44,4 +57,4 @@ fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) bash Fuzz/run.sh
 
 clean:
-	rm -rf .build Fuzz/.build dist
+	rm -rf .build Fuzz/.build Benchmarks/InProcess/.build dist

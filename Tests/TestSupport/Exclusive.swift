@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 /// One machine-wide lane for the heaviest end-to-end suites (real Slurm, systemd and dpkg
@@ -25,23 +26,26 @@ extension Trait where Self == ExclusiveTrait {
     public static var exclusive: Self { ExclusiveTrait() }
 }
 
-/// A FIFO async lock.
+/// A FIFO async semaphore: `SUNK_TEST_HEAVY_LANES` tests at a time (default 1).
 actor ExclusiveLane {
-    static let shared = ExclusiveLane()
-    private var busy = false
+    static let shared = ExclusiveLane(
+        lanes: ProcessInfo.processInfo.environment["SUNK_TEST_HEAVY_LANES"].flatMap { Int($0) }.map { max(1, $0) } ?? 1)
+    private var free: Int
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
+    init(lanes: Int) { free = lanes }
+
     func run(_ body: @Sendable () async throws -> Void) async throws {
-        if busy {
-            await withCheckedContinuation { waiters.append($0) }
+        if free > 0 {
+            free -= 1
         } else {
-            busy = true
+            await withCheckedContinuation { waiters.append($0) }
         }
         defer { release() }
         try await body()
     }
 
     private func release() {
-        if waiters.isEmpty { busy = false } else { waiters.removeFirst().resume() }
+        if waiters.isEmpty { free += 1 } else { waiters.removeFirst().resume() }
     }
 }

@@ -25,7 +25,10 @@ helper:
 # and the parallel run of everything else ends `make test` with Swift Testing's summary line.
 TEST_FLAGS ?=
 SERIAL_SUITES ?= NodeSyncTests\.Doctor
-TEST_ENV = SUNK_AUTHORIZED_KEYS_BIN=$(CURDIR)/$(STATIC_HELPER) SUNK_BRIDGE_BIN=$(CURDIR)/.build/debug/sunk-bridge
+# How many `.exclusive` suites may overlap (TestSupport/Exclusive.swift).
+SUNK_TEST_HEAVY_LANES ?= 2
+TEST_ENV = SUNK_AUTHORIZED_KEYS_BIN=$(CURDIR)/$(STATIC_HELPER) SUNK_BRIDGE_BIN=$(CURDIR)/.build/debug/sunk-bridge \
+	SUNK_TEST_HEAVY_LANES=$(SUNK_TEST_HEAVY_LANES)
 test: deps build helper
 	$(TEST_ENV) $(SWIFT) test --skip-build --no-parallel --filter '$(SERIAL_SUITES)'
 	$(TEST_ENV) $(SWIFT) test --skip-build --skip '$(SERIAL_SUITES)' $(TEST_FLAGS)

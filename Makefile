@@ -15,11 +15,19 @@ build:
 helper:
 	$(SWIFT) build -c release --scratch-path .build/static --product sunk-authorized-keys -Xswiftc -static-executable
 
-# Suites run one at a time: they start real sshd, NSS namespaces and child processes, and
-# Foundation's Process.run() is not safe to call from several threads at once on Linux.
+# Tests run in parallel (Swift Testing), in one `swift test` whose last line covers every suite:
+# every child a test starts goes through TestSupport's spawner (swift-subprocess), and the node
+# code's own launches (visudo, hooks, sshd -T) through ProcessLaunch. Suites that must not overlap
+# with themselves are `.serialized`; the heaviest end-to-end suites (real Slurm, the .deb and
+# systemd containers, timed SIGKILL loops) are `.exclusive`, SUNK_TEST_HEAVY_LANES at a time.
+# TEST_FLAGS=--no-parallel runs everything one test at a time.
+TEST_FLAGS ?=
+# How many `.exclusive` suites may overlap (TestSupport/Exclusive.swift).
+SUNK_TEST_HEAVY_LANES ?= 2
+TEST_ENV = SUNK_AUTHORIZED_KEYS_BIN=$(CURDIR)/$(STATIC_HELPER) SUNK_BRIDGE_BIN=$(CURDIR)/.build/debug/sunk-bridge \
+	SUNK_TEST_HEAVY_LANES=$(SUNK_TEST_HEAVY_LANES)
 test: deps build helper
-	SUNK_AUTHORIZED_KEYS_BIN=$(CURDIR)/$(STATIC_HELPER) SUNK_BRIDGE_BIN=$(CURDIR)/.build/debug/sunk-bridge \
-		$(SWIFT) test --skip-build --no-parallel
+	$(TEST_ENV) $(SWIFT) test --skip-build $(TEST_FLAGS)
 
 # Debian package from static release builds (nodes have no Swift runtime). Not part of CI: the
 # package test in `make test` packages what the test build made (one compile per run).

@@ -35,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types.git", exact: "1.8.0"),
         .package(url: "https://github.com/apple/swift-system", exact: "1.8.1"),
+        // Tests only: the one process spawner (TestSupport), safe to call from parallel suites.
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", exact: "1.0.2"),
     ],
     targets: [
         // Domain values and the security rules. No dependencies, no Foundation: the static
@@ -94,27 +96,42 @@ let package = Package(
         .executableTarget(name: "sunk-authorized-keys", dependencies: ["AuthorizedKeys", "SunkModel"],
                           swiftSettings: strict),
 
-        .testTarget(name: "SunkModelTests", dependencies: ["SunkModel"]),
-        .testTarget(name: "SCIMProtocolTests", dependencies: ["SCIMProtocol"]),
+        // Shared by every test target: the process spawner, binary locator, SSH key builder, seeded
+        // generator, output collector and the Swift Testing tags. Not shipped in any product.
+        .target(name: "TestSupport", dependencies: [
+            .product(name: "Subprocess", package: "swift-subprocess"),
+        ], path: "Tests/TestSupport"),
+        // Snapshot users, groups and bodies for SunkSnapshotTests and NodeSyncTests.
+        .target(name: "SnapshotTestSupport", dependencies: ["SunkSnapshot", "SunkModel", "TestSupport"],
+                path: "Tests/SnapshotTestSupport"),
+
+        .testTarget(name: "SunkModelTests", dependencies: ["SunkModel", "TestSupport"]),
+        .testTarget(name: "SCIMProtocolTests", dependencies: ["SCIMProtocol", "TestSupport"]),
         .testTarget(name: "SunkStoreTests", dependencies: [
-            "SunkStore", "SunkModel", "SCIMProtocol", "SunkSnapshot",
+            "SunkStore", "TestSupport", "SunkModel", "SCIMProtocol", "SunkSnapshot",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "SCIMServerTests", dependencies: [
-            "SCIMServer", "SunkStore", "SunkModel", "SCIMProtocol", "SunkSnapshot",
+            "SCIMServer", "SunkStore", "SunkModel", "SCIMProtocol", "SunkSnapshot", "TestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .testTarget(name: "SlurmSyncTests", dependencies: [
-            "SlurmSync", "SunkSnapshot", "SunkModel", .product(name: "Crypto", package: "swift-crypto"),
+            "SlurmSync", "SunkSnapshot", "SunkModel", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "NodeDoctorTests", dependencies: [
-            "NodeDoctor", "NodeSync", "SunkSnapshot", "SunkModel", .product(name: "Crypto", package: "swift-crypto"),
-        ]),
-        .testTarget(name: "NodeSyncTests", dependencies: [
-            "NodeSync", "SunkSnapshot", "SunkModel", "AuthorizedKeys",
+            "NodeDoctor", "NodeSync", "SunkSnapshot", "SunkModel", "TestSupport",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .testTarget(name: "NodeSyncTests", dependencies: [
+            "NodeSync", "SunkSnapshot", "SunkModel", "AuthorizedKeys", "TestSupport", "SnapshotTestSupport",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .testTarget(name: "SunkSnapshotTests", dependencies: [
+            "SunkSnapshot", "SunkModel", "TestSupport", "SnapshotTestSupport",
+        ]),
+        // The keys cache, the static sshd helper (run as a child) and real sshd.
+        .testTarget(name: "AuthorizedKeysTests", dependencies: ["AuthorizedKeys", "SunkModel", "TestSupport"]),
     ]
 )

@@ -32,7 +32,7 @@ enum DoctorSSHDChecks {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         do {
-            try process.run()
+            try ProcessLaunch.run(process)
         } catch {
             return .failure(.init(reason: "cannot run \(binary): \(error.localizedDescription)"))
         }

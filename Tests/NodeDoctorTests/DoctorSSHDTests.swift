@@ -18,7 +18,7 @@ struct DoctorSSHDTests {
         }
         let s = try await DoctorScratch()
         let key = s.base + "/hostkey"
-        let gen = try DoctorCLI.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key])
+        let gen = try await DoctorCLI.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key])
         guard gen.status == 0 else { throw DoctorTestError(description: "ssh-keygen failed: \(gen.stderr)") }
         return s
     }
@@ -27,9 +27,9 @@ struct DoctorSSHDTests {
         s.write("/etc/ssh/sshd_config", "HostKey \(s.base)/hostkey\nPidFile none\nUsePAM no\n" + body)
     }
 
-    func doctorWithSSHD(_ s: DoctorScratch) throws -> DoctorOutput {
+    func doctorWithSSHD(_ s: DoctorScratch) async throws -> DoctorOutput {
         let script = "mount -t tmpfs -o mode=0755 doctor-run /run && mkdir -m 0755 /run/sshd && exec \"$@\""
-        return try DoctorCLI.run("/usr/bin/unshare", [
+        return try await DoctorCLI.run("/usr/bin/unshare", [
             "--mount", "--propagation", "private", "/bin/sh", "-c", script, "_",
             try DoctorCLI.binary(), "doctor", "--root", s.root, "--sshd-binary", Self.sshd,
         ])
@@ -43,7 +43,7 @@ struct DoctorSSHDTests {
             AuthorizedKeysCommandUser sunk-bridge-keys
 
             """)
-        let out = try doctorWithSSHD(s)
+        let out = try await doctorWithSSHD(s)
         #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
         #expect(out.has("ok sshd-command: ", "%u %U", "sshd -T -C user=root"), "\(out.stdout)")
         #expect(out.has("ok sshd-command-user: ", "sunk-bridge-keys", "sshd -T"), "\(out.stdout)")
@@ -59,7 +59,7 @@ struct DoctorSSHDTests {
                 AuthorizedKeysCommandUser root
 
             """)
-        let out = try doctorWithSSHD(s)
+        let out = try await doctorWithSSHD(s)
         #expect(out.status == 1, "\(out.stdout)")
         #expect(out.has("FAIL sshd-command-user: AuthorizedKeysCommandUser is root", "sshd -T"), "\(out.stdout)")
     }
@@ -73,7 +73,7 @@ struct DoctorSSHDTests {
             AuthorizedKeysCommandUser sunk-bridge-keys
 
             """)
-        let out = try doctorWithSSHD(s)
+        let out = try await doctorWithSSHD(s)
         #expect(out.status == 1)
         #expect(out.has("FAIL sshd-config: ", "refused the configuration", "NoSuchKeywordHere"), "\(out.stdout)")
         #expect(out.has("ok sshd-command: ", "the text of"), "falls back to the text:\n\(out.stdout)")

@@ -4,6 +4,7 @@
 // package) may say why they were not measured. Needs root (keys cache ownership, mount namespaces).
 import Foundation
 import Testing
+import TestSupport
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -20,20 +21,20 @@ struct BenchmarkSmokeTests {
     ]
 
     @Test("a smoke run prints one table with every row, each measured")
-    func smokeTableHasEveryRow() throws {
-        try DoctorTestTools.requireRoot("the benchmarks use a root-owned keys cache and mount namespaces")
+    func smokeTableHasEveryRow() async throws {
+        try requireRoot("the benchmarks use a root-owned keys cache and mount namespaces")
         let script = Self.repo + "/Benchmarks/run.py"
-        let list = try DoctorTestTools.run("/usr/bin/env", ["python3", script, "--list-rows"])
+        let list = try await run("/usr/bin/env", ["python3", script, "--list-rows"], error: .separate)
         try #require(list.status == 0, "run.py --list-rows: \(list.stderr)")
         let rows = list.lines
         #expect(rows.count >= 40, "expected the full row list, got \(rows.count)")
 
         let out = NSTemporaryDirectory() + "/bench-smoke-\(UUID().uuidString).md"
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let run = try DoctorTestTools.run("/usr/bin/env", [
-            "python3", script, "--smoke", "--bridge", try DoctorTestTools.sunkBridge(),
-            "--helper", try AKBinaries.helper(), "--out", out,
-        ])
+        let run = try await TestSupport.run("/usr/bin/env", [
+            "python3", script, "--smoke", "--bridge", try Binaries.sunkBridge(),
+            "--helper", try Binaries.authorizedKeysHelper(), "--out", out,
+        ], error: .separate)
         #expect(run.status == 0, "run.py --smoke failed:\n\(run.stdout.suffix(3000))\n\(run.stderr.suffix(3000))")
         let report = try String(contentsOfFile: out, encoding: .utf8)
         #expect(report.contains("- commit: ") && report.contains(" cores (") && report.contains("MiB memory"))

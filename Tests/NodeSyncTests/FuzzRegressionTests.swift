@@ -5,6 +5,7 @@ import Foundation
 import SunkModel
 import SunkSnapshot
 import Testing
+import TestSupport
 
 @Suite("Fuzz regressions (Fuzz/)")
 struct FuzzRegressionTests {

@@ -10,24 +10,10 @@ import NodeSync
 import SunkModel
 import SunkSnapshot
 import Testing
+import TestSupport
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
-
-/// A small deterministic generator (SplitMix64), so a seed reproduces the kill delays (as fractions
-/// of the measured run duration).
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-}
 
 enum KillSupport {
     /// 1,000 candidate users; A lacks every 20th from #20, B every 20th from #10 (50 removed, 50
@@ -70,38 +56,18 @@ enum KillSupport {
         try "/bin/sh\n/bin/bash\n".write(toFile: path + "/etc/shells", atomically: false, encoding: .utf8)
     }
 
-    /// Starts `sunk-bridge sync`, SIGKILLs it after `delay` seconds (nil: never), waits. Returns
+    /// Runs `sunk-bridge sync`, SIGKILLs it after `delay` seconds (nil: never), waits. Returns
     /// (killed by the signal, exit status, seconds it ran).
-    static func sync(_ bin: String, snapshot: String, root: String, killAfter delay: Double?) throws -> (killed: Bool, status: Int32, seconds: Double) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: bin)
-        p.arguments = ["sync", "--snapshot", snapshot, "--root", root, "--quiet", "--accept-changes"]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        p.standardInput = FileHandle.nullDevice
-        let start = DispatchTime.now()
-        try p.run()
-        if let delay {
-            usleep(useconds_t(delay * 1_000_000))
-            kill(p.processIdentifier, SIGKILL)
-        }
-        p.waitUntilExit()
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        return (p.terminationReason == .uncaughtSignal && p.terminationStatus == SIGKILL, p.terminationStatus, seconds)
+    static func sync(_ bin: String, snapshot: String, root: String, killAfter delay: Double?) async throws -> (killed: Bool, status: Int32, seconds: Double) {
+        let r = try await runKilling(bin, ["sync", "--snapshot", snapshot, "--root", root, "--quiet", "--accept-changes"],
+                                     after: delay)
+        return (r.termination == .signaled(SIGKILL), r.termination.status, r.seconds)
     }
 
     /// Runs a program to completion: (status, stdout).
-    static func run(_ path: String, _ args: [String]) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    static func run(_ path: String, _ args: [String]) async throws -> (Int32, String) {
+        let r = try await TestSupport.run(path, args, error: .discarded)
+        return (r.status, r.output)
     }
 
     /// `name -> line` of a passwd or group file.
@@ -123,11 +89,11 @@ enum KillSupport {
     }
 }
 
-@Suite("Generations: SIGKILLed syncs", .serialized)
+@Suite("Generations: SIGKILLed syncs", .serialized, .tags(.e2e, .root, .nss, .crash), .exclusive, .timeLimit(.minutes(20)))
 struct GenerationKillTests {
     @Test func killedSyncsLeaveOneGeneration() async throws {
-        try DoctorTestTools.requireRoot("the key helper needs root-owned directories; NSS checks need mount namespaces")
-        let bin = try DoctorTestTools.sunkBridge()
+        try requireRoot("the key helper needs root-owned directories; NSS checks need mount namespaces")
+        let bin = try Binaries.sunkBridge()
         let helper = try AKBinaries.helper()
         let base = try AKSupport.safeDirectory()
         defer { AKSupport.remove(base) }
@@ -136,14 +102,14 @@ struct GenerationKillTests {
         let started = Date()
 
         // Expected bytes: unkilled syncs of A and of B into their own roots.
-        func render(_ snapshot: String, _ name: String) throws -> [String: [UInt8]] {
+        func render(_ snapshot: String, _ name: String) async throws -> [String: [UInt8]] {
             let root = base + "/expect-" + name
             try KillSupport.makeNodeRoot(root)
-            let r = try KillSupport.sync(bin, snapshot: snapshot, root: root, killAfter: nil)
+            let r = try await KillSupport.sync(bin, snapshot: snapshot, root: root, killAfter: nil)
             try #require(r.status == 0 && !r.killed, "sync \(name) into a fresh root failed: \(r)")
             return GenerationSupport.view(root, format: .extrausers)
         }
-        let viewA = try render(snapshots.a, "a"), viewB = try render(snapshots.b, "b")
+        let viewA = try await render(snapshots.a, "a"), viewB = try await render(snapshots.b, "b")
         try #require(viewA.count == 6 && viewB.count == 6 && viewA != viewB)
         for name in viewA.keys { #expect(viewA[name] != viewB[name], "\(name) differs between A and B") }
         let usersA = Dictionary(uniqueKeysWithValues: bodies.a.users.map { ($0.name, $0) })
@@ -153,9 +119,9 @@ struct GenerationKillTests {
         // the estimate then follows the median of the latest unkilled runs (the same change each).
         let root = base + "/node"
         try KillSupport.makeNodeRoot(root)
-        try #require(try KillSupport.sync(bin, snapshot: snapshots.a, root: root, killAfter: nil).status == 0)
-        let toB = try KillSupport.sync(bin, snapshot: snapshots.b, root: root, killAfter: nil)
-        let toA = try KillSupport.sync(bin, snapshot: snapshots.a, root: root, killAfter: nil)
+        try #require(try await KillSupport.sync(bin, snapshot: snapshots.a, root: root, killAfter: nil).status == 0)
+        let toB = try await KillSupport.sync(bin, snapshot: snapshots.b, root: root, killAfter: nil)
+        let toA = try await KillSupport.sync(bin, snapshot: snapshots.a, root: root, killAfter: nil)
         try #require(toB.status == 0 && toA.status == 0)
         var recent = [toB.seconds, toA.seconds]
         func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
@@ -165,7 +131,7 @@ struct GenerationKillTests {
         let environment = ProcessInfo.processInfo.environment
         let seed = environment["SUNK_KILL_SEED"].flatMap { UInt64($0) } ?? 20_261_205
         let kills = environment["SUNK_KILLS"].flatMap { Int($0) } ?? 80
-        var rng = SplitMix64(state: seed)
+        var rng = SplitMix64(seed: seed)
         print("[kill] seed \(seed) (SUNK_KILL_SEED), \(kills) kills, one run \(Int(duration * 1000)) ms, "
               + "delays uniform in [0, \(Int(duration * 1200))] ms")
 
@@ -178,7 +144,7 @@ struct GenerationKillTests {
             let target = i % 2 == 0 ? snapshots.b : snapshots.a
             let (targetView, previousView) = i % 2 == 0 ? (viewB, viewA) : (viewA, viewB)
             let delay = rng.unit() * 1.2 * duration
-            let r = try await offload { try KillSupport.sync(bin, snapshot: target, root: root, killAfter: delay) }
+            let r = try await KillSupport.sync(bin, snapshot: target, root: root, killAfter: delay)
 
             // Every fixed path in one generation, whose bytes are exactly A's or exactly B's.
             let view = GenerationSupport.view(root, format: .extrausers)
@@ -205,7 +171,7 @@ struct GenerationKillTests {
             for name in probes {
                 let uid = passwd[name].map { String($0.split(separator: ":")[2]) }
                     ?? String((usersA[name] ?? usersB[name])!.uid)
-                let (status, out) = try await offload { try KillSupport.run(helper, ["--root", root, name, uid]) }
+                let (status, out) = try await KillSupport.run(helper, ["--root", root, name, uid])
                 #expect(status == 0, "kill #\(i): helper exited \(status) for \(name)")
                 let keys = out.split(separator: "\n").map(String.init)
                 if passwd[name] != nil {
@@ -227,15 +193,13 @@ struct GenerationKillTests {
                 for g in ["proj03", "proj17"] { checks.append((KillSupport.regex(try #require(group[g])), "getent group \(g)")) }
                 let checksFile = base + "/checks.tsv"
                 try checks.map { "\($0.0)\t\($0.1)\n" }.joined().write(toFile: checksFile, atomically: false, encoding: .utf8)
-                let (status, out) = try await offload {
-                    try KillSupport.run("/bin/bash", [NSSEndToEndTests.script, "extrausers", root, checksFile])
-                }
+                let (status, out) = try await KillSupport.run("/bin/bash", [NSSEndToEndTests.script, "extrausers", root, checksFile])
                 #expect(status == 0 && out.contains("ALL CHECKS PASSED"), "kill #\(i): getent disagrees with generation \(which):\n\(out)")
                 nssChecks.append(i)
             }
 
             // The next run finishes: exactly the target, nothing half-done left.
-            let finish = try await offload { try KillSupport.sync(bin, snapshot: target, root: root, killAfter: nil) }
+            let finish = try await KillSupport.sync(bin, snapshot: target, root: root, killAfter: nil)
             #expect(finish.status == 0 && !finish.killed, "kill #\(i): the next run failed (\(finish.status))")
             recent = Array((recent + [finish.seconds]).suffix(9))
             duration = median(recent)

@@ -6,6 +6,7 @@ import NodeSync
 import SunkModel
 import SunkSnapshot
 import Testing
+import TestSupport
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -220,13 +221,13 @@ struct GenerationLayoutTests {
     }
 
     @Test("directories sync creates are 0755 whatever the umask (the helper and NSS read unprivileged)")
-    func umaskDoesNotNarrowDirectories() throws {
+    func umaskDoesNotNarrowDirectories() async throws {
         let root = try Fixture.makeRoot()
         defer { Fixture.remove(root) }
         let paths = NodePaths(root: root)
         let snapshots = try GenerationSupport.writeSnapshots(GenerationSupport.bodies(users: 3), in: root + "/in")
-        let out = try DoctorTestTools.run("/bin/sh", ["-c", "umask 077; exec \"$0\" sync --snapshot \"$1\" --root \"$2\" --quiet",
-                                                     try DoctorTestTools.sunkBridge(), snapshots.a, root])
+        let out = try await run("/bin/sh", ["-c", "umask 077; exec \"$0\" sync --snapshot \"$1\" --root \"$2\" --quiet",
+                                                     try Binaries.sunkBridge(), snapshots.a, root], error: .separate)
         #expect(out.status == 0, "\(out.stderr)")
         for dir in [root + "/var", root + "/var/lib", paths.stateDirectory, paths.extrausersDirectory,
                     paths.generationsDirectory, paths.generation("1")] {

@@ -4,8 +4,9 @@ import Foundation
 import NodeSync
 import SunkSnapshot
 import Testing
+import TestSupport
 
-@Suite("HTTP snapshot source", .serialized)
+@Suite("HTTP snapshot source", .serialized, .tags(.live))
 struct HTTPSourceTests {
     /// Serves DIR/snapshot.json at /scim/default/export/v1/snapshot when the bearer token is `secret`
     /// (else 401), with ETag "\"<serial>\"" from DIR/etag, 304 on a matching If-None-Match, 404
@@ -36,25 +37,21 @@ struct HTTPSourceTests {
     s.serve_forever()
     """#
 
-    final class Server {
-        let process = Process()
+    final class Server: Sendable {
+        let process: ChildProcess
         let port: Int
         let directory: String
 
-        init(directory: String) throws {
+        init(directory: String) async throws {
             self.directory = directory
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-            process.arguments = ["-c", HTTPSourceTests.server, directory]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            try process.run()
-            var line = Data()
-            while let byte = try pipe.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
-                line += byte
-            }
-            guard let port = Int(String(decoding: line, as: UTF8.self)) else {
-                throw SyncError.usage("test server did not start (python3 missing?)")
+            let child = try await ChildProcess.start("/usr/bin/python3", ["-c", HTTPSourceTests.server, directory],
+                                                     output: .separate)
+            process = child
+            _ = await child.waitFor(seconds: 30) { $0.contains("\n") || !child.isRunning }
+            guard let line = child.output.split(separator: "\n").first, let port = Int(line) else {
+                child.signal(SIGKILL)
+                throw SyncError.usage("test server did not start (python3 missing?): \(child.standardError.text)")
             }
             self.port = port
         }
@@ -71,12 +68,8 @@ struct HTTPSourceTests {
                 .split(separator: "\n").map(String.init)
         }
 
-        /// SIGKILL: a child of Foundation's Process may inherit a blocked SIGTERM, and the server must
-        /// never outlive the test.
-        func stop() {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        /// SIGKILL: the server must never outlive the test.
+        func stop() { process.signal(SIGKILL) }
     }
 
     static let signer = SignedSnapshotTests.Signer()
@@ -95,7 +88,7 @@ struct HTTPSourceTests {
     @Test func fetchThenNotModifiedThenChange() async throws {
         let root = try Fixture.makeRoot()
         defer { Fixture.remove(root) }
-        let server = try Server(directory: root + "/in")
+        let server = try await Server(directory: root + "/in")
         defer { server.stop() }
         try server.publish(Fixture.body(users: Fixture.users(3), serial: 5))
         let source = try HTTPSnapshotSource(url: server.url, tokenFile: try Self.token(root, "secret"))
@@ -125,7 +118,7 @@ struct HTTPSourceTests {
     @Test func httpErrorsLeaveFilesUntouched() async throws {
         let root = try Fixture.makeRoot()
         defer { Fixture.remove(root) }
-        let server = try Server(directory: root + "/in")
+        let server = try await Server(directory: root + "/in")
         defer { server.stop() }
         try server.publish(Fixture.body(users: Fixture.users(3), serial: 5))
         let good = try HTTPSnapshotSource(url: server.url, tokenFile: try Self.token(root, "secret"))

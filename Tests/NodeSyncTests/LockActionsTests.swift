@@ -6,6 +6,7 @@ import NodeSync
 import SunkModel
 import SunkSnapshot
 import Testing
+import TestSupport
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -34,23 +35,14 @@ struct LockActionsTests {
 
     /// A process running `sleep` as `uid` (what a login session or a job leaves behind), with the
     /// default SIGTERM handling a login shell has (the test runner's own handling is not inherited).
-    static func sleeper(uid: UInt32) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["--default-signal=TERM", "/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(uid)", "--clear-groups",
-                       "/bin/sleep", "300"]
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        return p
+    static func sleeper(uid: UInt32) async throws -> ChildProcess {
+        try await ChildProcess.start("/usr/bin/env", ["--default-signal=TERM", "/usr/bin/setpriv", "--reuid=\(uid)",
+                                                      "--regid=\(uid)", "--clear-groups", "/bin/sleep", "300"])
     }
 
     /// Waits up to `seconds` for `p` to end; true when it did.
-    static func ended(_ p: Process, within seconds: Double) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while p.isRunning && Date() < deadline { usleep(20_000) }
-        return !p.isRunning
+    static func ended(_ p: ChildProcess, within seconds: Double) async -> Bool {
+        await p.wait(seconds: seconds) != nil
     }
 
     static func body(adaActive: Bool, withBob: Bool, serial: Int64) -> SnapshotBody {
@@ -79,15 +71,15 @@ struct LockActionsTests {
         chmod(hook, 0o755)
 
         _ = try await Self.sync(root, Self.body(adaActive: true, withBob: true, serial: 1), hook: hook)
-        let adaProcess = try Self.sleeper(uid: Self.ada)
-        let bobProcess = try Self.sleeper(uid: Self.bob)
-        let cleoProcess = try Self.sleeper(uid: Self.cleo)
-        defer { for p in [adaProcess, bobProcess, cleoProcess] where p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        let adaProcess = try await Self.sleeper(uid: Self.ada)
+        let bobProcess = try await Self.sleeper(uid: Self.bob)
+        let cleoProcess = try await Self.sleeper(uid: Self.cleo)
+        defer { for p in [adaProcess, bobProcess, cleoProcess] where p.isRunning { p.signal(SIGKILL) } }
         usleep(200_000)   // setpriv has switched uid and exec'd sleep
 
         let locked = try await Self.sync(root, Self.body(adaActive: false, withBob: true, serial: 2), hook: hook)
-        #expect(Self.ended(adaProcess, within: 5), "ada's process still runs after the lock")
-        #expect(adaProcess.terminationReason == .uncaughtSignal && adaProcess.terminationStatus == SIGTERM)
+        #expect(await Self.ended(adaProcess, within: 5), "ada's process still runs after the lock")
+        #expect(adaProcess.termination == .signaled(SIGTERM))
         #expect(bobProcess.isRunning && cleoProcess.isRunning, "only the locked user's processes end")
         #expect(locked.lockActions.map(\.name) == ["ada"])
         #expect(locked.lockActions.first?.sessions?.contains("SIGTERM to 1 process(es)") == true, "\(locked.lockActions)")
@@ -102,7 +94,7 @@ struct LockActionsTests {
 
         // bob is removed from the IdP: his process ends too.
         let removed = try await Self.sync(root, Self.body(adaActive: false, withBob: false, serial: 3), hook: hook)
-        #expect(Self.ended(bobProcess, within: 5), "bob's process still runs after the removal")
+        #expect(await Self.ended(bobProcess, within: 5), "bob's process still runs after the removal")
         #expect(removed.lockActions.map { "\($0.change.rawValue) \($0.name)" } == ["removed bob"])
         #expect(Fixture.read(hookLog) == "--from-test ada \(Self.ada)\n--from-test bob \(Self.bob)\n")
         #expect(cleoProcess.isRunning)
@@ -123,8 +115,8 @@ struct LockActionsTests {
         try "#!/bin/sh\necho \"$*\" >> \(hookLog)\nexit 3\n".write(toFile: hook, atomically: false, encoding: .utf8)
         chmod(hook, 0o755)
         _ = try await Self.sync(root, Self.body(adaActive: true, withBob: false, serial: 1), hook: hook)
-        let adaProcess = try Self.sleeper(uid: Self.ada)
-        defer { if adaProcess.isRunning { kill(adaProcess.processIdentifier, SIGKILL) } }
+        let adaProcess = try await Self.sleeper(uid: Self.ada)
+        defer { if adaProcess.isRunning { adaProcess.signal(SIGKILL) } }
         usleep(200_000)
 
         await #expect(throws: SyncError.self) {
@@ -139,7 +131,7 @@ struct LockActionsTests {
 
         let next = try await Self.sync(root, Self.body(adaActive: false, withBob: false, serial: 2), hook: hook)
         #expect(next.result == .unchanged)
-        #expect(Self.ended(adaProcess, within: 5))
+        #expect(await Self.ended(adaProcess, within: 5))
         #expect(next.lockActions.first?.exec == "exit 3", "a failing hook is recorded as such: \(next.lockActions)")
         let last = try await Self.sync(root, Self.body(adaActive: false, withBob: false, serial: 2), hook: hook)
         #expect(last.lockActions.isEmpty)

@@ -8,11 +8,12 @@ import NodeSync
 import SunkModel
 import SunkSnapshot
 import Testing
+import TestSupport
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
 
-@Suite("Locked accounts: real sshd with PAM", .serialized)
+@Suite("Locked accounts: real sshd with PAM", .serialized, .tags(.e2e, .root, .sshd), .timeLimit(.minutes(5)))
 struct LockedAccountSSHDTests {
     static let uid: UInt32 = 1_000_041
 
@@ -29,9 +30,7 @@ struct LockedAccountSSHDTests {
         env["AUTHORIZED_KEYS_FILE"] = ".ssh/authorized_keys"
         env["HOMES_DIR"] = scratch + "/home"
         let environment = env
-        let (status, out, err) = try await offload {
-            try AKBinaries.run("/bin/bash", [script, helper, root, file], environment: environment)
-        }
+        let (status, out, err) = try await AKBinaries.run("/bin/bash", [script, helper, root, file], environment: environment)
         let transcript = "[\(label)] exit \(status)\n--- stdout\n\(out)\n--- stderr\n\(err)"
         let expected = cases.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }.count
         try #require(status == 0, "\(transcript)")
@@ -67,9 +66,7 @@ struct LockedAccountSSHDTests {
         chmod(scratch, 0o711)
         chmod(scratch + "/keys", 0o700)
         for k in ["idp", "planted"] {
-            let (rc, _, err) = try AKBinaries.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "ada-\(k)",
-                                                                         "-f", "\(scratch)/keys/id_\(k)"])
-            try #require(rc == 0, "ssh-keygen: \(err)")
+            try await SSHKeys.generate(at: "\(scratch)/keys/id_\(k)", comment: "ada-\(k)")
         }
         let idpKey = try String(contentsOfFile: scratch + "/keys/id_idp.pub", encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -164,7 +161,7 @@ struct LockedAccountSSHDTests {
         chmod(scratch + "/keys", 0o700)
         chmod(scratch + "/home", 0o755)
         chown(scratch + "/home/ada", Self.uid, Self.uid)
-        let (rc, _, err) = try AKBinaries.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "ada-idp",
+        let (rc, _, err) = try await AKBinaries.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "ada-idp",
                                                                      "-f", "\(scratch)/keys/id_idp"])
         try #require(rc == 0, "ssh-keygen: \(err)")
         let idpKey = try String(contentsOfFile: scratch + "/keys/id_idp.pub", encoding: .utf8)
@@ -178,7 +175,7 @@ struct LockedAccountSSHDTests {
         let locked = try Fixture.writeSnapshot(SnapshotDocument.make(body: Self.body(active: false, idpKey: idpKey, serial: 2)).encoded(),
                                                root: root, name: "locked.json")
         _ = try await Fixture.sync(root, snapshot: active)
-        let bridge = try DoctorTestTools.sunkBridge()
+        let bridge = try Binaries.sunkBridge()
         let k = scratch + "/keys"
         // UsePAM no: the session's processes are sshd's child as ada and the command it runs.
         let out = try await Self.runCases("""

@@ -5,6 +5,7 @@ import NodeSync
 import SunkModel
 import SunkSnapshot
 import Testing
+import TestSupport
 
 @Suite("Sync guards: mass changes", .serialized)
 struct MassChangeGuardTests {
@@ -131,7 +132,7 @@ struct MassChangeGuardTests {
 
     @Test("the sync CLI: held exits 1 and status names it; --accept-changes applies it")
     func cli() async throws {
-        let bridge = try DoctorTestTools.sunkBridge()
+        let bridge = try Binaries.sunkBridge()
         let root = try await SyncGuardTests.populatedRoot(users: 20)
         defer { Fixture.remove(root) }
         var users = Fixture.users(20)
@@ -139,17 +140,17 @@ struct MassChangeGuardTests {
         let path = try Fixture.writeSnapshot(SnapshotDocument.make(body: Fixture.body(users: users, serial: 2)).encoded(),
                                              root: root)
         let args = ["sync", "--snapshot", path, "--root", root, "--nss-format", "cache"]
-        let held = try await offload { try DoctorTestTools.run(bridge, args) }
-        #expect(held.status == 1, "\(held.stdout)\(held.stderr)")
-        #expect(held.stderr.contains("holding mass changes: uid/gid change for 2 existing users"), "\(held.stderr)")
-        let status = try await offload { try DoctorTestTools.run(bridge, ["status", "--root", root]) }
+        let held = try await run(bridge, args, error: .separate)
+        #expect(held.status == 1, "\(held.output)\(held.error)")
+        #expect(held.error.contains("holding mass changes: uid/gid change for 2 existing users"), "\(held.error)")
+        let status = try await run(bridge, ["status", "--root", root], error: .separate)
         #expect(status.status == 1)
-        #expect(status.stdout.contains("held (node files unchanged"), "\(status.stdout)")
-        #expect(status.stdout.contains("  uid/gid change for 2 existing users: u001 (uid 100001→100002)"), "\(status.stdout)")
-        let accepted = try await offload { try DoctorTestTools.run(bridge, args + ["--accept-changes"]) }
-        #expect(accepted.status == 0, "\(accepted.stdout)\(accepted.stderr)")
-        let after = try await offload { try DoctorTestTools.run(bridge, ["status", "--root", root]) }
-        #expect(after.status == 0, "\(after.stdout)")
-        #expect(!after.stdout.contains("held"), "\(after.stdout)")
+        #expect(status.output.contains("held (node files unchanged"), "\(status.output)")
+        #expect(status.output.contains("  uid/gid change for 2 existing users: u001 (uid 100001→100002)"), "\(status.output)")
+        let accepted = try await run(bridge, args + ["--accept-changes"], error: .separate)
+        #expect(accepted.status == 0, "\(accepted.output)\(accepted.error)")
+        let after = try await run(bridge, ["status", "--root", root], error: .separate)
+        #expect(after.status == 0, "\(after.output)")
+        #expect(!after.output.contains("held"), "\(after.output)")
     }
 }

@@ -5,8 +5,9 @@ import NodeSync
 import SunkModel
 import SunkSnapshot
 import Testing
+import TestSupport
 
-@Suite("NSS end to end (real glibc modules)", .serialized)
+@Suite("NSS end to end (real glibc modules)", .serialized, .tags(.e2e, .root, .nss), .timeLimit(.minutes(5)))
 struct NSSEndToEndTests {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../e2e/nss/nss_check.sh").standardizedFileURL.path
@@ -82,18 +83,8 @@ struct NSSEndToEndTests {
         let before = hostEtcFingerprint()
 
         let script = Self.script
-        let (status, output) = try await offload { () throws -> (Int32, String) in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments = [script, format.rawValue, root, checksFile]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, output)
-        }
+        let result = try await TestSupport.run("/bin/bash", [script, format.rawValue, root, checksFile])
+        let (status, output) = (result.status, result.output)
 
         switch status {
         case 0: break

@@ -4,6 +4,8 @@ import Foundation
 import NodeSync
 import SunkModel
 import SunkSnapshot
+import SnapshotTestSupport
+import TestSupport
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -37,38 +39,30 @@ enum Fixture {
 
     static func remove(_ root: String) { try? FileManager.default.removeItem(atPath: root) }
 
-    /// A canonical ed25519 public key line made from `seed`.
+    // The snapshot builders (key, user, group, body, users) are SnapshotTestSupport's, shared with
+    // SunkSnapshotTests.
     static func key(_ seed: UInt8, comment: String? = "user@laptop") -> String {
-        let type = Array("ssh-ed25519".utf8)
-        let blob: [UInt8] = [0, 0, 0, UInt8(type.count)] + type + [0, 0, 0, 32]
-            + (0..<32).map { UInt8(truncatingIfNeeded: Int($0) &* 7 &+ Int(seed)) }
-        return "ssh-ed25519 " + Base64.encode(blob) + (comment.map { " " + $0 } ?? "")
+        SnapshotFixture.key(seed, comment: comment)
     }
 
     static func user(_ name: String, uid: UInt32, gid: UInt32? = nil, active: Bool = true,
                      shell: String = "/bin/bash", keys: [String]? = nil, gecos: String? = nil,
                      home: String? = nil) -> SnapshotUser {
-        SnapshotUser(id: "id-\(name)", userName: "\(name)@example.com", name: name, uid: uid, gid: gid ?? uid,
-                     gecos: gecos ?? "User \(name)", home: home ?? "/home/\(name)", shell: shell,
-                     keys: keys ?? [key(UInt8(truncatingIfNeeded: uid), comment: "\(name)@laptop")], active: active)
+        SnapshotFixture.user(name, uid: uid, gid: gid, active: active, shell: shell, keys: keys, gecos: gecos, home: home)
     }
 
     static func group(_ name: String, gid: UInt32, members: [String]) -> SnapshotGroup {
-        SnapshotGroup(id: "gid-\(name)", displayName: "Group \(name)", name: name, gid: gid, members: members)
+        SnapshotFixture.group(name, gid: gid, members: members)
     }
 
     static func body(users: [SnapshotUser], groups: [SnapshotGroup] = [], skipped: [SkippedEntry] = [],
                      policy: Policy = .default, serial: Int64 = 1) -> SnapshotBody {
-        SnapshotBody(org: "default", serial: serial, publishedAt: Date(timeIntervalSince1970: 1_795_000_000),
-                     policy: policy, users: users, groups: groups, skipped: skipped)
+        SnapshotFixture.body(users: users, groups: groups, skipped: skipped, policy: policy, serial: serial)
     }
 
     /// `count` ordinary users `u001`… with uids from 100001.
     static func users(_ count: Int, from first: UInt32 = 100001) -> [SnapshotUser] {
-        (0..<count).map { i in
-            let n = String(i + 1)
-            return user("u" + String(repeating: "0", count: max(0, 3 - n.count)) + n, uid: first + UInt32(i))
-        }
+        SnapshotFixture.users(count, from: first)
     }
 
     /// Writes the encoded document to `<root>/in/snapshot.json` and returns the path.

@@ -8,8 +8,9 @@ import NodeSync
 import SunkModel
 import SunkSnapshot
 import Testing
+import TestSupport
 
-@Suite("Node trust: the attack on homes and signatures", .serialized)
+@Suite("Node trust: the attack on homes and signatures", .serialized, .tags(.e2e))
 struct NodeTrustAttackTests {
     let signer = SignedSnapshotTests.Signer()
     let root: String
@@ -23,11 +24,11 @@ struct NodeTrustAttackTests {
         try (signer.trustLine + "\n").write(toFile: trustFile, atomically: false, encoding: .utf8)
     }
 
-    func sync(_ data: Data, name: String, extra: [String] = []) throws -> DoctorTestTools.Output {
+    func sync(_ data: Data, name: String, extra: [String] = []) async throws -> ProcessResult {
         let path = try Fixture.writeSnapshot(data, root: root, name: name)
-        return try DoctorTestTools.run(try DoctorTestTools.sunkBridge(),
+        return try await run(try Binaries.sunkBridge(),
                                        ["sync", "--snapshot", path, "--trust-key", trustFile, "--root", root,
-                                        "--create-homes", "--quiet"] + extra)
+                                        "--create-homes", "--quiet"] + extra, error: .separate)
     }
 
     func attackBody(serial: Int64, policyPrefixes: [String], homes: [String]) -> SnapshotBody {
@@ -46,9 +47,9 @@ struct NodeTrustAttackTests {
         }
     }
 
-    @Test func attackAndRefusals() throws {
+    @Test func attackAndRefusals() async throws {
         defer { Fixture.remove(root) }
-        let good = try sync(try signer.sign(Fixture.body(users: [Fixture.user("ada", uid: 100001)], serial: 1)),
+        let good = try await sync(try signer.sign(Fixture.body(users: [Fixture.user("ada", uid: 100001)], serial: 1)),
                             name: "good.json")
         #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
         #expect(FileManager.default.fileExists(atPath: root + "/home/ada"))
@@ -57,7 +58,7 @@ struct NodeTrustAttackTests {
         // 1. Correctly signed, policy and entries naming /etc and /root: refused whole.
         let signedAttack = try signer.sign(attackBody(serial: 2, policyPrefixes: ["/etc", "/root"],
                                                       homes: ["/etc/systemd/system/ssh.service.d", "/root/x"]))
-        let refused = try sync(signedAttack, name: "attack.json")
+        let refused = try await sync(signedAttack, name: "attack.json")
         #expect(refused.status == 1, "\(refused.stdout)\(refused.stderr)")
         #expect(refused.stderr.contains("system tree"), "\(refused.stderr)")
         #expect(NodeFiles(root: root) == before, "the attack changed node files")
@@ -65,7 +66,7 @@ struct NodeTrustAttackTests {
 
         // 2. Correctly signed, a policy the receiver may legitimately have (/data), but this node only
         //    allows /home: the /data user is skipped, nothing is created under /data, ada stays.
-        let elsewhere = try sync(try signer.sign(attackBody(serial: 3, policyPrefixes: ["/home", "/data"],
+        let elsewhere = try await sync(try signer.sign(attackBody(serial: 3, policyPrefixes: ["/home", "/data"],
                                                             homes: ["/data/evil"])), name: "data.json")
         #expect(elsewhere.status == 0, "\(elsewhere.stdout)\(elsewhere.stderr)")
         let passwd = Fixture.read(root + "/var/lib/extrausers/passwd")
@@ -90,7 +91,7 @@ struct NodeTrustAttackTests {
                                                                     homes: ["/home/evil"])).encoded(), "not signed"),
         ]
         for (label, data, reason) in cases {
-            let out = try sync(data, name: "case.json")
+            let out = try await sync(data, name: "case.json")
             #expect(out.status == 1, "\(label): \(out.stdout)\(out.stderr)")
             #expect(out.stderr.contains(reason), "\(label): \(out.stderr)")
             #expect(NodeFiles(root: root) == applied, "\(label) changed node files")
@@ -101,20 +102,20 @@ struct NodeTrustAttackTests {
         let token = root + "/in/token"
         try "secret\n".write(toFile: token, atomically: false, encoding: .utf8)
         chmod(token, 0o600)
-        let http = try DoctorTestTools.run(try DoctorTestTools.sunkBridge(), [
+        let http = try await run(try Binaries.sunkBridge(), [
             "sync", "--from", "http://bridge.example.com/scim/default/export/v1/snapshot", "--token-file", token,
-            "--trust-key", trustFile, "--root", root])
+            "--trust-key", trustFile, "--root", root], error: .separate)
         #expect(http.status != 0)
         #expect(http.stderr.contains("plain http is only allowed to a loopback address"), "\(http.stderr)")
         #expect(NodeFiles(root: root) == applied)
 
         // And `--from` without a trust key is refused, saying what to run.
-        let untrusted = try DoctorTestTools.run(try DoctorTestTools.sunkBridge(), [
+        let untrusted = try await run(try Binaries.sunkBridge(), [
             "sync", "--from", "https://bridge.example.com/scim/default/export/v1/snapshot", "--token-file", token,
-            "--root", root])
+            "--root", root], error: .separate)
         #expect(untrusted.status != 0)
         #expect(untrusted.stderr.contains("org trust-key"), "\(untrusted.stderr)")
-        let status = try DoctorTestTools.run(try DoctorTestTools.sunkBridge(), ["status", "--root", root])
+        let status = try await run(try Binaries.sunkBridge(), ["status", "--root", root], error: .separate)
         #expect(status.stdout.contains("not signed"), "status says why the last run failed: \(status.stdout)")
     }
 }

@@ -13,8 +13,9 @@
 //                                         binary (dynamic: packaged with ALLOW_DYNAMIC_SWIFT=1).
 import Foundation
 import Testing
+import TestSupport
 
-@Suite("packaging: the .deb in a scratch root", .serialized)
+@Suite("packaging: the .deb in a scratch root", .serialized, .tags(.e2e, .root), .exclusive, .timeLimit(.minutes(20)))
 struct PackageDebTests {
     /// The repository (this file's real location, symlinks resolved), or SUNK_BRIDGE_REPO.
     static func repository(file: String = #filePath) -> String {
@@ -36,68 +37,68 @@ struct PackageDebTests {
     }
 
     /// Builds with build-deb.sh from BIN_DIR into a temp directory.
-    static func buildDeb(binDir: String, allowDynamic: Bool) throws -> String {
+    static func buildDeb(binDir: String, allowDynamic: Bool) async throws -> String {
         let repo = repository()
         let out = NSTemporaryDirectory() + "/sunk-bridge-deb-test-\(UUID().uuidString.prefix(8))"
         var env = ProcessInfo.processInfo.environment
         if allowDynamic { env["ALLOW_DYNAMIC_SWIFT"] = "1" }
-        let r = try DoctorTestTools.run("/bin/bash", [repo + "/packaging/deb/build-deb.sh", binDir, "0.0.0~test", out],
-                                        environment: env)
+        let r = try await run("/bin/bash", [repo + "/packaging/deb/build-deb.sh", binDir, "0.0.0~test", out],
+                                        environment: env, error: .separate)
         guard r.status == 0, let path = r.lines.last, FileManager.default.fileExists(atPath: path) else {
-            throw DoctorTestError(description: "build-deb.sh failed (\(r.status)): \(r.stdout)\(r.stderr)")
+            throw PackageTestError(description: "build-deb.sh failed (\(r.status)): \(r.stdout)\(r.stderr)")
         }
         return path
     }
 
-    static func findDeb() throws -> (path: String, origin: String) {
+    static func findDeb() async throws -> (path: String, origin: String) {
         let env = ProcessInfo.processInfo.environment
         let repo = repository()
         if let d = env["SUNK_BRIDGE_DEB"], !d.isEmpty { return (d, "SUNK_BRIDGE_DEB") }
         if env["SUNK_BRIDGE_TEST_MAKE_DEB"] == "1" {
-            let r = try DoctorTestTools.run("/usr/bin/make", ["-C", repo, "deb"])
+            let r = try await run("/usr/bin/make", ["-C", repo, "deb"], error: .separate)
             guard r.status == 0 else {
-                throw DoctorTestError(description: "make deb failed (\(r.status)): \(r.stdout.suffix(2000))\(r.stderr.suffix(2000))")
+                throw PackageTestError(description: "make deb failed (\(r.status)): \(r.stdout.suffix(2000))\(r.stderr.suffix(2000))")
             }
         }
         if let d = newestDeb(in: repo + "/dist") { return (d, "dist/ (make deb)") }
         if let dir = env["SUNK_BRIDGE_BIN_DIR"], !dir.isEmpty {
-            return (try buildDeb(binDir: dir, allowDynamic: false), "build-deb.sh with SUNK_BRIDGE_BIN_DIR=\(dir)")
+            return (try await buildDeb(binDir: dir, allowDynamic: false), "build-deb.sh with SUNK_BRIDGE_BIN_DIR=\(dir)")
         }
-        let products = URL(fileURLWithPath: try DoctorTestTools.sunkBridge()).deletingLastPathComponent().path
+        let products = URL(fileURLWithPath: try Binaries.sunkBridge()).deletingLastPathComponent().path
         guard FileManager.default.isExecutableFile(atPath: products + "/sunk-authorized-keys") else {
-            throw DoctorTestError(description: """
+            throw PackageTestError(description: """
                 no .deb to test: run `make deb` (dist/), or set SUNK_BRIDGE_DEB, or SUNK_BRIDGE_BIN_DIR to a \
                 directory with sunk-bridge and sunk-authorized-keys (none next to the test binary in \(products))
                 """)
         }
-        return (try buildDeb(binDir: products, allowDynamic: true), "the test build's executables (dynamic)")
+        return (try await buildDeb(binDir: products, allowDynamic: true), "the test build's executables (dynamic)")
     }
 
     @Test("install into a scratch root, modes and owners, doctor good and bad, remove and purge")
-    func endToEnd() throws {
-        try DoctorTestTools.requireRoot("dpkg into a scratch root, chown, a private mount namespace")
+    func endToEnd() async throws {
+        try requireRoot("dpkg into a scratch root, chown, a private mount namespace")
         for tool in ["/usr/bin/dpkg", "/usr/bin/dpkg-deb", "/usr/bin/unshare", "/usr/sbin/adduser"] {
             guard FileManager.default.isExecutableFile(atPath: tool) else {
-                throw DoctorTestError(description: "\(tool) is missing (apt-get install dpkg util-linux adduser)")
+                throw PackageTestError(description: "\(tool) is missing (apt-get install dpkg util-linux adduser)")
             }
         }
-        let (deb, origin) = try Self.findDeb()
+        let (deb, origin) = try await Self.findDeb()
         print("testing \(deb) from \(origin)")
         defer {   // a .deb this test built lives in its own temp directory
             let dir = URL(fileURLWithPath: deb).deletingLastPathComponent().path
             if dir.contains("/sunk-bridge-deb-test-") { try? FileManager.default.removeItem(atPath: dir) }
         }
 
-        let field = { (name: String) throws -> String in
-            try DoctorTestTools.run("/usr/bin/dpkg-deb", ["-f", deb, name]).stdout
+        let field = { (name: String) async throws -> String in
+            try await run("/usr/bin/dpkg-deb", ["-f", deb, name], error: .separate).stdout
                 .trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        #expect(try field("Package") == "sunk-bridge")
-        #expect(try field("Depends").contains("libc6"))
-        #expect(try field("Recommends") == "libnss-extrausers | libnss-cache, openssh-server")
+        #expect(try await field("Package") == "sunk-bridge")
+        #expect(try await field("Depends").contains("libc6"))
+        #expect(try await field("Recommends") == "libnss-extrausers | libnss-cache, openssh-server")
 
         let script = Self.repository() + "/Tests/e2e/deb/run.sh"
-        let r = try DoctorTestTools.run("/bin/bash", [script, deb])
+        let r = try await run("/bin/bash", [script, deb], error: .separate)
         #expect(r.status == 0, "run.sh failed:\n\(r.stdout)\(r.stderr)")
         #expect(r.lines.last == "ALL CHECKS PASSED", "\(r.lines.suffix(5))")
         for expected in [
@@ -117,18 +118,18 @@ struct PackageDebTests {
     }
 
     @Test("the units under a real systemd: receiver as its own user with no capabilities, oneshot sync, timer, clean stop")
-    func systemdUnits() throws {
-        try DoctorTestTools.requireRoot("a throw-away container with its own systemd (namespaces, overlayfs, cgroup2)")
+    func systemdUnits() async throws {
+        try requireRoot("a throw-away container with its own systemd (namespaces, overlayfs, cgroup2)")
         guard FileManager.default.isExecutableFile(atPath: "/lib/systemd/systemd") else {
-            throw DoctorTestError(description: "/lib/systemd/systemd is missing (apt-get install systemd): the units are tested under it")
+            throw PackageTestError(description: "/lib/systemd/systemd is missing (apt-get install systemd): the units are tested under it")
         }
-        let (deb, origin) = try Self.findDeb()
+        let (deb, origin) = try await Self.findDeb()
         print("testing \(deb) from \(origin) under systemd")
         defer {
             let dir = URL(fileURLWithPath: deb).deletingLastPathComponent().path
             if dir.contains("/sunk-bridge-deb-test-") { try? FileManager.default.removeItem(atPath: dir) }
         }
-        let r = try DoctorTestTools.run("/bin/bash", [Self.repository() + "/Tests/e2e/systemd/run.sh", deb])
+        let r = try await run("/bin/bash", [Self.repository() + "/Tests/e2e/systemd/run.sh", deb], error: .separate)
         #expect(r.status == 0, "run.sh failed:\n\(r.stdout)\(r.stderr)")
         #expect(r.lines.last == "ALL CHECKS PASSED", "\(r.lines.suffix(5))")
         for expected in [
@@ -158,7 +159,7 @@ struct PackageDebTests {
     }
 
     @Test("build-deb.sh refuses executables that need the Swift runtime (nodes have none)")
-    func refusesDynamicSwift() throws {
+    func refusesDynamicSwift() async throws {
         let dir = NSTemporaryDirectory() + "/sunk-bridge-deb-dyn-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -168,10 +169,14 @@ struct PackageDebTests {
         try FileManager.default.copyItem(atPath: "/bin/true", toPath: dir + "/sunk-authorized-keys")
         var env = ProcessInfo.processInfo.environment
         env["ALLOW_DYNAMIC_SWIFT"] = nil
-        let r = try DoctorTestTools.run("/bin/bash", [Self.repository() + "/packaging/deb/build-deb.sh", dir, "1.0", dir + "/out"],
-                                        environment: env)
+        let r = try await run("/bin/bash", [Self.repository() + "/packaging/deb/build-deb.sh", dir, "1.0", dir + "/out"],
+                                        environment: env, error: .separate)
         #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
         #expect(r.stderr.contains("needs Swift runtime libraries") && r.stderr.contains("libswiftCore"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/out/sunk-bridge_1.0_amd64.deb"))
     }
+}
+
+struct PackageTestError: Error, CustomStringConvertible {
+    var description: String
 }

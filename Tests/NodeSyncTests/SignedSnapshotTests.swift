@@ -6,6 +6,7 @@ import NodeSync
 import SunkModel
 import SunkSnapshot
 import Testing
+import TestSupport
 
 @Suite("Signed snapshots")
 struct SignedSnapshotTests {
@@ -236,7 +237,7 @@ struct SignedSnapshotTests {
 
     /// docs/snapshot.md's Python check, run as printed against a real signed snapshot: the format is
     /// documented well enough for another implementation to verify it.
-    @Test func documentedIndependentVerifierAgrees() throws {
+    @Test func documentedIndependentVerifierAgrees() async throws {
         let docs = try String(contentsOfFile: PackageDebTests.repository() + "/docs/snapshot.md", encoding: .utf8)
         let start = try #require(docs.range(of: "python3 - snapshot.signed trust.pub <<'PY'\n"))
         let end = try #require(docs.range(of: "\nPY\n", range: start.upperBound..<docs.endIndex))
@@ -249,12 +250,12 @@ struct SignedSnapshotTests {
         try (signer.trustLine + "\n").write(toFile: dir + "/trust.pub", atomically: false, encoding: .utf8)
         let good = try signer.sign(Self.body(serial: 4))
         try good.write(to: URL(fileURLWithPath: dir + "/good"))
-        let ok = try DoctorTestTools.run("/usr/bin/env", ["python3", dir + "/verify.py", dir + "/good", dir + "/trust.pub"])
+        let ok = try await run("/usr/bin/env", ["python3", dir + "/verify.py", dir + "/good", dir + "/trust.pub"], error: .separate)
         #expect(ok.status == 0 && ok.stdout.contains("signature ok for org default"), "\(ok.stdout)\(ok.stderr)")
         var bad = [UInt8](good)
         bad[bad.count - 3] ^= 0x01
         try Data(bad).write(to: URL(fileURLWithPath: dir + "/bad"))
-        let refused = try DoctorTestTools.run("/usr/bin/env", ["python3", dir + "/verify.py", dir + "/bad", dir + "/trust.pub"])
+        let refused = try await run("/usr/bin/env", ["python3", dir + "/verify.py", dir + "/bad", dir + "/trust.pub"], error: .separate)
         #expect(refused.status != 0, "the documented check accepted a tampered document")
     }
 }

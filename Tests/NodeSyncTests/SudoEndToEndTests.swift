@@ -9,6 +9,7 @@ import NodeSync
 import SunkModel
 import SunkSnapshot
 import Testing
+import TestSupport
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -44,20 +45,8 @@ struct SudoEndToEndTests {
         let file = root + "/in/checks-\(label).tsv"
         try checks.map { "\($0.0)\t\($0.1)\n" }.joined().write(toFile: file, atomically: false, encoding: .utf8)
         let script = Self.script
-        let (status, output) = try await offload { () throws -> (Int32, String) in
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/bin/bash")
-            p.arguments = [script, root, file]
-            let pipe = Pipe()
-            p.standardOutput = pipe
-            p.standardError = pipe
-            p.standardInput = FileHandle.nullDevice
-            try p.run()
-            try? pipe.fileHandleForWriting.close()
-            let out = SudoTestIO.readAll(pipe.fileHandleForReading.fileDescriptor)
-            p.waitUntilExit()
-            return (p.terminationStatus, String(decoding: out, as: UTF8.self))
-        }
+        let result = try await run("/bin/bash", [script, root, file])
+        let (status, output) = (result.status, result.output)
         if status == 3 { Issue.record("[\(label)] missing package: \(output) — apt-get install sudo libnss-extrausers") }
         #expect(status == 0, "[\(label)] sudo_check.sh exited \(status):\n\(output)")
         let passed = output.split(separator: "\n").filter { $0.hasPrefix("ok   ") && !$0.contains("host /etc") }.count

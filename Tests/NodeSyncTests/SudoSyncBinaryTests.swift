@@ -6,6 +6,7 @@ import NodeSync
 import SunkModel
 import SunkSnapshot
 import Testing
+import TestSupport
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -19,32 +20,13 @@ struct SudoSyncBinaryTests {
         var all: String { "exit \(status)\n--- stdout\n\(stdout)--- stderr\n\(stderr)" }
     }
 
-    /// Runs `sunk-bridge ARGS` with only PATH and HOME from this environment; stdout and stderr are
-    /// read with read(2) (FileHandle's readers trap on EINTR).
+    /// Runs `sunk-bridge ARGS` with only PATH and HOME from this environment.
     static func bridge(_ args: [String]) async throws -> Output {
-        let binary = try DoctorTestTools.sunkBridge()
-        return try await offload { () throws -> Output in
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: binary)
-            p.arguments = args
-            p.environment = ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                             "HOME": NSTemporaryDirectory()]
-            let out = Pipe()
-            let errPath = NSTemporaryDirectory() + "/sudo-test-stderr-\(UUID().uuidString)"
-            _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-            defer { try? FileManager.default.removeItem(atPath: errPath) }
-            let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-            p.standardOutput = out
-            p.standardError = err
-            p.standardInput = FileHandle.nullDevice
-            try p.run()
-            try? err.close()
-            try? out.fileHandleForWriting.close()
-            let stdout = SudoTestIO.readAll(out.fileHandleForReading.fileDescriptor)
-            p.waitUntilExit()
-            return Output(status: p.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                          stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
-        }
+        let r = try await run(try Binaries.sunkBridge(), args,
+                              environment: ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                                            "HOME": NSTemporaryDirectory()],
+                              error: .separate)
+        return Output(status: r.status, stdout: r.output, stderr: r.error)
     }
 
     /// A scratch root with a snapshot file and an empty configuration file; returns (root, snapshot, config).
@@ -71,7 +53,7 @@ struct SudoSyncBinaryTests {
         #expect(Fixture.read(file).contains("\n%hpc-admins ALL=(ALL:ALL) NOPASSWD: ALL\n"))
         #expect(Fixture.mode(file) == 0o440)
         if geteuid() == 0 { #expect(SudoFixture.owner(file).map { $0.uid == 0 && $0.gid == 0 } == true) }
-        let (visudo, output) = try SudoFixture.visudoCheck(file)
+        let (visudo, output) = try await SudoFixture.visudoCheck(file)
         #expect(visudo == 0, "\(output)")
 
         let status = try await Self.bridge(["status", "--root", root])
@@ -96,7 +78,8 @@ struct SudoSyncBinaryTests {
         #expect(run.status == 0, "\(run.all)")
         #expect(Fixture.read(file).hasSuffix("\n%hpc-admins ALL=(ALL:ALL) ALL\n%ops ALL=(ALL:ALL) ALL\n"), "\(Fixture.read(file))")
         #expect(run.stderr.contains("warning: sudo group ops is not in the group file"), "\(run.all)")
-        #expect(try SudoFixture.visudoCheck(file).0 == 0)
+        let check = try await SudoFixture.visudoCheck(file)
+        #expect(check.0 == 0)
 
         // Flags win over the file.
         let flag = try await Self.bridge(["sync", "--snapshot", snapshot, "--root", root, "--config", config,

@@ -7,6 +7,7 @@ import NodeSync
 import SunkModel
 import SunkSnapshot
 import Testing
+import TestSupport
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -72,21 +73,12 @@ enum SudoFixture {
     }
 
     /// `visudo -cf FILE` with the system's visudo: (exit status, output).
-    static func visudoCheck(_ file: String) throws -> (Int32, String) {
+    static func visudoCheck(_ file: String) async throws -> (Int32, String) {
         guard let visudo = Sudoers.findVisudo() else {
             throw DoctorTestError(description: "visudo not found: apt-get install sudo (scripts/install-deps.sh)")
         }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: visudo)
-        p.arguments = ["-c", "-f", file]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        try? pipe.fileHandleForWriting.close()
-        let out = SudoTestIO.readAll(pipe.fileHandleForReading.fileDescriptor)
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: out, as: UTF8.self))
+        let r = try await run(visudo, ["-c", "-f", file])
+        return (r.status, r.output)
     }
 }
 
@@ -109,7 +101,7 @@ struct SudoersTests {
     static let marker = Sudoers.marker
 
     @Test("the file names each group once, in order, with NOPASSWD or not; visudo -cf accepts both forms")
-    func rendered() throws {
+    func rendered() async throws {
         let nopasswd = String(decoding: Sudoers.render(SudoRule(groups: ["hpc-admins", "_ops", "hpc-admins"],
                                                                 noPassword: true)), as: UTF8.self)
         #expect(nopasswd == """
@@ -131,13 +123,14 @@ struct SudoersTests {
         defer { Fixture.remove(dir) }
         for (name, text) in [("nopasswd", nopasswd), ("password", password)] {
             try text.write(toFile: dir + "/" + name, atomically: false, encoding: .utf8)
-            let (status, output) = try SudoFixture.visudoCheck(dir + "/" + name)
+            let (status, output) = try await SudoFixture.visudoCheck(dir + "/" + name)
             #expect(status == 0, "visudo -cf \(name): \(output)")
             #expect(output.contains("parsed OK"), "\(output)")
         }
         // The check is real: visudo refuses a broken line.
         try "%hpc admins ALL=(ALL:ALL) ALL\n".write(toFile: dir + "/broken", atomically: false, encoding: .utf8)
-        #expect(try SudoFixture.visudoCheck(dir + "/broken").0 != 0)
+        let broken = try await SudoFixture.visudoCheck(dir + "/broken")
+        #expect(broken.0 != 0)
     }
 
     @Test("group names: valid POSIX group names only, never a system group",
@@ -190,7 +183,7 @@ struct SudoersTests {
         #expect(try SystemBytes.read(file) == Sudoers.render(rule))
         #expect(Fixture.mode(file) == 0o440)
         if geteuid() == 0 { #expect(SudoFixture.owner(file).map { $0.uid == 0 && $0.gid == 0 } == true) }
-        let (status, output) = try SudoFixture.visudoCheck(file)
+        let (status, output) = try await SudoFixture.visudoCheck(file)
         #expect(status == 0, "\(output)")
         #expect(SudoFixture.directoryNames(root) == ["sunk-bridge"], "no temp file is left")
         #expect(SudoFixture.status(root).contains("sudo: /etc/sudoers.d/sunk-bridge grants %hpc-admins (NOPASSWD), written"),

@@ -2,20 +2,21 @@ import Foundation
 import SunkModel
 import SunkStore
 import Testing
+import TestSupport
 
 /// `sunk-bridge config check` and the precedence flags > SUNK_BRIDGE_* environment > file > defaults,
 /// run as the real binary.
-@Suite("Configuration file: config check and precedence")
+@Suite("Configuration file: config check and precedence", .tags(.e2e))
 struct ConfigTests {
     /// Runs `sunk-bridge ARGS` with only PATH and HOME from this environment plus `environment`.
-    func bridge(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
-        let binary = try builtBinary("SUNK_BRIDGE_BIN", fallback: ".build/debug/sunk-bridge")
+    func bridge(_ arguments: [String], environment: [String: String] = [:]) async throws -> ProcessResult {
+        let binary = try Binaries.sunkBridge()
         var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
         env.merge(environment) { $1 }
         return try await run(binary, arguments, environment: env)
     }
 
-    func check(_ yaml: String, environment: [String: String] = [:], in work: String) async throws -> (status: Int32, output: String) {
+    func check(_ yaml: String, environment: [String: String] = [:], in work: String) async throws -> ProcessResult {
         let file = work + "/config-\(UUID().uuidString.prefix(6)).yaml"
         try writeFile(file, yaml, mode: 0o644)
         return try await bridge(["config", "check", "--config", file], environment: environment)

@@ -6,48 +6,7 @@ import SCIMProtocol
 import SunkStore
 import Synchronization
 import Testing
-
-/// Collects a child's output on a plain thread, so the test can wait for a line while the child
-/// keeps running.
-final class OutputCollector: Sendable {
-    private let text = Mutex("")
-    private let ended = Mutex(false)
-
-    /// Reads with read(2), retrying EINTR: FileHandle.availableData traps on an interrupted read,
-    /// and children killed by the tests interrupt reads with SIGCHLD.
-    init(_ handle: FileHandle) {
-        let fd = handle.fileDescriptor
-        Thread.detachNewThread { [self] in
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { break }
-                text.withLock { $0 += String(decoding: buffer[0..<n], as: UTF8.self) }
-            }
-            ended.withLock { $0 = true }
-        }
-    }
-
-    var output: String { text.withLock { $0 } }
-    var isAtEnd: Bool { ended.withLock { $0 } }
-
-    /// The rest of the first line that starts with `prefix`, once it has arrived.
-    func line(startingWith prefix: String) -> String? {
-        output.split(separator: "\n").first { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
-    }
-}
-
-/// Waits for `condition` (checked every 50 ms) up to `limit` seconds; a guard against a hung
-/// child, not a measurement.
-func eventually(limit: Double = 120, _ condition: () -> Bool) async throws -> Bool {
-    let deadline = Date().addingTimeInterval(limit)
-    while Date() < deadline {
-        if condition() { return true }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    return condition()
-}
+import TestSupport
 
 /// Says "now" exactly once: when the `after`-th success is counted.
 final class SignalTrigger: Sendable {
@@ -68,27 +27,19 @@ final class SignalTrigger: Sendable {
     var fired: Bool { state.withLock { $0.fired } }
 }
 
-@Suite("Lifecycle", .serialized)
+@Suite("Lifecycle", .serialized, .tags(.e2e, .crash, .live), .timeLimit(.minutes(5)))
 struct LifecycleTests {
     @Test("SIGTERM during a burst of creates: exit 0, every 201 is durable, nothing half-written")
     func sigtermDrains() async throws {
-        let binary = try builtBinary("SUNK_BRIDGE_BIN", fallback: ".build/debug/sunk-bridge")
+        let binary = try Binaries.sunkBridge()
         let directory = try temporaryDirectory("lifecycle")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/sunk.sqlite"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["serve", "--db", path, "--listen", "127.0.0.1:0"]
-        let stdout = Pipe(), stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        let out = OutputCollector(stdout.fileHandleForReading)
-        let err = OutputCollector(stderr.fileHandleForReading)
-        try process.run()
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let process = try await ChildProcess.start(binary, ["serve", "--db", path, "--listen", "127.0.0.1:0"])
+        let out = process.standardOutput, err = process.standardError
+        defer { process.signal(SIGKILL) }
 
-        _ = try await eventually { out.line(startingWith: "listening on ") != nil || !process.isRunning }
-        let url = try #require(out.line(startingWith: "listening on "),
+        let url = try #require(await process.waitForLine(startingWith: "listening on "),
                                "serve did not start: \(out.output)\n\(err.output)")
         let token = try String(contentsOfFile: directory + "/bootstrap-token", encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -100,8 +51,7 @@ struct LifecycleTests {
         configuration.timeout = .init(connect: .seconds(5), read: .seconds(120))
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let trigger = SignalTrigger(after: 16)
-        let pid = process.processIdentifier
-        let total = 64
+                let total = 64
 
         // (index, status or nil when no answer came, id when created)
         let outcomes = await withTaskGroup(of: (Int, Int?, String?).self) { group in
@@ -120,7 +70,7 @@ struct LifecycleTests {
                         if status == 201 {
                             id = try? JSONValue.parse(Array(body.readableBytesView))["id"]?.stringValue
                             // SIGTERM once a quarter of the burst has been answered, the rest in flight.
-                            if trigger.countAndCheck() { kill(pid, SIGTERM) }
+                            if trigger.countAndCheck() { process.signal(SIGTERM) }
                         }
                         return (i, status, id)
                     } catch {
@@ -136,11 +86,11 @@ struct LifecycleTests {
 
         let sent = trigger.fired
         #expect(sent, "SIGTERM was never sent: \(outcomes.map(\.1))")
-        let exited = try await eventually { !process.isRunning }
-        #expect(exited, "serve did not exit after SIGTERM:\n\(err.output.suffix(2000))")
-        guard exited else { kill(process.processIdentifier, SIGKILL); return }
-        #expect(process.terminationReason == .exit && process.terminationStatus == 0,
-                "serve ended with \(process.terminationReason == .exit ? "status" : "signal") \(process.terminationStatus):\n\(err.output.suffix(2000))")
+        let termination = await process.wait(seconds: 120)
+        #expect(termination != nil, "serve did not exit after SIGTERM:\n\(err.output.suffix(2000))")
+        guard let termination else { process.signal(SIGKILL); return }
+        await err.waitForEnd(seconds: 10)
+        #expect(termination == .exited(0), "serve ended with \(termination):\n\(err.output.suffix(2000))")
 
         // Closed after the drain: the last connection checkpointed the WAL and removed it.
         let wal = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
@@ -167,7 +117,7 @@ struct LifecycleTests {
 
     @Test("serve refuses a database written by a newer version, saying to upgrade")
     func newerSchema() async throws {
-        let binary = try builtBinary("SUNK_BRIDGE_BIN", fallback: ".build/debug/sunk-bridge")
+        let binary = try Binaries.sunkBridge()
         let directory = try temporaryDirectory("newer-schema")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/sunk.sqlite"
@@ -180,20 +130,14 @@ struct LifecycleTests {
         }
         try #require(sqlite.status == 0, "sqlite3: \(sqlite.output)")
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["serve", "--db", path, "--listen", "127.0.0.1:0"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        let output = OutputCollector(pipe.fileHandleForReading)
-        try process.run()
-        let exited = try await eventually { !process.isRunning }
-        if !exited { kill(process.processIdentifier, SIGKILL) }
-        #expect(exited, "serve started on a newer schema: \(output.output)")
-        guard exited else { return }
-        _ = try await eventually(limit: 10) { output.isAtEnd }
-        #expect(process.terminationStatus != 0)
+        let process = try await ChildProcess.start(binary, ["serve", "--db", path, "--listen", "127.0.0.1:0"], output: .merged)
+        let output = process.standardOutput
+        let termination = await process.wait(seconds: 120)
+        if termination == nil { process.signal(SIGKILL) }
+        #expect(termination != nil, "serve started on a newer schema: \(output.output)")
+        guard let termination else { return }
+        await output.waitForEnd(seconds: 10)
+        #expect(termination != .exited(0))
         #expect(output.output.contains("v99-from-the-future"), "\(output.output)")
         #expect(output.output.contains("upgrade"), "\(output.output)")
         #expect(!output.output.contains("listening on"))
@@ -201,7 +145,7 @@ struct LifecycleTests {
 
     @Test("backup during a burst of writes: a sound copy holding every user acknowledged before it started")
     func backupWhileWriting() async throws {
-        let binary = try builtBinary("SUNK_BRIDGE_BIN", fallback: ".build/debug/sunk-bridge")
+        let binary = try Binaries.sunkBridge()
         try await withServer { server in
             var acknowledged: [String] = []
             for i in 0..<10 { acknowledged.append(try await server.createUser(userBody("before\(i)@example.com"))) }
@@ -240,7 +184,7 @@ struct LifecycleTests {
 
     @Test("backup refuses to replace a file unless --force, and leaves it untouched")
     func backupRefusesOverwrite() async throws {
-        let binary = try builtBinary("SUNK_BRIDGE_BIN", fallback: ".build/debug/sunk-bridge")
+        let binary = try Binaries.sunkBridge()
         try await withServer { server in
             try await server.createUser(userBody("kept@example.com"))
             let target = server.directory + "/existing.sqlite"

@@ -8,6 +8,7 @@ import NIOHTTP1
 import SunkStore
 import Synchronization
 import Testing
+import TestSupport
 
 /// Records every log entry (level, message, merged metadata) so tests can inspect what the server
 /// logged. swift-log's in-memory handler is not among the dependencies; this is all it takes.
@@ -74,7 +75,7 @@ struct PromSample: Sendable, Equatable {
 
 /// Parses Prometheus text exposition with the reference Python parser (prometheus-client from
 /// PyPI), fed on stdin. A missing interpreter or package fails the test with what to install.
-func parsePrometheus(_ text: [UInt8]) throws -> [PromSample] {
+func parsePrometheus(_ text: [UInt8]) async throws -> [PromSample] {
     let script = """
         import json, sys
         try:
@@ -88,20 +89,10 @@ func parsePrometheus(_ text: [UInt8]) throws -> [PromSample] {
                             "labels": s.labels, "value": s.value})
         json.dump(out, sys.stdout)
         """
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script]
-    let input = Pipe(), output = Pipe(), errors = Pipe()
-    process.standardInput = input
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    input.fileHandleForWriting.write(Data(text))
-    try input.fileHandleForWriting.close()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    switch process.terminationStatus {
+    let result = try await run("/usr/bin/env", ["python3", "-c", script], input: text, error: .separate)
+    let data = Data(result.output.utf8)
+    let errorText = result.error
+    switch result.status {
     case 0: break
     case 127:
         Issue.record("python3 is not installed: the /metrics test parses with the Python prometheus-client (apt-get install python3; pip install prometheus-client)")
@@ -110,7 +101,7 @@ func parsePrometheus(_ text: [UInt8]) throws -> [PromSample] {
         Issue.record("python3 has no prometheus_client: run `pip install prometheus-client` (the reference Prometheus text-format parser this test uses)")
         throw CancellationError()
     default:
-        Issue.record("the Prometheus parser rejected /metrics (exit \(process.terminationStatus)): \(errorText)")
+        Issue.record("the Prometheus parser rejected /metrics (exit \(result.status)): \(errorText)")
         throw CancellationError()
     }
     struct Raw: Decodable { var family: String; var type: String; var name: String; var labels: [String: String]; var value: Double }

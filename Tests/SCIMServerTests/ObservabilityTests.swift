@@ -3,6 +3,7 @@ import NIOHTTP1
 import SCIMProtocol
 import SunkStore
 import Testing
+import TestSupport
 
 @Suite("Observability")
 struct ObservabilityTests {
@@ -137,7 +138,7 @@ struct ObservabilityTests {
             for name in ids + ["metrics-user-0", "metrics-secret-group"] {
                 #expect(!scrape.text.contains(name), "/metrics reveals \(name)")
             }
-            let samples = try parsePrometheus(scrape.body)
+            let samples = try await parsePrometheus(scrape.body)
             let requests = "sunk_bridge_http_requests_total"
             #expect(samples.first { $0.name == requests }?.type == "counter")
             #expect(samples.value(requests, ["route": "/scim/:org/Users", "method": "POST", "status": "201"]) == 3)
@@ -163,7 +164,7 @@ struct ObservabilityTests {
             #expect(samples.first { $0.name == "sunk_bridge_users" }?.type == "gauge")
 
             // The scrape itself is counted by the next scrape, under its route.
-            let next = try parsePrometheus(try await server.send(.GET, "/metrics").body)
+            let next = try await parsePrometheus(try await server.send(.GET, "/metrics").body)
             #expect(next.value(requests, ["route": "/metrics", "method": "GET", "status": "200"]) == 1)
         }
     }

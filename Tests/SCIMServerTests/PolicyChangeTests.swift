@@ -4,14 +4,15 @@ import SunkModel
 import SunkSnapshot
 import SunkStore
 import Testing
+import TestSupport
 
 /// Issue 10, "a policy change silently stops every node": `org set` and the configuration's
 /// `orgs.*.policy` refuse a policy that strands stored entries unless forced; forced, those entries
 /// are "not exported" with the reason and the published snapshot still validates on the nodes.
-@Suite("Policy changes that would strand nodes", .serialized)
+@Suite("Policy changes that would strand nodes", .serialized, .tags(.e2e), .timeLimit(.minutes(5)))
 struct PolicyChangeTests {
-    func bridge(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-        let binary = try builtBinary("SUNK_BRIDGE_BIN", fallback: ".build/debug/sunk-bridge")
+    func bridge(_ arguments: [String]) async throws -> ProcessResult {
+        let binary = try Binaries.sunkBridge()
         let env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
         return try await run(binary, arguments, environment: env)
     }
@@ -130,7 +131,7 @@ struct PolicyChangeTests {
 
             // Forced: applied, then serve runs (stopped by timeout after it started listening).
             let forced = try await run("/usr/bin/timeout", ["-s", "TERM", "5",
-                try builtBinary("SUNK_BRIDGE_BIN", fallback: ".build/debug/sunk-bridge"),
+                try Binaries.sunkBridge(),
                 "serve", "--config", config, "--db", databasePath, "--listen", "127.0.0.1:0", "--force-policy"],
                 environment: ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()])
             #expect(forced.output.contains("applied the configured policy to org default"), "\(forced.output)")

@@ -10,8 +10,9 @@ import SCIMProtocol
 import SunkStore
 import Synchronization
 import Testing
+import TestSupport
 
-@Suite("Receiver crash consistency", .serialized)
+@Suite("Receiver crash consistency", .serialized, .tags(.e2e, .crash, .live), .exclusive, .timeLimit(.minutes(15)))
 struct ReceiverCrashTests {
     static let cycles = 20
     static let writers = 8
@@ -34,21 +35,15 @@ struct ReceiverCrashTests {
     }
 
     struct Server {
-        let process: Process
+        let process: ChildProcess
         let url: String
     }
 
     static func start(_ binary: String, db: String) async throws -> Server {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["serve", "--db", db, "--listen", "127.0.0.1:0"]
-        let stdout = Pipe()
-        process.standardOutput = stdout
-        process.standardError = FileHandle.nullDevice
-        let out = OutputCollector(stdout.fileHandleForReading)
-        try process.run()
-        _ = try await eventually { out.line(startingWith: "listening on ") != nil || !process.isRunning }
-        let url = try #require(out.line(startingWith: "listening on "), "serve did not start: \(out.output)")
+        let process = try await ChildProcess.start(binary, ["serve", "--db", db, "--listen", "127.0.0.1:0"],
+                                                   output: .discardError)
+        let url = try #require(await process.waitForLine(startingWith: "listening on "),
+                               "serve did not start: \(process.output)")
         return Server(process: process, url: url)
     }
 
@@ -125,7 +120,7 @@ struct ReceiverCrashTests {
 
     @Test("8 writers, the server SIGKILLed and restarted 20 times: every 2xx kept, no 4xx trace, ids stable")
     func killAndRestart() async throws {
-        let binary = try builtBinary("SUNK_BRIDGE_BIN", fallback: ".build/debug/sunk-bridge")
+        let binary = try Binaries.sunkBridge()
         let directory = try temporaryDirectory("crash")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let db = directory + "/sunk.sqlite"
@@ -139,7 +134,7 @@ struct ReceiverCrashTests {
         let seed = UInt64.random(in: 0...UInt64.max, using: &rng)
         var random = SplitMix64(seed: seed)
         print("crash test seed \(seed)")
-        defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
+        defer { server.process.signal(SIGKILL) }
 
         for cycle in 0..<Self.cycles {
             var configuration = HTTPClient.Configuration()
@@ -156,7 +151,7 @@ struct ReceiverCrashTests {
                 }
             }
             let delay = Int.random(in: 150...700, using: &random)
-            let pid = server.process.processIdentifier
+            let process = server.process
             let groupIDs = groups
             await withTaskGroup(of: Void.self) { tasks in
                 for w in 0..<Self.writers {
@@ -167,11 +162,11 @@ struct ReceiverCrashTests {
                 }
                 tasks.addTask {
                     try? await Task.sleep(for: .milliseconds(delay))
-                    kill(pid, SIGKILL)
+                    process.signal(SIGKILL)
                 }
             }
             try? await client.shutdown()
-            _ = try await eventually { !server.process.isRunning }
+            await server.process.wait()
 
             // The server is dead: check the file as the next start will find it.
             let database = try SunkDatabase(path: db)
@@ -204,25 +199,11 @@ struct ReceiverCrashTests {
             }
             server = try await Self.start(binary, db: db)
         }
-        kill(server.process.processIdentifier, SIGKILL)
-        _ = try await eventually { !server.process.isRunning }
+        await server.process.killAndWait()
         let totals = ledger.state.withLock { $0 }
         print("crash test: \(Self.cycles) kills, \(totals.acknowledged) answered requests, \(totals.created.count) users created, "
               + "\(totals.refused.count) refused creates, \(totals.unanswered) requests cut off by a kill")
         #expect(totals.created.count >= Self.cycles * Self.writers / 2, "the writers did too little to test anything")
         #expect(totals.refused.count > 0)
-    }
-}
-
-/// A small seeded generator, so a failing run can be replayed from the printed seed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

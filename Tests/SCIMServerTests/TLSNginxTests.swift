@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The documented alternative: Debian's nginx (the distribution's OpenSSL) terminates TLS and
 /// proxies to `serve` on loopback started with a public https URL.
-@Suite("TLS: Debian nginx as a reverse proxy")
+@Suite("TLS: Debian nginx as a reverse proxy", .tags(.e2e, .live), .timeLimit(.minutes(5)))
 struct TLSNginxTests {
     @Test("a SCIM create through nginx over HTTPS reaches the server; Location carries the public https URL")
     func scimThroughNginx() async throws {
@@ -54,8 +55,7 @@ struct TLSNginxTests {
                 """, mode: 0o644)
             let tested = try await run(nginx, ["-t", "-p", work, "-c", work + "/nginx.conf", "-e", work + "/error.log"])
             try #require(tested.status == 0, "nginx -t: \(tested.output)")
-            let proxy = try RunningProcess(nginx, ["-p", work, "-c", work + "/nginx.conf", "-e", work + "/error.log"],
-                                           logFile: work + "/nginx.out")
+            let proxy = try await ChildProcess.start(nginx, ["-p", work, "-c", work + "/nginx.conf", "-e", work + "/error.log"], output: .file(work + "/nginx.out"))
             defer { proxy.stop() }
             var ready = false
             for _ in 0..<100 {

@@ -9,6 +9,7 @@ import SCIMServer
 import SunkStore
 import Synchronization
 import Testing
+import TestSupport
 
 /// A throw-away CA and certificates made with the `openssl` command (a missing `openssl` fails the
 /// test with what to install).
@@ -79,86 +80,6 @@ func makeNodeRoot(_ root: String) throws {
 func writeFile(_ path: String, _ text: String, mode: Int = 0o600) throws {
     try Data(text.utf8).write(to: URL(fileURLWithPath: path))
     try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
-}
-
-/// A long-running child (serve, nginx) started with posix_spawn: an empty signal mask and default
-/// handlers (Foundation's Process, called from a Dispatch thread, passes on a mask that blocks
-/// SIGTERM and SIGHUP), no inherited descriptors beyond stdio (so it never holds another test's
-/// pipe open), and its output appended to `logFile`.
-final class RunningProcess: Sendable {
-    let pid: pid_t
-    let logFile: String
-
-    init(_ executable: String, _ arguments: [String], logFile: String) throws {
-        self.logFile = logFile
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        posix_spawnattr_setsigmask(&attributes, &mask)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logFile, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        for fd in open.compactMap({ Int32($0) }) where fd > 2 && fcntl(fd, F_GETFD) >= 0 {
-            posix_spawn_file_actions_addclose(&actions, fd)
-        }
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid = pid_t()
-        let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
-        try #require(rc == 0, "posix_spawn \(executable): \(String(cString: strerror(rc)))")
-        self.pid = pid
-    }
-
-    var output: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
-
-    var isRunning: Bool { kill(pid, 0) == 0 && !reaped() }
-
-    private func reaped() -> Bool {
-        var status: Int32 = 0
-        return waitpid(pid, &status, WNOHANG) == pid
-    }
-
-    /// Waits up to `seconds` for `predicate` on the output; returns whether it became true.
-    func waitFor(seconds: Double = 60, _ predicate: (String) -> Bool) async -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if predicate(output) { return true }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
-        return predicate(output)
-    }
-
-    /// The port of the `listening on http(s)://127.0.0.1:PORT` line, once printed.
-    func listeningPort(seconds: Double = 60) async -> Int? {
-        _ = await waitFor(seconds: seconds) { $0.contains("listening on ") }
-        guard let line = output.split(separator: "\n").first(where: { $0.contains("listening on ") }),
-              let port = line.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) })
-        else { return nil }
-        return port
-    }
-
-    /// SIGTERM, then SIGKILL after 10 s; reaps the child.
-    func stop() {
-        guard kill(pid, SIGTERM) == 0 else { _ = reaped(); return }
-        for _ in 0..<100 {
-            if reaped() { return }
-            usleep(100_000)
-        }
-        kill(pid, SIGKILL)
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-    }
 }
 
 /// One HTTPS request with a client that trusts only `caFile`; returns status, headers and body text.

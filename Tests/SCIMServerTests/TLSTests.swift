@@ -4,13 +4,14 @@ import SCIMServer
 import SunkModel
 import SunkStore
 import Testing
+import TestSupport
 
 /// `serve` terminating HTTPS itself, `sync --ca-file` verifying it, and SIGHUP certificate reload.
-@Suite("TLS: serve over HTTPS, sync --ca-file, SIGHUP reload")
+@Suite("TLS: serve over HTTPS, sync --ca-file, SIGHUP reload", .tags(.e2e, .live), .timeLimit(.minutes(5)))
 struct TLSTests {
     @Test("sync --ca-file succeeds against the HTTPS server; a wrong CA or the system store fails closed and status says why")
     func syncVerifiesServerCertificate() async throws {
-        let bridge = try builtBinary("SUNK_BRIDGE_BIN", fallback: ".build/debug/sunk-bridge")
+        let bridge = try Binaries.sunkBridge()
         let work = try temporaryDirectory("tls-sync")
         defer { try? FileManager.default.removeItem(atPath: work) }
         let pki = TestPKI(directory: work)
@@ -60,7 +61,7 @@ struct TLSTests {
 
     @Test("serve from a config file over HTTPS; SIGHUP swaps the certificate on the same listener; a bad reload keeps the old one")
     func sighupReload() async throws {
-        let bridge = try builtBinary("SUNK_BRIDGE_BIN", fallback: ".build/debug/sunk-bridge")
+        let bridge = try Binaries.sunkBridge()
         let work = try temporaryDirectory("tls-hup")
         defer { try? FileManager.default.removeItem(atPath: work) }
         let pki = TestPKI(directory: work)
@@ -88,7 +89,7 @@ struct TLSTests {
             """, mode: 0o644)
         try FileManager.default.createDirectory(atPath: work + "/db", withIntermediateDirectories: true)
 
-        let serve = try RunningProcess(bridge, ["serve", "--config", config], logFile: work + "/serve.log")
+        let serve = try await ChildProcess.start(bridge, ["serve", "--config", config], output: .file(work + "/serve.log"))
         defer { serve.stop() }
         let port = try #require(await serve.listeningPort(), "serve did not start: \(serve.output)")
         #expect(serve.output.contains("listening on https://127.0.0.1:\(port)"), "\(serve.output)")
@@ -97,7 +98,7 @@ struct TLSTests {
 
         // Replace both files the way certbot's renewal hook would, then SIGHUP.
         try await pki.sh("cp second.pem live.pem.new && mv live.pem.new live.pem && cp second.key live.key.new && chmod 600 live.key.new && mv live.key.new live.key")
-        kill(serve.pid, SIGHUP)
+        serve.signal(SIGHUP)
         var served: String?
         for _ in 0..<100 {
             served = try await pki.servedSerial(port: port)
@@ -109,7 +110,7 @@ struct TLSTests {
 
         // A broken reload: the key does not match the certificate. The old certificate stays.
         try await pki.sh("cp third.pem live.pem")
-        kill(serve.pid, SIGHUP)
+        serve.signal(SIGHUP)
         let logged = await serve.waitFor(seconds: 20) { $0.contains("TLS reload failed") }
         #expect(logged, "a failed reload is logged: \(serve.output)")
         #expect(serve.isRunning)
@@ -117,11 +118,11 @@ struct TLSTests {
 
         // Garbage in the certificate file: same.
         try await pki.sh("echo not-a-certificate > live.pem")
-        kill(serve.pid, SIGHUP)
+        serve.signal(SIGHUP)
         try await Task.sleep(for: .milliseconds(500))
         #expect(serve.isRunning)
         #expect(try await pki.servedSerial(port: port) == "2002")
-        serve.stop()
+        await serve.stopAndWait()
 
         // The org policy from the file reached the database.
         let research = try await SunkDatabase(path: work + "/db/sunk.sqlite").org(named: "research")
@@ -132,7 +133,7 @@ struct TLSTests {
 
     @Test("serve refuses to start on an unreadable certificate, a group-readable key, or only one of the two")
     func refusesUnsafeFiles() async throws {
-        let bridge = try builtBinary("SUNK_BRIDGE_BIN", fallback: ".build/debug/sunk-bridge")
+        let bridge = try Binaries.sunkBridge()
         let work = try temporaryDirectory("tls-refuse")
         defer { try? FileManager.default.removeItem(atPath: work) }
         let pki = TestPKI(directory: work)

@@ -4,23 +4,14 @@ import Foundation
 import SunkSnapshot
 import SunkModel
 import Testing
+import TestSupport
 
-@Suite("slurm sync: configuration keys")
+@Suite("slurm sync: configuration keys", .tags(.e2e))
 struct SlurmConfigTests {
-    static func bridge(_ args: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try SlurmEndToEndTests.sunkBridge())
-        p.arguments = args
+    static func bridge(_ args: [String]) async throws -> ProcessResult {
         var env = ProcessInfo.processInfo.environment
         env["SUNK_BRIDGE_CONFIG"] = nil
-        p.environment = env
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        return try await run(try Binaries.sunkBridge(), args, environment: env)
     }
 
     static func file(_ yaml: String) throws -> String {
@@ -37,7 +28,7 @@ struct SlurmConfigTests {
     }
 
     @Test("a complete slurm section passes config check")
-    func valid() throws {
+    func valid() async throws {
         let path = try Self.file("""
             slurm:
               accounts:
@@ -51,7 +42,7 @@ struct SlurmConfigTests {
               maxDeletePercent: 20
             """)
         defer { Self.remove(path) }
-        let r = try Self.bridge(["config", "check", "--config", path])
+        let r = try await Self.bridge(["config", "check", "--config", path])
         #expect(r.status == 0, "\(r.output)")
     }
 
@@ -62,16 +53,16 @@ struct SlurmConfigTests {
         ("slurm:\n  accounts:\n    groupPrefix: \"a b\"\n", "slurm.accounts: --account-group-prefix \"a b\""),
         ("slurm:\n  acounts: {}\n", "slurm.acounts: unknown key"),
     ])
-    func invalid(yaml: String, expected: String) throws {
+    func invalid(yaml: String, expected: String) async throws {
         let path = try Self.file(yaml)
         defer { Self.remove(path) }
-        let r = try Self.bridge(["config", "check", "--config", path])
+        let r = try await Self.bridge(["config", "check", "--config", path])
         #expect(r.status == 1, "\(r.output)")
         #expect(r.output.contains(expected), "\(r.output)")
     }
 
     @Test("slurm sync takes its rules from the file and refuses to run without any")
-    func rulesFromFile() throws {
+    func rulesFromFile() async throws {
         let user = SnapshotUser(id: "1", userName: "ada@example.org", name: "ada", uid: 1_000_001, gid: 1_000_001,
                                 gecos: "", home: "/home/ada", shell: "/bin/bash", keys: [], active: true)
         let body = SnapshotBody(org: "default", serial: 3, publishedAt: Date(timeIntervalSince1970: 1_800_000_000),
@@ -88,11 +79,11 @@ struct SlurmConfigTests {
         try "#!/bin/sh\ncase \"$*\" in *'show account'*) echo 'root|default root account|root';; esac\nexit 0\n"
             .write(toFile: fake, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: fake)
-        let r = try Self.bridge(["slurm", "sync", "--config", config, "--snapshot", snapshot, "--sacctmgr", fake, "--dry-run"])
+        let r = try await Self.bridge(["slurm", "sync", "--config", config, "--snapshot", snapshot, "--sacctmgr", fake, "--dry-run"])
         #expect(r.status == 0, "\(r.output)")
         #expect(r.output.contains("sacctmgr -i add account physics Parent=root 'Description=sunk-bridge: managed' Organization=sunk-bridge"), "\(r.output)")
         #expect(r.output.contains("sacctmgr -i add user ada Account=physics DefaultAccount=physics"), "\(r.output)")
-        let none = try Self.bridge(["slurm", "sync", "--config", other, "--snapshot", snapshot, "--sacctmgr", fake])
+        let none = try await Self.bridge(["slurm", "sync", "--config", other, "--snapshot", snapshot, "--sacctmgr", fake])
         #expect(none.status != 0)
         #expect(none.output.contains("no account rule"), "\(none.output)")
     }

@@ -1,17 +1,9 @@
 import Testing
+import TestSupport
 import SunkModel
 
-/// Deterministic pseudo-random generator (SplitMix64): the same inputs on every run.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// Deterministic pseudo-random generator (TestSupport's SplitMix64): the same inputs on every run.
+typealias SplitMix = SplitMix64
 
 /// A string mixing ASCII, separators, controls, accents, emoji and format characters.
 func randomText(_ rng: inout SplitMix, maxLength: Int = 80) -> String {

@@ -2,20 +2,11 @@ import Foundation
 import SunkModel
 import SunkSnapshot
 import Testing
+import TestSupport
 @testable import SunkStore
 
-/// SplitMix64: a small seeded generator, so a failing case can be replayed from its seed.
-struct SeededRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// TestSupport's SplitMix64: a failing case can be replayed from its seed.
+typealias SeededRNG = SplitMix64
 
 /// Issue 10, "a policy change silently stops every node": whatever the store holds and whatever
 /// policy is applied (forced or not), every snapshot the receiver publishes passes the node's own

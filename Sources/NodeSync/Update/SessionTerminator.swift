@@ -74,7 +74,7 @@ enum HookRunner {
         process.standardOutput = out
         process.standardError = out
         process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { return "cannot run \(program): \(error.localizedDescription)" }
+        do { try ProcessLaunch.run(process) } catch { return "cannot run \(program): \(error.localizedDescription)" }
         let deadline = Date().addingTimeInterval(TimeInterval(max(timeout, 1)))
         while process.isRunning && Date() < deadline { usleep(20_000) }
         if process.isRunning {

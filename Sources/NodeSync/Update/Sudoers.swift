@@ -151,7 +151,7 @@ public enum Sudoers {
         process.standardError = pipe
         process.standardInput = FileHandle.nullDevice
         do {
-            try process.run()
+            try ProcessLaunch.run(process)
         } catch {
             throw .sudoers("cannot run \(visudo) -cf \(file): \(error)")
         }

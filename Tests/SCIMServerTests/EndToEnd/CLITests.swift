@@ -2,14 +2,15 @@ import Foundation
 import SCIMProtocol
 import SunkSnapshot
 import Testing
+import TestSupport
 
 /// The admin CLI and the single-node path, run as the real `sunk-bridge` binary against the
 /// database a live server writes.
-@Suite("sunk-bridge CLI against a live database")
+@Suite("sunk-bridge CLI against a live database", .tags(.e2e), .timeLimit(.minutes(5)))
 struct CLITests {
     @Test("export writes the served snapshot; sync --db renders passwd/group; users/groups show the POSIX view")
     func exportAndSyncFromDatabase() async throws {
-        let bridge = try builtBinary("SUNK_BRIDGE_BIN", fallback: ".build/debug/sunk-bridge")
+        let bridge = try Binaries.sunkBridge()
         let work = try temporaryDirectory("cli")
         defer { try? FileManager.default.removeItem(atPath: work) }
         try await withServer { server in
@@ -72,7 +73,7 @@ struct CLITests {
 
     @Test("token create --quiet prints only the secret, and the server accepts it at once")
     func tokenLifecycle() async throws {
-        let bridge = try builtBinary("SUNK_BRIDGE_BIN", fallback: ".build/debug/sunk-bridge")
+        let bridge = try Binaries.sunkBridge()
         try await withServer { server in
             let created = try await run(bridge, ["token", "create", "--db", server.databasePath, "--name", "Okta ID", "--quiet"])
             #expect(created.status == 0)

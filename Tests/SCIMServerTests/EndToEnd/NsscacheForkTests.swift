@@ -5,6 +5,7 @@
 import Foundation
 import SCIMProtocol
 import Testing
+import TestSupport
 
 @Suite("nsscache fork against the node view", .serialized)
 struct NsscacheForkTests {
@@ -165,7 +166,7 @@ struct NsscacheForkTests {
         try await withServer { server in
             let ids = try await Self.populate(server)
             _ = ids
-            let bridge = try builtBinary("SUNK_BRIDGE_BIN", fallback: ".build/debug/sunk-bridge")
+            let bridge = try Binaries.sunkBridge()
             let root = FileManager.default.temporaryDirectory.appendingPathComponent("fork-\(UUID().uuidString.prefix(8))").path
             defer { try? FileManager.default.removeItem(atPath: root) }
             try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)

@@ -1,23 +1,23 @@
 import Foundation
 import SCIMProtocol
 import Testing
+import TestSupport
 
 /// The whole path a cluster user feels: an Okta-style SCIM push, `sunk-bridge sync` on the node,
 /// then a real OpenSSH sshd on 127.0.0.1 asking the real `sunk-authorized-keys` for keys.
-@Suite("SCIM push → sync → real sshd login", .serialized)
+@Suite("SCIM push → sync → real sshd login", .serialized, .tags(.e2e, .root, .sshd), .timeLimit(.minutes(5)))
 struct SSHLoginTests {
     static let coreWeave = "urn:coreweave:params:scim:schemas:extension:coreweave:2.0:CoreWeaveUser"
 
     @Test("a key pushed through SCIM logs in; removed, deactivated or wrong keys do not")
     func loginLifecycle() async throws {
         #expect(getuid() == 0, "this test needs root (private mount namespace, sshd)")
-        let bridge = try builtBinary("SUNK_BRIDGE_BIN", fallback: ".build/debug/sunk-bridge")
-        let helper = try builtBinary("SUNK_AUTHORIZED_KEYS_BIN", fallback: ".build/debug/sunk-authorized-keys")
+        let bridge = try Binaries.sunkBridge()
+        let helper = try Binaries.authorizedKeysHelper()
         let work = try temporaryDirectory("ssh-e2e")
         defer { try? FileManager.default.removeItem(atPath: work) }
         for name in ["ada", "bob", "wrong"] {
-            let generated = try await run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "\(name)@e2e", "-f", "\(work)/id_\(name)"])
-            try #require(generated.status == 0, "ssh-keygen failed: \(generated.output)")
+            try await SSHKeys.generate(at: "\(work)/id_\(name)", comment: "\(name)@e2e")
         }
         func publicKey(_ name: String) throws -> String {
             try String(contentsOfFile: "\(work)/id_\(name).pub", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -9,6 +9,7 @@ import SCIMProtocol
 import SCIMServer
 import SunkStore
 import Testing
+import TestSupport
 
 /// HTTPS for a test server: the server's certificate store, and the CA file its client trusts.
 struct TestTLS: Sendable {

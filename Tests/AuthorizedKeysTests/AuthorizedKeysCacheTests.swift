@@ -1,77 +1,8 @@
 import Testing
+import TestSupport
 import Foundation
 import AuthorizedKeys
 import SunkModel
-
-/// Shared by the AuthorizedKeys*Tests files.
-enum AKSupport {
-    /// An ed25519 public key line built from a seed (valid wire format; no private key exists).
-    static func ed25519(_ seed: Int, comment: String? = nil) -> String {
-        var blob: [UInt8] = []
-        func string(_ bytes: [UInt8]) {
-            let n = UInt32(bytes.count)
-            blob += [UInt8(n >> 24), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)]
-            blob += bytes
-        }
-        string(Array("ssh-ed25519".utf8))
-        var x = UInt64(bitPattern: Int64(seed)) &* 0x9E37_79B9_7F4A_7C15 | 1
-        var key: [UInt8] = []
-        for _ in 0..<32 {
-            x ^= x << 13; x ^= x >> 7; x ^= x << 17
-            key.append(UInt8(x & 0xFF))
-        }
-        string(key)
-        return "ssh-ed25519 " + Base64.encode(blob) + (comment.map { " " + $0 } ?? "")
-    }
-
-    /// A fresh directory whose every ancestor is root-owned and not group/world writable (the reader
-    /// refuses anything else, so not below /tmp): /run/sunk-akt.XXXXXX, mode 0755.
-    static func safeDirectory() throws -> String {
-        var template = Array("/run/sunk-akt.XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        guard made != nil else {
-            throw AKTestError("mkdtemp below /run failed: \(String(cString: strerror(errno)))")
-        }
-        let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        chmod(path, 0o755)
-        return path
-    }
-
-    /// A node root with `var/lib/sunk-bridge/` created (0755), below `safeDirectory()`.
-    static func nodeRoot() throws -> String {
-        let root = try safeDirectory()
-        for d in ["/var", "/var/lib", "/var/lib/sunk-bridge"] {
-            guard mkdir(root + d, 0o755) == 0 else { throw AKTestError("mkdir \(root + d): \(errno)") }
-            chmod(root + d, 0o755)
-        }
-        return root
-    }
-
-    static func remove(_ path: String) {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-
-    static func requireRoot() throws {
-        try #require(getuid() == 0, "these tests need root (chown, files below /run); run the test suite as root")
-    }
-
-    static func mode(_ path: String) -> mode_t {
-        var st = stat()
-        lstat(path, &st)
-        return st.st_mode & 0o7777
-    }
-
-    static func owner(_ path: String) -> (uid: uid_t, gid: gid_t) {
-        var st = stat()
-        lstat(path, &st)
-        return (st.st_uid, st.st_gid)
-    }
-}
-
-struct AKTestError: Error, CustomStringConvertible {
-    var description: String
-    init(_ d: String) { description = d }
-}
 
 @Suite("AuthorizedKeys: keys cache format, writer and reader")
 struct AuthorizedKeysCacheTests {

@@ -4,6 +4,7 @@ import Foundation
 import SunkModel
 import SunkSnapshot
 import Testing
+import TestSupport
 
 @Suite("Snapshot worked example (docs/snapshot.md)")
 struct SnapshotExampleTests {

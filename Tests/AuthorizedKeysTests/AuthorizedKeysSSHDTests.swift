@@ -1,68 +1,9 @@
 import Testing
+import TestSupport
 import Foundation
 import AuthorizedKeys
 
-/// Locates the helper binary and the e2e script; shared with AuthorizedKeysHelperTests.
-enum AKBinaries {
-    /// `SUNK_AUTHORIZED_KEYS_BIN`, else `sunk-authorized-keys` next to the running test binary
-    /// (SwiftPM puts every product of the build in one directory).
-    static func helper() throws -> String {
-        if let path = ProcessInfo.processInfo.environment["SUNK_AUTHORIZED_KEYS_BIN"], !path.isEmpty {
-            try #require(FileManager.default.isExecutableFile(atPath: path),
-                         "SUNK_AUTHORIZED_KEYS_BIN=\(path) is not an executable file")
-            return path
-        }
-        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        var dir = exe.deletingLastPathComponent()
-        // On Linux the test runner is `<build>/<Package>PackageTests.xctest` (a file); on some
-        // layouts it sits inside a bundle directory: walk up a little.
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("sunk-authorized-keys").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        try #require(Bool(false), """
-            sunk-authorized-keys binary not found next to \(exe.path); build it (swift build --product \
-            sunk-authorized-keys) or set SUNK_AUTHORIZED_KEYS_BIN to a built helper
-            """)
-        return ""
-    }
-
-    /// Tests/e2e/sshd/run.sh of the source tree (symlinks resolved, so a package that links the
-    /// test files from elsewhere still finds it), or `SUNK_SSHD_E2E_SCRIPT`.
-    static func sshdScript(file: String = #filePath) throws -> String {
-        if let path = ProcessInfo.processInfo.environment["SUNK_SSHD_E2E_SCRIPT"], !path.isEmpty { return path }
-        let here = URL(fileURLWithPath: file).resolvingSymlinksInPath()
-        let script = here.deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("e2e/sshd/run.sh").path
-        try #require(FileManager.default.isExecutableFile(atPath: script), "e2e script missing: \(script)")
-        return script
-    }
-
-    /// Runs a program, returns (status, stdout, stderr).
-    static func run(_ path: String, _ args: [String], environment: [String: String]? = nil) throws -> (Int32, String, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        if let environment { p.environment = environment }
-        // stderr goes to a file, stdout to a pipe read to the end before waiting: no pipe can fill up.
-        let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("ak-stderr-\(UUID().uuidString)").path
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: errPath) }
-        let errHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = errHandle
-        try p.run()
-        try? errHandle.close()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let errData = FileManager.default.contents(atPath: errPath) ?? Data()
-        return (p.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
-    }
-}
-
-@Suite("AuthorizedKeys: real sshd end-to-end", .serialized)
+@Suite("AuthorizedKeys: real sshd end-to-end", .serialized, .tags(.e2e, .root, .sshd), .timeLimit(.minutes(5)))
 struct AuthorizedKeysSSHDTests {
 
     @Test("real sshd on 127.0.0.1: right key in, wrong key out, keyless user out, uid mismatch out")
@@ -92,11 +33,7 @@ struct AuthorizedKeysSSHDTests {
         chmod(scratch + "/keys", 0o700)
         var pub: [String: String] = [:]
         for k in ["alice", "wrong", "bob", "mallory", "dupuser"] {
-            let (rc, _, err) = try AKBinaries.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "\(k)@e2e",
-                                                                         "-f", "\(scratch)/keys/id_\(k)"])
-            try #require(rc == 0, "ssh-keygen failed: \(err)")
-            pub[k] = try String(contentsOfFile: "\(scratch)/keys/id_\(k).pub", encoding: .utf8)
-                .trimmingCharacters(in: .whitespacesAndNewlines)
+            pub[k] = try await SSHKeys.generate(at: "\(scratch)/keys/id_\(k)", comment: "\(k)@e2e")
         }
 
         // extrausers: what sync would write. dupuser also exists as a LOCAL account (etc/passwd,
@@ -145,7 +82,7 @@ struct AuthorizedKeysSSHDTests {
         try cases.write(toFile: scratch + "/cases", atomically: false, encoding: .utf8)
 
         let casesFile = scratch + "/cases"
-        let (status, out, err) = try await offload { try AKBinaries.run("/bin/bash", [script, helper, root, casesFile]) }
+        let (status, out, err) = try await AKBinaries.run("/bin/bash", [script, helper, root, casesFile])
         let transcript = "exit \(status)\n--- stdout\n\(out)\n--- stderr\n\(err)"
         try #require(status == 0, "run.sh failed:\n\(transcript)")
         let lines = out.split(separator: "\n")

@@ -3,6 +3,7 @@ import Foundation
 import SunkModel
 import SunkSnapshot
 import Testing
+import TestSupport
 
 @Suite("Snapshot document")
 struct SnapshotDocumentTests {

@@ -1,0 +1,4 @@
+import SnapshotTestSupport
+
+/// The snapshot builders shared with NodeSyncTests.
+typealias Fixture = SnapshotFixture

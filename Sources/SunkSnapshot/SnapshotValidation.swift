@@ -72,11 +72,7 @@ struct SnapshotValidator {
             if !homes.insert(user.home).inserted { throw fail("home \(user.home) is used by another user") }
         }
         for user in body.users {
-            // Parents found on the bytes: `lastIndex(of: "/")` compares Characters and skips a "/"
-            // that a combining mark follows ("/home/ada/\u{301}x" lies inside "/home/ada").
-            var parent = user.home
-            while let slash = parent.utf8.lastIndex(of: UInt8(ascii: "/")), slash != parent.utf8.startIndex {
-                parent = String(parent[..<slash])
+            for parent in PosixRules.ancestors(of: user.home) {
                 if homes.contains(parent) {
                     throw .invalidEntry("user \(Self.quoted(user.name)) (SCIM id \(Self.quoted(user.id))): "
                         + "home \(user.home) lies inside another user's home \(parent)")

@@ -18,6 +18,7 @@
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import AuthorizedKeys
 
 /// A file of a generation.
 public struct GenerationFile: Equatable, Sendable {
@@ -56,7 +57,7 @@ public struct FixedLink: Equatable, Sendable {
 /// Which files a generation holds and where readers find them.
 public enum NodeLayout {
     /// Files of every generation whatever the NSS format, with links in `/var/lib/sunk-bridge`.
-    public static let commonNames = ["keys.cache", "snapshot.json", "state.json"]
+    public static let commonNames = [KeysCache.fileName, "snapshot.json", "state.json"]
 
     /// The NSS files of `format`, data files each followed by their indexes.
     public static func nssNames(_ format: NSSFormat) -> [String] {
@@ -78,7 +79,7 @@ public enum NodeLayout {
                                  target: "../sunk-bridge/current/" + name)
             case .cache:
                 return FixedLink(name: name, path: paths.etc + "/" + name,
-                                 target: "../var/lib/sunk-bridge/current/" + name)
+                                 target: ".." + KeysCache.stateDirectory + "/current/" + name)
             }
         }
         return nss + commonNames.map {

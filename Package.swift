@@ -41,7 +41,7 @@ let package = Package(
         // sshd key helper links it.
         .target(name: "SunkModel", swiftSettings: strict),
         // SCIM wire format: JSON values, filters, PATCH, errors, schemas (RFC 7643/7644).
-        .target(name: "SCIMProtocol", swiftSettings: strict),
+        .target(name: "SCIMProtocol", dependencies: ["SunkModel"], swiftSettings: strict),
         // The only SQLite user: migrations, records, allocation, tokens, audit.
         .target(name: "SunkStore", dependencies: [
             "SunkModel", "SCIMProtocol", "SunkSnapshot",

@@ -96,7 +96,7 @@ public struct GenerationStore {
     let failurePoint: (@Sendable (String) throws(SyncError) -> Void)?
 
     /// Marks every temporary name this code creates: `.<name>.sunk-tmp.<pid>.<random>`.
-    static let tempMarker = ".sunk-tmp."
+    static let tempMarker = AtomicFile.tempMarker
 
     public init(paths: NodePaths, failurePoint: (@Sendable (String) throws(SyncError) -> Void)? = nil) {
         self.paths = paths
@@ -345,16 +345,9 @@ public struct GenerationStore {
         try failurePoint("\(verb) \(shown)")
     }
 
-    private func tempName(for path: String) -> String {
-        let directory = Self.parent(path)
-        let base = path[path.index(after: path.lastIndex(of: "/")!)...]
-        return "\(directory)/.\(base)\(Self.tempMarker)\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
-    }
+    private func tempName(for path: String) -> String { AtomicFile.tempName(for: path) }
 
-    static func parent(_ path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
-    }
+    static func parent(_ path: String) -> String { AtomicFile.split(path).directory }
 
     /// Same bytes, mode and (as root) owner; `a` may be reached through links, `b` must be a file.
     static func sameFile(_ a: String, _ b: String) throws(SyncError) -> Bool {

@@ -89,6 +89,10 @@ public enum Printable {
         return out
     }
 
+    /// `s` in double quotes, `"` and `\\` escaped, unsafe scalars as `escaped` writes them, at most
+    /// `limit` scalars (then `…`): a value quoted in a reason or a log line.
+    public static func quoted(_ s: String, limit: Int = 64) -> String { Text.quoted(s, limit: limit) }
+
     /// True for a scalar `escaped` rewrites.
     public static func isUnsafe(_ u: Unicode.Scalar) -> Bool { Text.isUnsafe(u) }
 

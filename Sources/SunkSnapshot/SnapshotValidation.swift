@@ -125,21 +125,6 @@ struct SnapshotValidator {
         }
     }
 
-    /// A value in double quotes with control characters escaped, safe for a log line.
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars.prefix(80) {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7f || (0x80..<0xa0).contains(scalar.value) {
-                    out += "\\u{\(String(scalar.value, radix: 16))}"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + (s.unicodeScalars.count > 80 ? "…\"" : "\"")
-    }
+    /// A value in double quotes, escaped for a log line (`Printable.quoted`), at most 80 characters.
+    static func quoted(_ s: String) -> String { Printable.quoted(s, limit: 80) }
 }

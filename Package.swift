@@ -55,7 +55,7 @@ let package = Package(
         ], swiftSettings: strict),
         // HTTP routes, bearer auth, error mapping.
         .target(name: "SCIMServer", dependencies: [
-            "SunkModel", "SCIMProtocol", "SunkStore", "SunkSnapshot",
+            "SunkModel", "SCIMProtocol", "SunkStore", "SunkSnapshot", "AuthorizedKeys",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),

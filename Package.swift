@@ -43,7 +43,7 @@ let package = Package(
         // sshd key helper links it.
         .target(name: "SunkModel", swiftSettings: strict),
         // SCIM wire format: JSON values, filters, PATCH, errors, schemas (RFC 7643/7644).
-        .target(name: "SCIMProtocol", swiftSettings: strict),
+        .target(name: "SCIMProtocol", dependencies: ["SunkModel"], swiftSettings: strict),
         // The only SQLite user: migrations, records, allocation, tokens, audit.
         .target(name: "SunkStore", dependencies: [
             "SunkModel", "SCIMProtocol", "SunkSnapshot",
@@ -57,7 +57,7 @@ let package = Package(
         ], swiftSettings: strict),
         // HTTP routes, bearer auth, error mapping.
         .target(name: "SCIMServer", dependencies: [
-            "SunkModel", "SCIMProtocol", "SunkStore", "SunkSnapshot",
+            "SunkModel", "SCIMProtocol", "SunkStore", "SunkSnapshot", "AuthorizedKeys",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),

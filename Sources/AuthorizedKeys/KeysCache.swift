@@ -30,8 +30,13 @@ public enum KeysCache {
     public static let formatTag = "sunk-keys-cache"
     /// The format version this code writes and reads.
     public static let formatVersion = 1
-    /// Path of the cache relative to the node root.
-    public static let relativePath = "/var/lib/sunk-bridge/keys.cache"
+    /// The node's state directory (relative to the node root): `sync` keeps its generations there and
+    /// links the cache into it.
+    public static let stateDirectory = "/var/lib/sunk-bridge"
+    /// The cache's name in the state directory and in each generation.
+    public static let fileName = "keys.cache"
+    /// Path of the cache relative to the node root: the one definition every Swift caller uses.
+    public static let relativePath = stateDirectory + "/" + fileName
     /// Longest user name accepted (the largest `Policy.nameMaxLength`).
     public static let maxNameLength = 255
 

@@ -238,7 +238,7 @@ public struct KeysCacheReader {
         guard path.utf8.first == UInt8(ascii: "/") else {
             throw .malformed(path: path, reason: "path must be absolute")
         }
-        let (dir, base) = KeysCacheWriter.splitPath(path)
+        let (dir, base) = AtomicFile.split(path)
         guard !base.isEmpty, base != ".", base != ".." else {
             throw .malformed(path: path, reason: "path names a directory")
         }

@@ -80,66 +80,18 @@ public enum KeysCacheWriter {
 
     // MARK: - Atomic commit
 
+    /// Publishes the bytes with `AtomicFile.replace`: root:root (when running as root), mode 0644.
     static func commit(_ bytes: [UInt8], to path: String) throws(KeysCacheError) {
-        let (dir, base) = splitPath(path)
-        guard !base.isEmpty else { throw .malformed(path: path, reason: "path names a directory") }
-        var template = Array((dir == "/" ? "/" : dir + "/").utf8) + Array(".\(base).tmp.XXXXXX".utf8) + [0]
-        let fd = template.withUnsafeMutableBufferPointer { buf in
-            buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buf.count) { mkstemp($0) }
-        }
-        if fd < 0 { throw .io(operation: "create temp file in \(dir)", path: path, errno: errno) }
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        let tempPath = String(decoding: template.dropLast(), as: UTF8.self)
-        var committed = false
-        defer {
-            if !committed { _ = unlink(tempPath) }
-        }
-        do throws(KeysCacheError) {
-            try writeAll(fd, bytes, path: tempPath)
-            if fsync(fd) != 0 { throw .io(operation: "fsync", path: tempPath, errno: errno) }
-            if geteuid() == 0, fchown(fd, 0, 0) != 0 { throw .io(operation: "fchown root:root", path: tempPath, errno: errno) }
-            if fchmod(fd, 0o644) != 0 { throw .io(operation: "fchmod 0644", path: tempPath, errno: errno) }
+        guard !AtomicFile.split(path).base.isEmpty else { throw .malformed(path: path, reason: "path names a directory") }
+        do throws(SystemCallError) {
+            try AtomicFile.replace(path, with: bytes, attributes: FileAttributes(mode: 0o644))
         } catch {
-            closeFD(fd)
-            throw error
-        }
-        if close(fd) != 0 { throw .io(operation: "close", path: tempPath, errno: errno) }
-        if rename(tempPath, path) != 0 { throw .io(operation: "rename", path: path, errno: errno) }
-        committed = true
-        let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dfd < 0 { throw .io(operation: "open directory", path: dir, errno: errno) }
-        defer { closeFD(dfd) }
-        if fsync(dfd) != 0 { throw .io(operation: "fsync directory", path: dir, errno: errno) }
-    }
-
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(KeysCacheError) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { raw in
-                Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-            }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .io(operation: "write", path: path, errno: errno)
-            }
-            offset += n
+            throw .io(operation: error.operation, path: error.path, errno: error.errno)
         }
     }
 
-    static func splitPath(_ path: String) -> (dir: String, base: String) {
-        // String indices, no byte array: the helper calls this on every run.
-        let utf8 = path.utf8
-        guard let slash = utf8.lastIndex(of: UInt8(ascii: "/")) else { return (".", path) }
-        let dir = slash == utf8.startIndex ? "/" : String(path[..<slash])
-        return (dir, String(path[utf8.index(after: slash)...]))
-    }
-
-    /// A name for an error message: control characters replaced, bounded length.
+    /// A name for an error message: quoted, escaped (`Printable.escaped`), at most 64 characters.
     static func printable(_ s: String) -> String {
-        var out = ""
-        for scalar in s.unicodeScalars.prefix(64) {
-            out.unicodeScalars.append(scalar.value < 0x20 || scalar.value == 0x7F ? "?" : scalar)
-        }
-        return "\"" + out + "\""
+        "\"" + Printable.escaped(String(String.UnicodeScalarView(s.unicodeScalars.prefix(64)))) + "\""
     }
 }

@@ -1,4 +1,5 @@
 // Every path a node command reads or writes, below `--root`.
+import AuthorizedKeys
 import Foundation
 
 /// The node's files, each prefixed by `root` (`"/"` on a real node, a scratch directory in tests).
@@ -33,7 +34,7 @@ public struct NodePaths: Sendable, Equatable {
     public var extrausersDirectory: String { path("/var/lib/extrausers") }
     /// `/var/lib/sunk-bridge`: lock, generations, the `current` link, the last run's outcome, and the
     /// fixed links `keys.cache`, `state.json`, `snapshot.json` into the current generation.
-    public var stateDirectory: String { path("/var/lib/sunk-bridge") }
+    public var stateDirectory: String { path(KeysCache.stateDirectory) }
     public var lockFile: String { stateDirectory + "/sync.lock" }
     /// The applied snapshot's state (org, serial, digest, counts…): a link into the current generation.
     public var stateFile: String { stateDirectory + "/state.json" }
@@ -41,7 +42,7 @@ public struct NodePaths: Sendable, Equatable {
     /// current generation).
     public var lastSnapshot: String { stateDirectory + "/snapshot.json" }
     /// The keys cache read by `sunk-authorized-keys` (a link into the current generation).
-    public var keysCache: String { stateDirectory + "/keys.cache" }
+    public var keysCache: String { path(KeysCache.relativePath) }
     /// The outcome of the latest run (attempt time, result, error, last success); changes on every
     /// run, so it lives outside the generations.
     public var lastRunFile: String { stateDirectory + "/last-run.json" }

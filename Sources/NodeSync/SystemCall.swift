@@ -1,17 +1,15 @@
-// Thin helpers over Glibc for reading files and reporting errno.
+// Thin helpers over Glibc for reading files; errno and EINTR are handled by `SystemError` (AuthorizedKeys).
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import AuthorizedKeys
 
 /// Small file-system helpers with `SyncError.io` errors.
 enum SystemCall {
-    /// `strerror(code)` as a Swift string.
-    static func message(_ code: Int32) -> String {
-        guard let text = strerror(code) else { return "error \(code)" }
-        return String(cString: text)
-    }
+    /// `strerror(code)` as a Swift string (`SystemError.message`).
+    static func message(_ code: Int32) -> String { SystemError.message(code) }
 
     /// The bytes of a file, or nil when it does not exist.
     static func read(_ path: String) throws(SyncError) -> [UInt8]? {
@@ -22,18 +20,11 @@ enum SystemCall {
             throw .io(operation: "open", path: path, errno: code)
         }
         defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .io(operation: "read", path: path, errno: errno)
-            }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
+        switch SystemError.readAll(fd) {
+        case .bytes(let bytes): return bytes
+        case .failed(let code): throw .io(operation: "read", path: path, errno: code)
+        case .tooLarge: throw .io(operation: "read", path: path, errno: EFBIG)
         }
-        return bytes
     }
 
     /// Mode, owner and type of a path (not following a final symlink), or nil when it does not exist.

@@ -1,3 +1,5 @@
+import SunkModel
+
 /// The `scimType` values of RFC 7644 §3.12, Table 9.
 public enum SCIMErrorType: String, Sendable, Hashable, CaseIterable {
     case invalidFilter, tooMany, uniqueness, mutability, invalidSyntax, invalidPath, noTarget,
@@ -21,26 +23,16 @@ public struct SCIMError: Error, Sendable, Hashable, CustomStringConvertible {
     public var detail: String
 
     /// Creates an error.
-    /// Control characters in `detail` (which often quotes what the client sent) are written as
-    /// `\u{…}`, so a detail cannot forge a log line or hide text.
+    /// Unsafe characters in `detail` (which often quotes what the client sent) are escaped
+    /// (`Printable.escaped`), so a detail cannot forge a log line or hide text.
     public init(status: Int, scimType: SCIMErrorType? = nil, detail: String) {
         self.status = status
         self.scimType = scimType
         self.detail = Self.printable(detail)
     }
 
-    static func printable(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: Self.isControl) else { return text }
-        var out = ""
-        for scalar in text.unicodeScalars {
-            if Self.isControl(scalar) { out += "\\u{\(String(scalar.value, radix: 16))}" } else { out.unicodeScalars.append(scalar) }
-        }
-        return out
-    }
-
-    private static func isControl(_ u: Unicode.Scalar) -> Bool {
-        u.value < 0x20 || (0x7F...0x9F).contains(u.value)
-    }
+    /// `Printable.escaped` (SunkModel): the one escaping rule for text that reaches a log.
+    static func printable(_ text: String) -> String { Printable.escaped(text) }
 
     /// The error response body. `status` is a JSON string, as RFC 7644 §3.12 requires.
     public var json: JSONValue {

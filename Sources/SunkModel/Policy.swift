@@ -35,7 +35,8 @@ public enum DeactivationPolicy: String, Codable, Sendable, CaseIterable {
 }
 
 /// Everything an organisation can configure about the POSIX side. Every field has a default, so a
-/// partial JSON document decodes (missing fields take the value of `Policy.default`).
+/// partial JSON document decodes (missing fields take the value of `Policy.default`). The fields'
+/// names, parsers and optional form are declared once, in `PolicyPatch` and `PolicyField.all`.
 public struct Policy: Codable, Equatable, Sendable {
     /// Ids an IdP may send for users (`sunkPosixUserId`). 60000–65535, 0 and ≥ 2^31 are always refused.
     public var userIDRange: IDRange
@@ -157,61 +158,14 @@ public struct Policy: Codable, Equatable, Sendable {
         self.minimumRSABits = minimumRSABits
     }
 
-    private enum CodingKeys: String, CodingKey {
-        case userIDRange, groupIDRange, allocatedUserIDRange, allocatedGroupIDRange, homePrefixes, shells
-        case defaultShell, reservedUserNames, reservedGroupNames, legacyConsoleGroupNames
-        case reserveLegacyConsoleGroups, groupNameMappings, deactivation, keyOptions, maxKeys
-        case nameMaxLength, minimumRSABits
-    }
-
+    /// A `PolicyPatch` applied to `Policy.default`: missing fields take their default.
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = Policy.default
-        userIDRange = try c.decodeIfPresent(IDRange.self, forKey: .userIDRange) ?? d.userIDRange
-        groupIDRange = try c.decodeIfPresent(IDRange.self, forKey: .groupIDRange) ?? d.groupIDRange
-        allocatedUserIDRange = try c.decodeIfPresent(IDRange.self, forKey: .allocatedUserIDRange)
-            ?? d.allocatedUserIDRange
-        allocatedGroupIDRange = try c.decodeIfPresent(IDRange.self, forKey: .allocatedGroupIDRange)
-            ?? d.allocatedGroupIDRange
-        homePrefixes = try c.decodeIfPresent([String].self, forKey: .homePrefixes) ?? d.homePrefixes
-        shells = try c.decodeIfPresent([String].self, forKey: .shells) ?? d.shells
-        defaultShell = try c.decodeIfPresent(String.self, forKey: .defaultShell) ?? d.defaultShell
-        reservedUserNames = try c.decodeIfPresent([String].self, forKey: .reservedUserNames)
-            ?? d.reservedUserNames
-        reservedGroupNames = try c.decodeIfPresent([String].self, forKey: .reservedGroupNames)
-            ?? d.reservedGroupNames
-        legacyConsoleGroupNames = try c.decodeIfPresent([String].self, forKey: .legacyConsoleGroupNames)
-            ?? d.legacyConsoleGroupNames
-        reserveLegacyConsoleGroups = try c.decodeIfPresent(Bool.self, forKey: .reserveLegacyConsoleGroups)
-            ?? d.reserveLegacyConsoleGroups
-        groupNameMappings = try c.decodeIfPresent([String: String].self, forKey: .groupNameMappings)
-            ?? d.groupNameMappings
-        deactivation = try c.decodeIfPresent(DeactivationPolicy.self, forKey: .deactivation) ?? d.deactivation
-        keyOptions = try c.decodeIfPresent(String.self, forKey: .keyOptions) ?? d.keyOptions
-        maxKeys = try c.decodeIfPresent(Int.self, forKey: .maxKeys) ?? d.maxKeys
-        nameMaxLength = try c.decodeIfPresent(Int.self, forKey: .nameMaxLength) ?? d.nameMaxLength
-        minimumRSABits = try c.decodeIfPresent(Int.self, forKey: .minimumRSABits) ?? d.minimumRSABits
+        self = try PolicyPatch(from: decoder).applied(to: .default)
     }
 
+    /// Every field (`keyOptions` only when set), under the names of `PolicyPatch`.
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(userIDRange, forKey: .userIDRange)
-        try c.encode(groupIDRange, forKey: .groupIDRange)
-        try c.encode(allocatedUserIDRange, forKey: .allocatedUserIDRange)
-        try c.encode(allocatedGroupIDRange, forKey: .allocatedGroupIDRange)
-        try c.encode(homePrefixes, forKey: .homePrefixes)
-        try c.encode(shells, forKey: .shells)
-        try c.encode(defaultShell, forKey: .defaultShell)
-        try c.encode(reservedUserNames, forKey: .reservedUserNames)
-        try c.encode(reservedGroupNames, forKey: .reservedGroupNames)
-        try c.encode(legacyConsoleGroupNames, forKey: .legacyConsoleGroupNames)
-        try c.encode(reserveLegacyConsoleGroups, forKey: .reserveLegacyConsoleGroups)
-        try c.encode(groupNameMappings, forKey: .groupNameMappings)
-        try c.encode(deactivation, forKey: .deactivation)
-        try c.encodeIfPresent(keyOptions, forKey: .keyOptions)
-        try c.encode(maxKeys, forKey: .maxKeys)
-        try c.encode(nameMaxLength, forKey: .nameMaxLength)
-        try c.encode(minimumRSABits, forKey: .minimumRSABits)
+        try PolicyPatch(self).encode(to: encoder)
     }
 
     // MARK: - Derived sets

@@ -263,9 +263,22 @@ public enum PosixRules {
     /// The default home of a user: the first prefix, then the name (`/home/ada`), checked like an
     /// IdP-sent home.
     public static func defaultHomeDirectory(userName: String, policy: Policy) throws(ValidationError) -> String {
-        let prefix = policy.homePrefixes.first ?? "/home"
+        let prefix = policy.homePrefixes.first ?? Policy.defaultHomePrefixes[0]
         let base = prefix.utf8.last == UInt8(ascii: "/") ? String(prefix.dropLast()) : prefix
         return try homeDirectory(base + "/" + userName, policy: policy)
+    }
+
+    /// The directories above an absolute path, nearest first, without `/`: `/home/ada/x` →
+    /// `/home/ada`, `/home`. Found on the UTF-8 bytes: `lastIndex(of: "/")` compares Characters and
+    /// skips a "/" that a combining mark follows (`/home/ada/\u{301}x` lies inside `/home/ada`).
+    public static func ancestors(of path: String) -> [String] {
+        var result: [String] = []
+        var parent = Substring(path)
+        while let slash = parent.utf8.lastIndex(of: UInt8(ascii: "/")), slash != parent.utf8.startIndex {
+            parent = parent[..<slash]
+            result.append(String(parent))
+        }
+        return result
     }
 
     /// True when `path` is `ancestor` or lies below it on a component boundary (both normalised).

@@ -17,7 +17,7 @@ enum Text {
     }
 
     /// Renders a value for a human reason: in double quotes, with `"` and `\` escaped, every unsafe
-    /// scalar written as `\n`, `\t`, `\0`, `\u{…}`, and at most `limit` scalars (then `…`).
+    /// scalar written as `Printable.escaped` writes it, and at most `limit` scalars (then `…`).
     static func quoted(_ s: String, limit: Int = 64) -> String {
         var out = "\""
         var count = 0
@@ -27,16 +27,7 @@ enum Text {
             switch u {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\0": out += "\\0"
-            default:
-                if isUnsafe(u) {
-                    out += "\\u{" + String(u.value, radix: 16, uppercase: true) + "}"
-                } else {
-                    out.unicodeScalars.append(u)
-                }
+            default: Printable.append(u, to: &out)
             }
         }
         return out + "\""
@@ -83,5 +74,41 @@ enum Text {
         while let first = sub.first, first == " " || first == "\t" { sub.removeFirst() }
         while let last = sub.last, last == " " || last == "\t" { sub.removeLast() }
         return sub
+    }
+}
+
+/// The one escaping rule for text that reaches a log line, a status line, an error detail or a
+/// terminal: every unsafe scalar (`Text.isUnsafe`: controls, format characters such as bidi
+/// overrides, line separators, unassigned…) becomes `\n`, `\r`, `\t`, `\0` or `\u{HEX}`, so such
+/// text can neither forge a line nor hide what it says. Everything else is kept.
+public enum Printable {
+    public static func escaped(_ s: String) -> String {
+        guard s.unicodeScalars.contains(where: Text.isUnsafe) else { return s }
+        var out = ""
+        for u in s.unicodeScalars { append(u, to: &out) }
+        return out
+    }
+
+    /// `s` in double quotes, `"` and `\\` escaped, unsafe scalars as `escaped` writes them, at most
+    /// `limit` scalars (then `…`): a value quoted in a reason or a log line.
+    public static func quoted(_ s: String, limit: Int = 64) -> String { Text.quoted(s, limit: limit) }
+
+    /// True for a scalar `escaped` rewrites.
+    public static func isUnsafe(_ u: Unicode.Scalar) -> Bool { Text.isUnsafe(u) }
+
+    /// Appends `u` to `out`, escaped when unsafe.
+    static func append(_ u: Unicode.Scalar, to out: inout String) {
+        switch u {
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case "\0": out += "\\0"
+        default:
+            if Text.isUnsafe(u) {
+                out += "\\u{" + String(u.value, radix: 16, uppercase: true) + "}"
+            } else {
+                out.unicodeScalars.append(u)
+            }
+        }
     }
 }

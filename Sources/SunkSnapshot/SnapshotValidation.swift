@@ -72,11 +72,7 @@ struct SnapshotValidator {
             if !homes.insert(user.home).inserted { throw fail("home \(user.home) is used by another user") }
         }
         for user in body.users {
-            // Parents found on the bytes: `lastIndex(of: "/")` compares Characters and skips a "/"
-            // that a combining mark follows ("/home/ada/\u{301}x" lies inside "/home/ada").
-            var parent = user.home
-            while let slash = parent.utf8.lastIndex(of: UInt8(ascii: "/")), slash != parent.utf8.startIndex {
-                parent = String(parent[..<slash])
+            for parent in PosixRules.ancestors(of: user.home) {
                 if homes.contains(parent) {
                     throw .invalidEntry("user \(Self.quoted(user.name)) (SCIM id \(Self.quoted(user.id))): "
                         + "home \(user.home) lies inside another user's home \(parent)")
@@ -129,21 +125,6 @@ struct SnapshotValidator {
         }
     }
 
-    /// A value in double quotes with control characters escaped, safe for a log line.
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars.prefix(80) {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7f || (0x80..<0xa0).contains(scalar.value) {
-                    out += "\\u{\(String(scalar.value, radix: 16))}"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + (s.unicodeScalars.count > 80 ? "…\"" : "\"")
-    }
+    /// A value in double quotes, escaped for a log line (`Printable.quoted`), at most 80 characters.
+    static func quoted(_ s: String) -> String { Printable.quoted(s, limit: 80) }
 }

@@ -23,13 +23,7 @@ struct SQLiteUserLookups: UserLookups {
 
     /// Uses the (orgID, home) index: ancestors by equality, descendants by a range scan.
     func homeHolder(_ home: String, except selfID: String) throws -> String? {
-        var ancestors: [String] = []
-        var path = Substring(home)
-        while let slash = path.lastIndex(of: "/"), slash != path.startIndex {
-            path = path[..<slash]
-            ancestors.append(String(path))
-        }
-        let candidates = [home] + ancestors
+        let candidates = [home] + PosixRules.ancestors(of: home)
         let marks = Array(repeating: "?", count: candidates.count).joined(separator: ",")
         if let holder = try String.fetchOne(
             db, sql: "SELECT userName FROM scimUser WHERE orgID = ? AND home IN (\(marks)) AND id != ?",

@@ -79,27 +79,15 @@ struct SunkAuthorizedKeys {
         if rejected > 0 {
             Log.write(LOG_ERR, "\(args.user): \(rejected) key(s) in the keys cache failed to parse and were skipped")
         }
-        if !writeAll(1, out) {
-            Log.write(LOG_ERR, "\(args.user): writing keys to stdout failed: \(String(cString: strerror(errno)))")
+        let code = SystemError.writeAll(1, out)
+        if code != 0 {
+            Log.write(LOG_ERR, "\(args.user): writing keys to stdout failed: \(SystemError.message(code))")
             return 1
         }
         if served > 0 {
             Log.write(LOG_INFO, "served \(served) key(s) for \(args.user) (uid \(args.uid))")
         }
         return 0
-    }
-
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            offset += n
-        }
-        return true
     }
 }
 
@@ -176,16 +164,13 @@ enum Log {
         }
         // The message is the format, with "%" doubled, and the va_list is empty: passing the text as
         // a "%s" argument would box it as CVarArg, a dynamic cast that costs more than the rest.
-        // Built as bytes (control characters replaced), NUL-terminated.
+        // Built as bytes (unsafe characters escaped by `Printable.escaped`), NUL-terminated.
+        let escaped = Printable.escaped(message)
         var format: [UInt8] = []
-        format.reserveCapacity(message.utf8.count + 8)
-        for b in message.utf8 {
-            if b == UInt8(ascii: "%") {
-                format.append(b)
-                format.append(b)
-            } else {
-                format.append(b < 0x20 || b == 0x7F ? UInt8(ascii: "?") : b)
-            }
+        format.reserveCapacity(escaped.utf8.count + 8)
+        for b in escaped.utf8 {
+            format.append(b)
+            if b == UInt8(ascii: "%") { format.append(b) }
         }
         format.append(0)
         format.withUnsafeBufferPointer { buf in

@@ -86,6 +86,12 @@ struct ConfigTests {
             ("orgs:\n  default:\n    policy:\n      deactivation: delete\n", "orgs.default.policy.deactivation: \"delete\" must be lock or remove"),
             ("orgs:\n  default:\n    policy:\n      keyOptions: command=\"/bin/sh\"\n", "orgs.default.policy.keyOptions:"),
             ("orgs:\n  default:\n    policy:\n      legacyConsoleGroups: maybe\n", "orgs.default.policy.legacyConsoleGroups: \"maybe\" is not true or false"),
+            // The canonical names (the JSON keys) give the same messages under their own key.
+            ("orgs:\n  default:\n    policy:\n      userIDRange: 30000-20000\n", "orgs.default.policy.userIDRange: lower bound 30000 is above upper bound 20000"),
+            ("orgs:\n  default:\n    policy:\n      reserveLegacyConsoleGroups: maybe\n", "orgs.default.policy.reserveLegacyConsoleGroups: \"maybe\" is not true or false"),
+            ("orgs:\n  default:\n    policy:\n      uidRange: 20000-29999\n      userIDRange: 20000-29999\n", "orgs.default.policy.uidRange: sets the same field as orgs.default.policy.userIDRange"),
+            ("orgs:\n  default:\n    policy:\n      maxKeys: many\n", "orgs.default.policy.maxKeys: \"many\" is not an integer"),
+            ("orgs:\n  default:\n    policy:\n      minimumRSABits: 1024\n", "orgs.default.policy.minimumRSABits: must be between 2048 and 16384"),
             ("orgs:\n  Bad_Org:\n    policy: {}\n", "orgs.Bad_Org: org name"),
             ("server:\n  listen: localhost\n", "server.listen: \"localhost\" must look like"),
             ("server:\n  maxBodyBytes: lots\n", "server.maxBodyBytes: \"lots\" is not an integer"),
@@ -270,12 +276,44 @@ struct ConfigTests {
             #expect(refused.output.contains("system tree"), "\(refused.output)")
         }
         let unchanged = try await bridge(["org", "show", "research", "--db", db])
-        #expect(unchanged.output.contains("home prefixes: /home\n"), "\(unchanged.output)")
+        #expect(unchanged.output.contains("homePrefixes: /home\n"), "\(unchanged.output)")
         let accepted = try await bridge(["org", "set", "research", "--db", db, "--home-prefix", "/var/home",
                                          "--home-prefix", "/shared/home"])
         #expect(accepted.status == 0, "\(accepted.output)")
         let show = try await bridge(["org", "show", "research", "--db", db])
-        #expect(show.output.contains("home prefixes: /var/home /shared/home"), "\(show.output)")
+        #expect(show.output.contains("homePrefixes: /var/home /shared/home"), "\(show.output)")
+    }
+
+    @Test("org set flags are the policy keys in words, parsed like the file; org show prints the same names")
+    func orgSetFlagsAreTheConfigKeys() async throws {
+        let work = try temporaryDirectory("config-flags")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let db = work + "/sunk.sqlite"
+        #expect(try await bridge(["org", "create", "research", "--db", db]).status == 0)
+        let set = try await bridge([
+            "org", "set", "research", "--db", db, "--user-id-range", "20000-29999",
+            "--allocated-user-id-range=25000–29999", "--group-id-range", "20000-39999", "--allocated-gid-range", "30000-39999",
+            "--max-keys", "4", "--minimum-rsa-bits", "3072", "--reserve-legacy-console-groups", "yes",
+            "--shells", "/bin/bash", "--shell", "/usr/sbin/nologin", "--deactivation", "remove",
+        ])
+        #expect(set.status == 0, "\(set.output)")
+        let show = try await bridge(["org", "show", "research", "--db", db])
+        for line in ["userIDRange: 20000–29999", "allocatedUserIDRange: 25000–29999", "groupIDRange: 20000–39999",
+                     "allocatedGroupIDRange: 30000–39999", "maxKeys: 4", "minimumRSABits: 3072",
+                     "reserveLegacyConsoleGroups: true", "shells: /bin/bash /usr/sbin/nologin", "deactivation: remove"] {
+            #expect(show.output.contains("  " + line + "\n"), "\(line) in \(show.output)")
+        }
+        // The same mistakes give the same reasons as in the file.
+        let range = try await bridge(["org", "set", "research", "--db", db, "--user-id-range", "20000"])
+        #expect(range.status != 0 && range.output.contains("--user-id-range: \"20000\" must look like LOW-HIGH"), "\(range.output)")
+        let boolean = try await bridge(["org", "set", "research", "--db", db, "--legacy-console-groups", "maybe"])
+        #expect(boolean.status != 0 && boolean.output.contains("\"maybe\" is not true or false"), "\(boolean.output)")
+        let unknown = try await bridge(["org", "set", "research", "--db", db, "--user-id-rnge", "1-2"])
+        #expect(unknown.status != 0 && unknown.output.contains("unknown option --user-id-rnge"), "\(unknown.output)")
+        let twice = try await bridge(["org", "set", "research", "--db", db, "--uid-range", "20000-29999", "--user-id-range", "20000-29999"])
+        #expect(twice.status != 0 && twice.output.contains("given twice"), "\(twice.output)")
+        let help = try await bridge(["org", "set", "--help"])
+        for field in PolicyField.all { #expect(help.output.contains(field.flag), "\(field.flag) in --help") }
     }
 
     @Test("admin commands open database.path from the file or SUNK_BRIDGE_DATABASE_PATH; --db and SUNK_BRIDGE_DB win")

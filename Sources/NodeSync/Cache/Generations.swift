@@ -18,6 +18,7 @@
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import AuthorizedKeys
 
 /// A file of a generation.
 public struct GenerationFile: Equatable, Sendable {
@@ -56,7 +57,7 @@ public struct FixedLink: Equatable, Sendable {
 /// Which files a generation holds and where readers find them.
 public enum NodeLayout {
     /// Files of every generation whatever the NSS format, with links in `/var/lib/sunk-bridge`.
-    public static let commonNames = ["keys.cache", "snapshot.json", "state.json"]
+    public static let commonNames = [KeysCache.fileName, "snapshot.json", "state.json"]
 
     /// The NSS files of `format`, data files each followed by their indexes.
     public static func nssNames(_ format: NSSFormat) -> [String] {
@@ -78,7 +79,7 @@ public enum NodeLayout {
                                  target: "../sunk-bridge/current/" + name)
             case .cache:
                 return FixedLink(name: name, path: paths.etc + "/" + name,
-                                 target: "../var/lib/sunk-bridge/current/" + name)
+                                 target: ".." + KeysCache.stateDirectory + "/current/" + name)
             }
         }
         return nss + commonNames.map {
@@ -95,7 +96,7 @@ public struct GenerationStore {
     let failurePoint: (@Sendable (String) throws(SyncError) -> Void)?
 
     /// Marks every temporary name this code creates: `.<name>.sunk-tmp.<pid>.<random>`.
-    static let tempMarker = ".sunk-tmp."
+    static let tempMarker = AtomicFile.tempMarker
 
     public init(paths: NodePaths, failurePoint: (@Sendable (String) throws(SyncError) -> Void)? = nil) {
         self.paths = paths
@@ -344,16 +345,9 @@ public struct GenerationStore {
         try failurePoint("\(verb) \(shown)")
     }
 
-    private func tempName(for path: String) -> String {
-        let directory = Self.parent(path)
-        let base = path[path.index(after: path.lastIndex(of: "/")!)...]
-        return "\(directory)/.\(base)\(Self.tempMarker)\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
-    }
+    private func tempName(for path: String) -> String { AtomicFile.tempName(for: path) }
 
-    static func parent(_ path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
-    }
+    static func parent(_ path: String) -> String { AtomicFile.split(path).directory }
 
     /// Same bytes, mode and (as root) owner; `a` may be reached through links, `b` must be a file.
     static func sameFile(_ a: String, _ b: String) throws(SyncError) -> Bool {

@@ -11,6 +11,7 @@
 #elseif canImport(Musl)
 @preconcurrency import Musl
 #endif
+import AuthorizedKeys
 
 /// What `HomeCreator.ensureHome` did.
 public enum HomeOutcome: Equatable, Sendable, CustomStringConvertible {
@@ -261,21 +262,11 @@ public struct HomeCreator: Sendable {
         defer { close(outfd) }
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
-            let n = buffer.withUnsafeMutableBytes { read(infd, $0.baseAddress!, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return "read skeleton file \(name): \(Self.errorText(errno))"
-            }
+            let n = SystemError.retryingEINTR { buffer.withUnsafeMutableBytes { read(infd, $0.baseAddress!, $0.count) } }
+            if n < 0 { return "read skeleton file \(name): \(Self.errorText(errno))" }
             if n == 0 { break }
-            var off = 0
-            while off < n {
-                let w = buffer.withUnsafeBytes { write(outfd, $0.baseAddress! + off, n - off) }
-                if w < 0 {
-                    if errno == EINTR { continue }
-                    return "write \(target): \(Self.errorText(errno))"
-                }
-                off += w
-            }
+            let code = buffer.withUnsafeBytes { SystemError.writeAll(outfd, UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            if code != 0 { return "write \(target): \(Self.errorText(code))" }
         }
         if fchown(outfd, uid, gid) != 0 { return "chown \(target): \(Self.errorText(errno))" }
         if fchmod(outfd, mode) != 0 { return "chmod \(target): \(Self.errorText(errno))" }
@@ -325,7 +316,7 @@ public struct HomeCreator: Sendable {
     }
 
     static func errorText(_ code: Int32) -> String {
-        let text = strerror(code).map { String(cString: $0) } ?? "error"
+        let text = SystemError.message(code)
         let name: String
         switch code {
         case EACCES: name = "EACCES"

@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import SunkModel
 
 /// GETs the full snapshot URL (`https://HOST/scim/ORG/export/v1/snapshot`) with the node's bearer
 /// token and `If-None-Match`. HTTPS verifies the server certificate against the system trust store,
@@ -107,12 +108,11 @@ public struct HTTPSnapshotSource: SnapshotSource {
         return .document(data, etag: response.headers.first(name: "ETag"))
     }
 
-    /// The first line of an error body, printable characters only, at most 200.
+    /// The first line of an error body, at most 200 characters, escaped (`Printable.escaped`).
     static func excerpt(_ data: Data) -> String {
         let text = String(decoding: data.prefix(400), as: UTF8.self)
         let line = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
-        return String(line.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f }.prefix(200)
-            .map(Character.init))
+        return Printable.escaped(String(String.UnicodeScalarView(line.unicodeScalars.prefix(200))))
     }
 
     static func describe(_ error: any Error) -> String {

@@ -173,7 +173,7 @@ public struct NodeSyncer: Sendable {
         let store = GenerationStore(paths: paths, failurePoint: options.failurePoint)
         try store.adopt(NodeLayout.links(options.format, paths: paths))
         let files = p.files.generationFiles + [
-            GenerationFile(name: "keys.cache", contents: p.keys, attributes: FileAttributes(mode: 0o644),
+            GenerationFile(name: KeysCache.fileName, contents: p.keys, attributes: FileAttributes(mode: 0o644),
                            reportedPath: paths.keysCache),
             GenerationFile(name: "snapshot.json", contents: [UInt8](p.received),
                            attributes: FileAttributes(mode: 0o600)),

@@ -1,6 +1,7 @@
 // Ends every session and process of one uid on this node: systemd-logind first where it runs (so
 // the session scopes go away cleanly), then SIGTERM to whatever is left, SIGKILL after a grace time.
 import Foundation
+import SunkModel
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -91,7 +92,7 @@ enum HookRunner {
         if process.terminationStatus == 0 && process.terminationReason == .exit { return status }
         let text = String(decoding: FileManager.default.contents(atPath: outPath) ?? Data(), as: UTF8.self)
         let last = text.split(whereSeparator: \.isNewline).last.map { String($0.prefix(200)) } ?? ""
-        let printable = String(last.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? "?" : Character($0) })
+        let printable = Printable.escaped(last)
         return printable.isEmpty ? status : "\(status): \(printable)"
     }
 }

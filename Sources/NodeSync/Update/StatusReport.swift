@@ -1,5 +1,6 @@
 // `sunk-bridge status`: is this node's copy fresh, and what was skipped.
 import Foundation
+import SunkModel
 
 /// The verdict on a node's sync state, for people and for monitoring.
 public struct StatusReport: Sendable {
@@ -118,10 +119,6 @@ public struct StatusReport: Sendable {
         return "\(seconds / 86400) d"
     }
 
-    /// Control characters from remote text replaced, so a status line cannot be forged.
-    static func clean(_ s: String) -> String {
-        String(String.UnicodeScalarView(s.unicodeScalars.map {
-            $0.value < 0x20 || $0.value == 0x7f || (0x80..<0xa0).contains($0.value) ? "?" : $0
-        }))
-    }
+    /// Remote text escaped (`Printable.escaped`), so a status line cannot be forged.
+    static func clean(_ s: String) -> String { Printable.escaped(s) }
 }

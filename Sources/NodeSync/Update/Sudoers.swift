@@ -1,6 +1,7 @@
 // `/etc/sudoers.d/sunk-bridge`: sudo for the POSIX groups this node names (`sync --sudo-group`,
 // `node.sudoGroups`). The rule comes only from the node's own options; the snapshot decides who is in
 // those groups (the group file sync writes), never which groups get sudo.
+import AuthorizedKeys
 import Foundation
 import SunkModel
 #if canImport(Glibc)
@@ -164,16 +165,10 @@ public enum Sudoers {
         }
     }
 
-    /// Reads a descriptor to its end, retrying interrupted reads.
+    /// Reads a descriptor to its end (`SystemError.readAll`, which retries interrupted reads).
     private static func readAll(_ fd: Int32) -> [UInt8] {
-        var all: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return all }
-            all += buffer[0..<n]
-        }
+        if case .bytes(let all) = SystemError.readAll(fd, chunk: 4096) { return all }
+        return []
     }
 
     /// Warnings about `rule` on this node: a group the written group file lacks (the rule grants

@@ -79,8 +79,8 @@ public struct SyncOptions: Sendable {
 }
 
 extension SyncOptions {
-    /// The node's home prefixes when none are configured.
-    public static let defaultHomePrefixes = ["/home"]
+    /// The node's home prefixes when none are configured: the policy's default.
+    public static let defaultHomePrefixes = Policy.defaultHomePrefixes
 
     /// Checks what the snapshot cannot be trusted to decide: at least one home prefix, each passing
     /// `PosixRules.homePrefix` (never `/` or a system tree such as `/etc`). `.usage` names the problem.

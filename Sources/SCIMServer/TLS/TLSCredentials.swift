@@ -1,5 +1,6 @@
 // The certificate chain and private key `serve` terminates HTTPS with, read from PEM files and
 // checked before they are used: at start-up and again on every SIGHUP reload.
+import AuthorizedKeys
 import Foundation
 import NIOSSL
 
@@ -68,12 +69,12 @@ public struct TLSCredentials: Sendable {
         let subject: TLSFileError.Subject = ownerOnly ? .key : .certificate
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw TLSFileError(subject, "TLS \(role) \(path): cannot be read (\(String(cString: strerror(errno))))")
+            throw TLSFileError(subject, "TLS \(role) \(path): cannot be read (\(SystemError.message(errno)))")
         }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
-            throw TLSFileError(subject, "TLS \(role) \(path): cannot be examined (\(String(cString: strerror(errno))))")
+            throw TLSFileError(subject, "TLS \(role) \(path): cannot be examined (\(SystemError.message(errno)))")
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
             throw TLSFileError(subject, "TLS \(role) \(path): not a regular file")
@@ -83,18 +84,12 @@ public struct TLSCredentials: Sendable {
             throw TLSFileError(subject,
                 "TLS \(role) \(path) has mode 0\(mode): it must not be readable or writable by group or others; run chmod 600 \(path)")
         }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 16384)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw TLSFileError(subject, "TLS \(role) \(path): read failed (\(String(cString: strerror(errno))))")
-            }
-            if n == 0 { break }
-            bytes += buffer[0..<n]
-            if bytes.count > 1 << 20 { throw TLSFileError(subject, "TLS \(role) \(path): larger than 1 MiB, not a PEM file") }
+        switch SystemError.readAll(fd, limit: 1 << 20, chunk: 16384) {
+        case .bytes(let bytes): return bytes
+        case .failed(let code):
+            throw TLSFileError(subject, "TLS \(role) \(path): read failed (\(SystemError.message(code)))")
+        case .tooLarge:
+            throw TLSFileError(subject, "TLS \(role) \(path): larger than 1 MiB, not a PEM file")
         }
-        return bytes
     }
 }

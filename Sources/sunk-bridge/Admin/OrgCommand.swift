@@ -46,59 +46,32 @@ struct OrgCommand: AsyncParsableCommand {
 
     struct Set: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Change an org's switches and policy. Takes effect on a running server at once.")
+            abstract: "Change an org's switches and policy. Takes effect on a running server at once.",
+            discussion: PolicyFlags.help)
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
         @Option(name: .customLong("scim-api"), help: "on|off: off answers the IdP-facing SCIM API with 403.")
         var scimAPI: Switch?
         @Option(help: "on|off: off keeps accepting SCIM writes but freezes what nodes receive.")
         var provisioning: Switch?
-        @Option(name: .customLong("uid-range"), help: "Allowed uids, LOW-HIGH.") var uidRange: String?
-        @Option(name: .customLong("gid-range"), help: "Allowed gids, LOW-HIGH.") var gidRange: String?
-        @Option(name: .customLong("allocated-uid-range"), help: "Range uids are allocated from, LOW-HIGH.")
-        var allocatedUIDRange: String?
-        @Option(name: .customLong("allocated-gid-range"), help: "Range gids are allocated from, LOW-HIGH.")
-        var allocatedGIDRange: String?
-        @Option(name: .customLong("home-prefix"), help: "Allowed home prefix (repeat for several).")
-        var homePrefixes: [String] = []
-        @Option(name: .customLong("shell"), help: "Allowed login shell (repeat; replaces the allowlist).")
-        var shells: [String] = []
-        @Option(name: .customLong("default-shell")) var defaultShell: String?
-        @Option(name: .customLong("reserved-user-name"), help: "Reserved user name (repeat; replaces the list).")
-        var reservedUserNames: [String] = []
-        @Option(name: .customLong("reserved-group-name"), help: "Reserved group name (repeat; replaces the list).")
-        var reservedGroupNames: [String] = []
-        @Option(name: .customLong("legacy-console-groups"),
-                help: "on|off: also reserve the legacy CoreWeave console groups metrics, read, write, billing_viewer.")
-        var legacyConsoleGroups: Switch?
-        @Option(name: .customLong("map-group"), help: "DERIVED=POSIX: map a derived group name to another POSIX name (repeat).")
+        @Option(name: .customLong("map-group"), help: "DERIVED=POSIX: add or change one group name mapping ('DERIVED=' removes it; repeat).")
         var groupMappings: [String] = []
-        @Option(help: "lock|remove: what deactivated users become on nodes.") var deactivation: DeactivationPolicy?
-        @Option(name: .customLong("key-options"), help: "authorized_keys options put before every key, e.g. restrict ('' clears).")
-        var keyOptions: String?
         @Flag(help: "Apply a policy that refuses stored users or groups: they become \"not exported\" (with the reason) instead of the change being refused.")
         var force = false
 
+        @Argument(parsing: .allUnrecognized,
+                  help: ArgumentHelp("Policy fields, each --FIELD VALUE (see above).", valueName: "policy-flags"))
+        var policyFlags: [String] = []
+
         func run() async throws {
             let db = try await database.open(command: "org set")
-            var policy = try await db.org(named: name).policy
-            if let uidRange { policy.userIDRange = try RangeArgument.parse(uidRange, "--uid-range") }
-            if let gidRange { policy.groupIDRange = try RangeArgument.parse(gidRange, "--gid-range") }
-            if let allocatedUIDRange { policy.allocatedUserIDRange = try RangeArgument.parse(allocatedUIDRange, "--allocated-uid-range") }
-            if let allocatedGIDRange { policy.allocatedGroupIDRange = try RangeArgument.parse(allocatedGIDRange, "--allocated-gid-range") }
-            if !homePrefixes.isEmpty { policy.homePrefixes = homePrefixes }
-            if !shells.isEmpty { policy.shells = shells }
-            if let defaultShell { policy.defaultShell = defaultShell }
-            if !reservedUserNames.isEmpty { policy.reservedUserNames = reservedUserNames }
-            if !reservedGroupNames.isEmpty { policy.reservedGroupNames = reservedGroupNames }
-            if let legacyConsoleGroups { policy.reserveLegacyConsoleGroups = legacyConsoleGroups.isOn }
+            let patch = try PolicyFlags.patch(policyFlags)
+            var policy = patch.applied(to: try await db.org(named: name).policy)
             for mapping in groupMappings {
                 let parts = mapping.split(separator: "=", maxSplits: 1).map(String.init)
                 guard parts.count == 2 else { throw ValidationError("--map-group takes DERIVED=POSIX, got \(mapping)") }
                 policy.groupNameMappings[parts[0]] = parts[1].isEmpty ? nil : parts[1]
             }
-            if let deactivation { policy.deactivation = deactivation }
-            if let keyOptions { policy.keyOptions = keyOptions.isEmpty ? nil : keyOptions }
             do { try policy.validate() } catch { throw ValidationError("policy refused: \(error)") }
             let stranded = try db.policyRefusals(org: name, policy: policy)
             let org: Org
@@ -123,35 +96,84 @@ enum Switch: String, ExpressibleByArgument {
     var isOn: Bool { self == .on }
 }
 
-extension DeactivationPolicy: ExpressibleByArgument {}
-
-enum RangeArgument {
-    static func parse(_ text: String, _ flag: String) throws -> IDRange {
-        let parts = text.split(separator: "-", maxSplits: 1)
-        guard parts.count == 2, let low = UInt32(parts[0]), let high = UInt32(parts[1]), low <= high else {
-            throw ValidationError("\(flag) takes LOW-HIGH, e.g. 10000-2147483647 (got \(text))")
+/// `org set`'s policy flags: one per `PolicyField`, spelled as its name in words (`userIDRange` →
+/// `--user-id-range`; earlier spellings such as `--uid-range` still work), parsed by the field.
+/// A list field takes one flag per item (`--shells /bin/bash --shells /bin/zsh`); the list replaces
+/// the policy's.
+enum PolicyFlags {
+    static func patch(_ arguments: [String]) throws -> PolicyPatch {
+        var given: [(field: PolicyField, flag: String, values: [String])] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            guard argument.hasPrefix("--"), argument.count > 2 else {
+                throw ValidationError("unexpected argument \"\(argument)\"; policy fields are set with --FIELD VALUE")
+            }
+            var flag = String(argument.dropFirst(2))
+            var value: String?
+            if let equals = flag.firstIndex(of: "=") {
+                value = String(flag[flag.index(after: equals)...])
+                flag = String(flag[..<equals])
+            }
+            guard let field = PolicyField.named(flag) else {
+                throw ValidationError("unknown option --\(flag); policy fields: "
+                    + PolicyField.all.map(\.flag).joined(separator: " "))
+            }
+            if value == nil {
+                guard index < arguments.count else { throw ValidationError("--\(flag) needs a value") }
+                value = arguments[index]
+                index += 1
+            }
+            if let at = given.firstIndex(where: { $0.field.name == field.name }) {
+                guard field.kind == .stringList || field.kind == .stringMap else {
+                    throw ValidationError("--\(flag): \(field.flag) is given twice")
+                }
+                given[at].values.append(value!)
+            } else {
+                given.append((field, "--" + flag, [value!]))
+            }
         }
-        return IDRange(lower: low, upper: high)
+        var patch = PolicyPatch()
+        for (field, flag, values) in given {
+            do throws(SunkModel.ValidationError) {
+                try field.set(values.count == 1 && field.kind != .stringList ? .text(values[0]) : .list(values), in: &patch)
+            } catch {
+                throw ValidationError("\(flag): \(error.reason)")
+            }
+        }
+        return patch
+    }
+
+    /// The flags, for `org set --help`.
+    static var help: String {
+        "Policy fields (the configuration's orgs.ORG.policy keys, in words):\n"
+            + PolicyField.all.map { "  \($0.flag) \(placeholder($0.kind))\n        \($0.summary)" }.joined(separator: "\n")
+    }
+
+    private static func placeholder(_ kind: PolicyField.Kind) -> String {
+        switch kind {
+        case .idRange: return "LOW-HIGH"
+        case .string: return "TEXT"
+        case .integer: return "N"
+        case .boolean: return "on|off"
+        case .choice(let values): return values.joined(separator: "|")
+        case .stringList: return "VALUE (repeat)"
+        case .stringMap: return "DERIVED=POSIX (repeat)"
+        }
     }
 }
 
 enum OrgDescription {
     static func render(_ org: Org) -> String {
-        let p = org.policy
         var lines = [
             "org \(org.name)", "  scim-api: \(org.scimAPI ? "on" : "off")",
             "  provisioning: \(org.provisioning ? "on" : "off (nodes receive the snapshot frozen when it was turned off)")",
             "  serial: \(org.serial)",
-            "  uid range: \(p.userIDRange) (allocation \(p.allocatedUserIDRange))",
-            "  gid range: \(p.groupIDRange) (allocation \(p.allocatedGroupIDRange))",
-            "  home prefixes: \(p.homePrefixes.joined(separator: " "))",
-            "  shells: \(p.shells.joined(separator: " "))", "  default shell: \(p.defaultShell)",
-            "  reserved user names: \(p.reservedUserNames.joined(separator: " "))",
-            "  reserved group names: \(p.effectiveReservedGroupNames.joined(separator: " "))",
-            "  deactivation: \(p.deactivation.rawValue)", "  key options: \(p.keyOptions ?? "(none)")",
         ]
-        if !p.groupNameMappings.isEmpty {
-            lines.append("  group mappings: " + p.groupNameMappings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        for field in PolicyField.all {
+            let value = field.value(in: org.policy)
+            lines.append("  \(field.name):" + (value.isEmpty ? "" : " " + value))
         }
         return lines.joined(separator: "\n")
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuthorizedKeys
 import Foundation
 import Hummingbird
 import Logging
@@ -153,13 +154,11 @@ enum Bootstrap {
         _ = try db.createOrg(SQLiteStore.defaultOrg)
         let secret = try db.createToken(org: SQLiteStore.defaultOrg, name: "bootstrap", scope: .scim)
         let tokenFile = (path as NSString).deletingLastPathComponent + "/bootstrap-token"
-        let fd = open(tokenFile, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw ValidationError("cannot write \(tokenFile): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        fchmod(fd, 0o600)
-        let line = Array((secret + "\n").utf8)
-        guard write(fd, line, line.count) == line.count, fsync(fd) == 0 else {
-            throw ValidationError("cannot write \(tokenFile): \(String(cString: strerror(errno)))")
+        do throws(SystemCallError) {
+            try AtomicFile.replace(tokenFile, with: Array((secret + "\n").utf8),
+                                   attributes: FileAttributes(mode: 0o600, uid: geteuid(), gid: getegid()))
+        } catch {
+            throw ValidationError("cannot write \(tokenFile): \(error)")
         }
         say("created database \(path) with org \"default\"")
         say("bootstrap SCIM token (scope scim) written to \(tokenFile) (mode 0600)")

@@ -27,41 +27,6 @@ struct ConfigProblem: Equatable, Sendable, CustomStringConvertible {
     var description: String { "\(key): \(message)" + (source.map { " (\($0))" } ?? "") }
 }
 
-/// Policy keys given in the configuration; absent ones leave the org's policy as it is.
-struct PolicyOverrides: Equatable, Sendable {
-    var userIDRange: IDRange?
-    var groupIDRange: IDRange?
-    var allocatedUserIDRange: IDRange?
-    var allocatedGroupIDRange: IDRange?
-    var homePrefixes: [String]?
-    var shells: [String]?
-    var defaultShell: String?
-    var reservedUserNames: [String]?
-    var reservedGroupNames: [String]?
-    var reserveLegacyConsoleGroups: Bool?
-    var groupNameMappings: [String: String]?
-    var deactivation: DeactivationPolicy?
-    var keyOptions: String?
-
-    func applied(to base: Policy) -> Policy {
-        var p = base
-        if let userIDRange { p.userIDRange = userIDRange }
-        if let groupIDRange { p.groupIDRange = groupIDRange }
-        if let allocatedUserIDRange { p.allocatedUserIDRange = allocatedUserIDRange }
-        if let allocatedGroupIDRange { p.allocatedGroupIDRange = allocatedGroupIDRange }
-        if let homePrefixes { p.homePrefixes = homePrefixes }
-        if let shells { p.shells = shells }
-        if let defaultShell { p.defaultShell = defaultShell }
-        if let reservedUserNames { p.reservedUserNames = reservedUserNames }
-        if let reservedGroupNames { p.reservedGroupNames = reservedGroupNames }
-        if let reserveLegacyConsoleGroups { p.reserveLegacyConsoleGroups = reserveLegacyConsoleGroups }
-        if let groupNameMappings { p.groupNameMappings = groupNameMappings }
-        if let deactivation { p.deactivation = deactivation }
-        if let keyOptions { p.keyOptions = keyOptions }
-        return p
-    }
-}
-
 /// The configuration after file and environment, before flags. Nil means "not configured".
 struct SunkConfiguration: Sendable {
     /// The file that was read (nil when the default file does not exist).
@@ -73,7 +38,8 @@ struct SunkConfiguration: Sendable {
     var maxBodyBytes: Int?
     var databasePath: String?
     /// Orgs named in the file, sorted by name.
-    var orgs: [(name: String, policy: PolicyOverrides)] = []
+    /// Their `orgs.<name>.policy` keys; absent ones leave the org's policy as it is.
+    var orgs: [(name: String, policy: PolicyPatch)] = []
     var nodeRoot: String?
     var nodeNSSFormat: String?
     var nodeMaxDeletePercent: Int?
@@ -290,12 +256,12 @@ enum ConfigLoader {
         }
 
         for org in walk.orgNames.sorted() {
-            let overrides = values.policy(org: org)
-            config.orgs.append((org, overrides))
+            let patch = values.policy(org: org)
+            config.orgs.append((org, patch))
             do throws(SunkModel.ValidationError) {
-                try overrides.applied(to: .default).validate()
+                try patch.applied(to: .default).validate()
             } catch {
-                values.problem(ConfigSchema.configKey(org: org, validationAttribute: error.attribute), error.reason)
+                values.problem(values.policyKey(org: org, attribute: error.attribute), error.reason)
             }
         }
         config.problems += values.problems
@@ -372,7 +338,7 @@ struct YAMLWalk {
                 section(policy, path: full)
             } else if path.count == 3 && path[0] == "orgs" && path[2] == "policy" {
                 guard let kind = ConfigSchema.policy[name] else {
-                    problem(dotted, "unknown key; allowed here: " + ConfigSchema.policy.keys.sorted().joined(separator: ", "))
+                    problem(dotted, "unknown key; allowed here: " + ConfigSchema.policyNames.joined(separator: ", "))
                     continue
                 }
                 leaf(value, kind: kind, key: dotted)
@@ -459,28 +425,18 @@ struct ValueReader {
 
     mutating func integer(_ key: String) -> Int? {
         guard let text = string(key) else { return nil }
-        guard let value = Int(text) else { problem(key, "\(ConfigLoader.quoted(text)) is not an integer"); return nil }
-        return value
+        do throws(SunkModel.ValidationError) { return try PolicyField.parseInteger(text) } catch {
+            problem(key, error.reason)
+            return nil
+        }
     }
 
     mutating func boolean(_ key: String) -> Bool? {
         guard let text = string(key) else { return nil }
-        switch text.lowercased() {
-        case "true", "yes", "on", "1": return true
-        case "false", "no", "off", "0": return false
-        default: problem(key, "\(ConfigLoader.quoted(text)) is not true or false"); return nil
-        }
-    }
-
-    mutating func range(_ key: String) -> IDRange? {
-        guard let text = string(key) else { return nil }
-        let parts = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "-" || $0 == "–" })
-            .map { $0.trimmingCharacters(in: .whitespaces) }
-        guard parts.count == 2, let low = UInt32(parts[0]), let high = UInt32(parts[1]) else {
-            problem(key, "\(ConfigLoader.quoted(text)) must look like LOW-HIGH, for example 10000-2147483647")
+        do throws(SunkModel.ValidationError) { return try PolicyField.parseBoolean(text) } catch {
+            problem(key, error.reason)
             return nil
         }
-        return IDRange(lower: low, upper: high)
     }
 
     func list(_ key: String) -> [String]? {
@@ -489,26 +445,42 @@ struct ValueReader {
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
-    mutating func policy(org: String) -> PolicyOverrides {
-        let p = "orgs.\(org).policy."
-        var o = PolicyOverrides()
-        o.userIDRange = range(p + "uidRange")
-        o.groupIDRange = range(p + "gidRange")
-        o.allocatedUserIDRange = range(p + "allocatedUidRange")
-        o.allocatedGroupIDRange = range(p + "allocatedGidRange")
-        o.homePrefixes = list(p + "homePrefixes")
-        o.shells = list(p + "shells")
-        o.defaultShell = string(p + "defaultShell")
-        o.reservedUserNames = list(p + "reservedUserNames")
-        o.reservedGroupNames = list(p + "reservedGroupNames")
-        o.reserveLegacyConsoleGroups = boolean(p + "legacyConsoleGroups")
-        o.groupNameMappings = walk.maps[p + "groupNameMappings"]
-        if let text = string(p + "deactivation") {
-            if let value = DeactivationPolicy(rawValue: text) { o.deactivation = value } else {
-                problem(p + "deactivation", "\(ConfigLoader.quoted(text)) must be lock or remove")
+    /// `orgs.<org>.policy`: each `PolicyField` under its name or one of its earlier spellings,
+    /// parsed by the field.
+    mutating func policy(org: String) -> PolicyPatch {
+        var patch = PolicyPatch()
+        for field in PolicyField.all {
+            let given = field.spellings.filter { isGiven(ConfigSchema.policyPrefix(org) + $0) }
+            if given.count > 1 {
+                problem(ConfigSchema.policyPrefix(org) + given[1],
+                        "sets the same field as " + ConfigSchema.policyPrefix(org) + given[0] + "; keep one")
+            }
+            guard let spelling = given.first else { continue }
+            let key = ConfigSchema.policyPrefix(org) + spelling
+            let input: PolicyInput?
+            switch field.kind {
+            case .stringList: input = list(key).map(PolicyInput.list)
+            case .stringMap: input = walk.maps[key].map(PolicyInput.map)
+            default: input = string(key).map(PolicyInput.text)
+            }
+            guard let input else { continue }
+            do throws(SunkModel.ValidationError) { try field.set(input, in: &patch) } catch {
+                problem(key, error.reason)
             }
         }
-        o.keyOptions = string(p + "keyOptions")
-        return o
+        return patch
+    }
+
+    /// True when the file or the environment has `key`.
+    private func isGiven(_ key: String) -> Bool {
+        walk.lines[key] != nil || source(key) != nil
+    }
+
+    /// The key, as the configuration spells it, for a `Policy.validate()` attribute such as
+    /// `policy.userIDRange`: `orgs.<org>.policy.uidRange` when the file used that spelling.
+    func policyKey(org: String, attribute: String) -> String {
+        guard let field = PolicyField.forAttribute(attribute) else { return ConfigSchema.policyPrefix(org) + attribute }
+        let spelling = field.spellings.first { isGiven(ConfigSchema.policyPrefix(org) + $0) } ?? field.name
+        return ConfigSchema.policyPrefix(org) + spelling
     }
 }

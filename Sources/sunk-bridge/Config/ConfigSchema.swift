@@ -1,4 +1,4 @@
-// Every key of /etc/sunk-bridge/config.yaml, its kind, and how a policy key maps onto `Policy`.
+// Every key of /etc/sunk-bridge/config.yaml and its kind (policy keys come from `PolicyField.all`).
 import SunkModel
 
 /// The shape a value must have in the YAML file.
@@ -47,46 +47,28 @@ enum ConfigSchema {
         "slurm.maxDeletePercent": .integer,
     ]
 
-    /// Keys below `orgs.<name>.policy.`.
-    static let policy: [String: ConfigKind] = [
-        "uidRange": .idRange,
-        "gidRange": .idRange,
-        "allocatedUidRange": .idRange,
-        "allocatedGidRange": .idRange,
-        "homePrefixes": .stringList,
-        "shells": .stringList,
-        "defaultShell": .string,
-        "reservedUserNames": .stringList,
-        "reservedGroupNames": .stringList,
-        "legacyConsoleGroups": .boolean,
-        "groupNameMappings": .stringMap,
-        "deactivation": .string,
-        "keyOptions": .string,
-    ]
+    /// Keys below `orgs.<name>.policy.`: every `PolicyField` by its name and earlier spellings.
+    static let policy: [String: ConfigKind] = {
+        var keys: [String: ConfigKind] = [:]
+        for field in PolicyField.all {
+            let kind: ConfigKind
+            switch field.kind {
+            case .idRange: kind = .idRange
+            case .string, .choice: kind = .string
+            case .integer: kind = .integer
+            case .boolean: kind = .boolean
+            case .stringList: kind = .stringList
+            case .stringMap: kind = .stringMap
+            }
+            for spelling in field.spellings { keys[spelling] = kind }
+        }
+        return keys
+    }()
 
-    /// The `Policy` field each policy key sets (as `Policy.validate()` names it in `policy.<field>`).
-    static let policyField: [String: String] = [
-        "uidRange": "userIDRange",
-        "gidRange": "groupIDRange",
-        "allocatedUidRange": "allocatedUserIDRange",
-        "allocatedGidRange": "allocatedGroupIDRange",
-        "homePrefixes": "homePrefixes",
-        "shells": "shells",
-        "defaultShell": "defaultShell",
-        "reservedUserNames": "reservedUserNames",
-        "reservedGroupNames": "reservedGroupNames",
-        "legacyConsoleGroups": "reserveLegacyConsoleGroups",
-        "groupNameMappings": "groupNameMappings",
-        "deactivation": "deactivation",
-        "keyOptions": "keyOptions",
-    ]
+    /// The policy keys `unknown key` suggests: the fields' names.
+    static var policyNames: [String] { PolicyField.all.map(\.name).sorted() }
 
-    /// The config key for a `Policy.validate()` attribute such as `policy.userIDRange`.
-    static func configKey(org: String, validationAttribute attribute: String) -> String {
-        let field = attribute.hasPrefix("policy.") ? String(attribute.dropFirst("policy.".count)) : attribute
-        let key = policyField.first(where: { $0.value == field })?.key ?? field
-        return "orgs.\(org).policy.\(key)"
-    }
+    static func policyPrefix(_ org: String) -> String { "orgs.\(org).policy." }
 
     /// The sections that may hold other keys.
     static let sections: Set<String> = ["server", "server.tls", "database", "node", "orgs", "slurm", "slurm.accounts"]

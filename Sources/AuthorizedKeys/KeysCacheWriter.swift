@@ -21,7 +21,7 @@ public enum KeysCacheWriter {
     /// The exact bytes `write` would put in the file (validated, sorted, canonical).
     public static func render(entries: [KeysCacheEntry], options: String?) throws(KeysCacheError) -> [UInt8] {
         if let options {
-            do throws(ValidationError) {
+            do throws(RuleViolation) {
                 try Policy.validateKeyOptions(options)
             } catch {
                 throw .invalidOptions(reason: error.reason)
@@ -45,7 +45,7 @@ public enum KeysCacheWriter {
             line.append(UInt8(ascii: ":"))
             for (i, raw) in entry.keys.enumerated() {
                 let rendered: String
-                do throws(ValidationError) {
+                do throws(RuleViolation) {
                     rendered = try SSHPublicKey(parsing: raw).rendered
                 } catch {
                     throw .invalidEntry(name: entry.name, reason: "key \(i + 1): \(error.reason)")

@@ -35,7 +35,7 @@ enum ErrorMapping {
         switch error {
         case let error as SCIMError:
             return error
-        case let error as ValidationError:
+        case let error as RuleViolation:
             return .invalidValue(error.description)
         case let error as StoreError:
             switch error {

@@ -194,7 +194,7 @@ public struct Policy: Codable, Equatable, Sendable {
     /// - `keyOptions` passes `validateKeyOptions`;
     /// - `maxKeys` 0…1024, `nameMaxLength` 10…255 (room for the hash suffix of derived names),
     ///   `minimumRSABits` 2048…16384.
-    public func validate() throws(ValidationError) {
+    public func validate() throws(RuleViolation) {
         try Policy.validateRange(userIDRange, field: "userIDRange")
         try Policy.validateRange(groupIDRange, field: "groupIDRange")
         try Policy.validateRange(allocatedUserIDRange, field: "allocatedUserIDRange")
@@ -204,67 +204,67 @@ public struct Policy: Codable, Equatable, Sendable {
             (allocatedGroupIDRange, groupIDRange, "allocatedGroupIDRange", "groupIDRange"),
         ] {
             if !ids.contains(alloc) {
-                throw ValidationError(attribute: "policy." + field,
+                throw RuleViolation(attribute: "policy." + field,
                                       reason: "\(alloc) must lie inside \(idField) \(ids)")
             }
             if alloc.overlaps(Policy.reservedIDs) {
-                throw ValidationError(attribute: "policy." + field,
+                throw RuleViolation(attribute: "policy." + field,
                                       reason: "\(alloc) must not include \(Policy.reservedIDs), which Debian and systemd reserve")
             }
         }
         if allocatedUserIDRange.overlaps(allocatedGroupIDRange) {
-            throw ValidationError(attribute: "policy.allocatedGroupIDRange",
+            throw RuleViolation(attribute: "policy.allocatedGroupIDRange",
                                   reason: "\(allocatedGroupIDRange) must not overlap allocatedUserIDRange \(allocatedUserIDRange)")
         }
 
         if homePrefixes.isEmpty {
-            throw ValidationError(attribute: "policy.homePrefixes", reason: "at least one home prefix is required")
+            throw RuleViolation(attribute: "policy.homePrefixes", reason: "at least one home prefix is required")
         }
         for prefix in homePrefixes {
             _ = try PosixRules.homePrefix(prefix, attribute: "policy.homePrefixes")
         }
 
         if shells.isEmpty {
-            throw ValidationError(attribute: "policy.shells", reason: "at least one shell is required")
+            throw RuleViolation(attribute: "policy.shells", reason: "at least one shell is required")
         }
         for shell in shells {
             let components: [Substring]
             do throws(PathProblem) {
                 components = try Paths.components(shell, stripTrailingSlash: false)
             } catch {
-                throw ValidationError(attribute: "policy.shells", reason: "\(Text.quoted(shell)) \(error.reason)")
+                throw RuleViolation(attribute: "policy.shells", reason: "\(Text.quoted(shell)) \(error.reason)")
             }
             if components.isEmpty {
-                throw ValidationError(attribute: "policy.shells", reason: "\"/\" is not a shell")
+                throw RuleViolation(attribute: "policy.shells", reason: "\"/\" is not a shell")
             }
         }
         if !shells.contains(defaultShell) {
-            throw ValidationError(attribute: "policy.defaultShell",
+            throw RuleViolation(attribute: "policy.defaultShell",
                                   reason: "\(Text.quoted(defaultShell)) is not in the shells allowlist")
         }
 
         if !(0...1024).contains(maxKeys) {
-            throw ValidationError(attribute: "policy.maxKeys", reason: "must be between 0 and 1024")
+            throw RuleViolation(attribute: "policy.maxKeys", reason: "must be between 0 and 1024")
         }
         if !(10...255).contains(nameMaxLength) {
-            throw ValidationError(attribute: "policy.nameMaxLength", reason: "must be between 10 and 255")
+            throw RuleViolation(attribute: "policy.nameMaxLength", reason: "must be between 10 and 255")
         }
         if !(2048...Policy.maximumRSABits).contains(minimumRSABits) {
-            throw ValidationError(attribute: "policy.minimumRSABits", reason: "must be between 2048 and 16384")
+            throw RuleViolation(attribute: "policy.minimumRSABits", reason: "must be between 2048 and 16384")
         }
 
         for key in groupNameMappings.keys.sorted() {
             // Keys are derived names; a displayName written as a key would silently never match.
             let derived = PosixRules.derivedGroupBaseName(fromDisplayName: key, policy: self)
             if derived != key {
-                throw ValidationError(attribute: "policy.groupNameMappings",
+                throw RuleViolation(attribute: "policy.groupNameMappings",
                                       reason: "key \(Text.quoted(key)) is not a derived group name; use \(Text.quoted(derived))")
             }
             let target = groupNameMappings[key]!
-            do throws(ValidationError) {
+            do throws(RuleViolation) {
                 _ = try PosixRules.groupName(target, policy: self)
             } catch {
-                throw ValidationError(attribute: "policy.groupNameMappings",
+                throw RuleViolation(attribute: "policy.groupNameMappings",
                                       reason: "mapping for \(Text.quoted(key)): \(error.reason)")
             }
         }
@@ -276,33 +276,33 @@ public struct Policy: Codable, Equatable, Sendable {
 
     /// Checks an authorized_keys option string: a comma-separated list (no spaces, no empty items) of
     /// options from `allowedKeyOptions`, compared case-insensitively. Attribute `policy.keyOptions`.
-    public static func validateKeyOptions(_ options: String) throws(ValidationError) {
+    public static func validateKeyOptions(_ options: String) throws(RuleViolation) {
         if options.isEmpty {
-            throw ValidationError(attribute: "policy.keyOptions", reason: "must not be empty (omit it instead)")
+            throw RuleViolation(attribute: "policy.keyOptions", reason: "must not be empty (omit it instead)")
         }
         let allowed = allowedKeyOptions.map(Text.asciiLowercased)
         for item in options.split(separator: ",", omittingEmptySubsequences: false) {
             if item.isEmpty {
-                throw ValidationError(attribute: "policy.keyOptions", reason: "must be a comma-separated list without empty items")
+                throw RuleViolation(attribute: "policy.keyOptions", reason: "must be a comma-separated list without empty items")
             }
             if !allowed.contains(Text.asciiLowercased(String(item))) {
-                throw ValidationError(attribute: "policy.keyOptions",
+                throw RuleViolation(attribute: "policy.keyOptions",
                                       reason: "\(Text.quoted(String(item))) is not an allowed option; allowed: "
                                           + allowedKeyOptions.joined(separator: ", "))
             }
         }
     }
 
-    private static func validateRange(_ r: IDRange, field: String) throws(ValidationError) {
+    private static func validateRange(_ r: IDRange, field: String) throws(RuleViolation) {
         if r.lower > r.upper {
-            throw ValidationError(attribute: "policy." + field, reason: "lower bound \(r.lower) is above upper bound \(r.upper)")
+            throw RuleViolation(attribute: "policy." + field, reason: "lower bound \(r.lower) is above upper bound \(r.upper)")
         }
         if r.lower < minimumRangeLowerBound {
-            throw ValidationError(attribute: "policy." + field,
+            throw RuleViolation(attribute: "policy." + field,
                                   reason: "\(r) must not start below \(minimumRangeLowerBound) (system ids)")
         }
         if r.upper > maximumID {
-            throw ValidationError(attribute: "policy." + field, reason: "\(r) must not end above \(maximumID)")
+            throw RuleViolation(attribute: "policy." + field, reason: "\(r) must not end above \(maximumID)")
         }
     }
 }

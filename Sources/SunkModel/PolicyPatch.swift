@@ -69,7 +69,7 @@ public struct PolicyField: Sendable {
 
     let copy: @Sendable (Policy, inout PolicyPatch) -> Void
     let apply: @Sendable (PolicyPatch, inout Policy) -> Void
-    let parse: @Sendable (PolicyInput, inout PolicyPatch) throws(ValidationError) -> Void
+    let parse: @Sendable (PolicyInput, inout PolicyPatch) throws(RuleViolation) -> Void
     let show: @Sendable (Policy) -> String
 
     /// `--user-id-range` for `userIDRange`.
@@ -81,7 +81,7 @@ public struct PolicyField: Sendable {
 
     /// Sets the field of `patch` from text (checking its syntax only; `Policy.validate()` checks the
     /// value). Attribute `policy.<name>`.
-    public func set(_ input: PolicyInput, in patch: inout PolicyPatch) throws(ValidationError) {
+    public func set(_ input: PolicyInput, in patch: inout PolicyPatch) throws(RuleViolation) {
         try parse(input, &patch)
     }
 
@@ -123,7 +123,7 @@ public struct PolicyField: Sendable {
             summary: "derived group name → POSIX group name (DERIVED=POSIX)",
             copy: { $1.groupNameMappings = $0.groupNameMappings },
             apply: { patch, policy in if let v = patch.groupNameMappings { policy.groupNameMappings = v } },
-            parse: { input, patch throws(ValidationError) in
+            parse: { input, patch throws(RuleViolation) in
                 patch.groupNameMappings = try parseMap(input, attribute: "policy.groupNameMappings")
             },
             show: { $0.groupNameMappings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }),
@@ -135,7 +135,7 @@ public struct PolicyField: Sendable {
             summary: "authorized_keys options put before every key, e.g. restrict (empty clears)",
             copy: { $1.keyOptions = $0.keyOptions },
             apply: { patch, policy in if let v = patch.keyOptions { policy.keyOptions = v.isEmpty ? nil : v } },
-            parse: { input, patch throws(ValidationError) in
+            parse: { input, patch throws(RuleViolation) in
                 patch.keyOptions = try text(input, attribute: "policy.keyOptions")
             },
             show: { $0.keyOptions ?? "" }),
@@ -160,24 +160,24 @@ public struct PolicyField: Sendable {
     // MARK: - Parsers shared by every front end
 
     /// `true`/`false`, `on`/`off`, `yes`/`no`, `1`/`0` (ASCII case-insensitive).
-    public static func parseBoolean(_ text: String) throws(ValidationError) -> Bool {
+    public static func parseBoolean(_ text: String) throws(RuleViolation) -> Bool {
         switch Text.asciiLowercased(String(Text.trimmingBlanks(text))) {
         case "true", "yes", "on", "1": return true
         case "false", "no", "off", "0": return false
-        default: throw ValidationError(attribute: "", reason: "\(Text.quoted(text)) is not true or false")
+        default: throw RuleViolation(attribute: "", reason: "\(Text.quoted(text)) is not true or false")
         }
     }
 
-    public static func parseInteger(_ text: String) throws(ValidationError) -> Int {
+    public static func parseInteger(_ text: String) throws(RuleViolation) -> Int {
         guard let value = Int(Text.trimmingBlanks(text)) else {
-            throw ValidationError(attribute: "", reason: "\(Text.quoted(text)) is not an integer")
+            throw RuleViolation(attribute: "", reason: "\(Text.quoted(text)) is not an integer")
         }
         return value
     }
 
-    static func parseDeactivation(_ text: String) throws(ValidationError) -> DeactivationPolicy {
+    static func parseDeactivation(_ text: String) throws(RuleViolation) -> DeactivationPolicy {
         guard let value = DeactivationPolicy(rawValue: String(Text.trimmingBlanks(text))) else {
-            throw ValidationError(attribute: "", reason: "\(Text.quoted(text)) must be "
+            throw RuleViolation(attribute: "", reason: "\(Text.quoted(text)) must be "
                 + DeactivationPolicy.allCases.map(\.rawValue).joined(separator: " or "))
         }
         return value
@@ -200,15 +200,15 @@ public struct PolicyField: Sendable {
 
     // MARK: - Building the table
 
-    private static func text(_ input: PolicyInput, attribute: String) throws(ValidationError) -> String {
+    private static func text(_ input: PolicyInput, attribute: String) throws(RuleViolation) -> String {
         switch input {
         case .text(let t): return t
         case .list(let items) where items.count == 1: return items[0]
-        default: throw ValidationError(attribute: attribute, reason: "must be a single value")
+        default: throw RuleViolation(attribute: attribute, reason: "must be a single value")
         }
     }
 
-    private static func parseMap(_ input: PolicyInput, attribute: String) throws(ValidationError) -> [String: String] {
+    private static func parseMap(_ input: PolicyInput, attribute: String) throws(RuleViolation) -> [String: String] {
         let entries: [String]
         switch input {
         case .map(let map): return map
@@ -219,7 +219,7 @@ public struct PolicyField: Sendable {
         for entry in entries {
             let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw ValidationError(attribute: attribute, reason: "\(Text.quoted(entry)) must look like DERIVED=POSIX")
+                throw RuleViolation(attribute: attribute, reason: "\(Text.quoted(entry)) must look like DERIVED=POSIX")
             }
             map[String(parts[0])] = String(parts[1])
         }
@@ -229,19 +229,19 @@ public struct PolicyField: Sendable {
     private static func scalar<T: Sendable>(
         _ name: String, aliases: [String] = [], _ kind: Kind, _ summary: String,
         _ patchPath: any WritableKeyPath<PolicyPatch, T?> & Sendable, _ policyPath: any WritableKeyPath<Policy, T> & Sendable,
-        parse: @escaping @Sendable (String) throws(ValidationError) -> T, show: @escaping @Sendable (T) -> String
+        parse: @escaping @Sendable (String) throws(RuleViolation) -> T, show: @escaping @Sendable (T) -> String
     ) -> PolicyField {
         let attribute = "policy." + name
         return PolicyField(
             name: name, aliases: aliases, kind: kind, summary: summary,
             copy: { policy, patch in patch[keyPath: patchPath] = policy[keyPath: policyPath] },
             apply: { patch, policy in if let v = patch[keyPath: patchPath] { policy[keyPath: policyPath] = v } },
-            parse: { input, patch throws(ValidationError) in
+            parse: { input, patch throws(RuleViolation) in
                 let raw = try text(input, attribute: attribute)
-                do throws(ValidationError) {
+                do throws(RuleViolation) {
                     patch[keyPath: patchPath] = try parse(raw)
                 } catch {
-                    throw ValidationError(attribute: attribute, reason: error.reason)
+                    throw RuleViolation(attribute: attribute, reason: error.reason)
                 }
             },
             show: { show($0[keyPath: policyPath]) })
@@ -256,11 +256,11 @@ public struct PolicyField: Sendable {
             name: name, aliases: aliases, kind: .stringList, summary: summary,
             copy: { policy, patch in patch[keyPath: patchPath] = policy[keyPath: policyPath] },
             apply: { patch, policy in if let v = patch[keyPath: patchPath] { policy[keyPath: policyPath] = v } },
-            parse: { input, patch throws(ValidationError) in
+            parse: { input, patch throws(RuleViolation) in
                 switch input {
                 case .text(let t): patch[keyPath: patchPath] = [t]
                 case .list(let items): patch[keyPath: patchPath] = items
-                case .map: throw ValidationError(attribute: "policy." + name, reason: "must be a list")
+                case .map: throw RuleViolation(attribute: "policy." + name, reason: "must be a list")
                 }
             },
             show: { $0[keyPath: policyPath].joined(separator: " ") })
@@ -270,11 +270,11 @@ public struct PolicyField: Sendable {
 extension IDRange {
     /// `LOW-HIGH` (or `LOW–HIGH`, as `description` prints it), blanks allowed around each bound. Only
     /// the syntax is checked here; `Policy.validate()` checks order and limits.
-    public static func parse(_ text: String) throws(ValidationError) -> IDRange {
+    public static func parse(_ text: String) throws(RuleViolation) -> IDRange {
         let parts = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "-" || $0 == "–" })
             .map { Text.trimmingBlanks(String($0)) }
         guard parts.count == 2, let low = UInt32(parts[0]), let high = UInt32(parts[1]) else {
-            throw ValidationError(attribute: "",
+            throw RuleViolation(attribute: "",
                                   reason: "\(Text.quoted(text)) must look like LOW-HIGH, for example 10000-2147483647")
         }
         return IDRange(lower: low, upper: high)

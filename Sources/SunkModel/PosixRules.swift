@@ -17,11 +17,11 @@ public enum PosixRules {
 
     /// `sunkPosixUsername`: `^[a-z_][a-z0-9_-]{0,N-1}$` with N = `policy.nameMaxLength` (default 32),
     /// and not one of `policy.reservedUserNames` (compared case-insensitively). Returns the name.
-    public static func userName(_ raw: String, policy: Policy) throws(ValidationError) -> String {
+    public static func userName(_ raw: String, policy: Policy) throws(RuleViolation) -> String {
         try checkNameSyntax(raw, policy: policy, attribute: SCIMAttribute.userName)
         let lower = Text.asciiLowercased(raw)
         if policy.reservedUserNames.contains(where: { Text.asciiLowercased($0) == lower }) {
-            throw ValidationError(attribute: SCIMAttribute.userName,
+            throw RuleViolation(attribute: SCIMAttribute.userName,
                                   reason: "\(Text.quoted(raw)) is a reserved system name")
         }
         return raw
@@ -30,7 +30,7 @@ public enum PosixRules {
     /// An explicit POSIX group name (attribute `displayName`): the same character rules as user names,
     /// and not one of `policy.reservedGroupNames` (plus `legacyConsoleGroupNames` when
     /// `reserveLegacyConsoleGroups`), compared case-insensitively. Returns the name.
-    public static func groupName(_ raw: String, policy: Policy) throws(ValidationError) -> String {
+    public static func groupName(_ raw: String, policy: Policy) throws(RuleViolation) -> String {
         try checkNameSyntax(raw, policy: policy, attribute: SCIMAttribute.groupDisplayName)
         try checkGroupNotReserved(raw, policy: policy)
         return raw
@@ -66,14 +66,14 @@ public enum PosixRules {
     ///
     /// `"HPC Research (EU)"` → `hpc-research-eu`.
     public static func derivedGroupName(fromDisplayName displayName: String, policy: Policy)
-        throws(ValidationError) -> String
+        throws(RuleViolation) -> String
     {
         let name = derivedGroupBaseName(fromDisplayName: displayName, policy: policy)
         if let mapped = policy.groupNameMappings[name] {
-            do throws(ValidationError) {
+            do throws(RuleViolation) {
                 return try groupName(mapped, policy: policy)
             } catch {
-                throw ValidationError(attribute: SCIMAttribute.groupDisplayName,
+                throw RuleViolation(attribute: SCIMAttribute.groupDisplayName,
                                       reason: "groupNameMappings maps \(Text.quoted(name)) to \(Text.quoted(mapped)), which is invalid: \(error.reason)")
             }
         }
@@ -115,12 +115,12 @@ public enum PosixRules {
     // MARK: - Ids
 
     /// `sunkPosixUserId`: inside `policy.userIDRange`; never 0, never 60000–65535, never ≥ 2^31.
-    public static func userID(_ v: PosixIDInput, policy: Policy) throws(ValidationError) -> UInt32 {
+    public static func userID(_ v: PosixIDInput, policy: Policy) throws(RuleViolation) -> UInt32 {
         try posixID(v, range: policy.userIDRange, attribute: SCIMAttribute.userID)
     }
 
     /// `sunkPosixGroupId`: inside `policy.groupIDRange`; never 0, never 60000–65535, never ≥ 2^31.
-    public static func groupID(_ v: PosixIDInput, policy: Policy) throws(ValidationError) -> UInt32 {
+    public static func groupID(_ v: PosixIDInput, policy: Policy) throws(RuleViolation) -> UInt32 {
         try posixID(v, range: policy.groupIDRange, attribute: SCIMAttribute.groupID)
     }
 
@@ -131,64 +131,64 @@ public enum PosixRules {
 
     /// Checks an id already held as a number (for example an allocated one, or one read from a
     /// snapshot) against a range and the ids that are always refused.
-    public static func checkID(_ id: UInt32, range: IDRange, attribute: String) throws(ValidationError) {
+    public static func checkID(_ id: UInt32, range: IDRange, attribute: String) throws(RuleViolation) {
         _ = try posixID(.integer(Int64(id)), range: range, attribute: attribute)
     }
 
-    static func posixID(_ v: PosixIDInput, range: IDRange, attribute: String) throws(ValidationError) -> UInt32 {
+    static func posixID(_ v: PosixIDInput, range: IDRange, attribute: String) throws(RuleViolation) -> UInt32 {
         let value: UInt64
         switch v {
         case .integer(let i):
-            if i < 0 { throw ValidationError(attribute: attribute, reason: "\(i) is negative") }
+            if i < 0 { throw RuleViolation(attribute: attribute, reason: "\(i) is negative") }
             value = UInt64(i)
         case .double(let d):
             // No rounding functions here: they live in libm, which the static key helper does not link.
             // Range first (so the conversion cannot trap), then an exact round trip proves wholeness.
             if !d.isFinite {
-                throw ValidationError(attribute: attribute, reason: "must be a finite whole number")
+                throw RuleViolation(attribute: attribute, reason: "must be a finite whole number")
             }
             guard d > -4_294_967_296, d < 4_294_967_296 else {
-                throw ValidationError(attribute: attribute,
+                throw RuleViolation(attribute: attribute,
                                       reason: d < 0 ? "\(d) is negative" : "\(d) is above \(Policy.maximumID)")
             }
             let whole = Int64(d) // truncates toward zero
             if Double(whole) != d {
-                throw ValidationError(attribute: attribute, reason: "\(d) is not a whole number")
+                throw RuleViolation(attribute: attribute, reason: "\(d) is not a whole number")
             }
-            if whole < 0 { throw ValidationError(attribute: attribute, reason: "\(whole) is negative") }
+            if whole < 0 { throw RuleViolation(attribute: attribute, reason: "\(whole) is negative") }
             value = UInt64(whole)
         case .string(let s):
             let bytes = Array(s.utf8)
             guard !bytes.isEmpty, bytes.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
-                throw ValidationError(attribute: attribute,
+                throw RuleViolation(attribute: attribute,
                                       reason: "\(Text.quoted(s)) must be written with decimal digits only")
             }
             if bytes.count > 1 && bytes[0] == 0x30 {
-                throw ValidationError(attribute: attribute,
+                throw RuleViolation(attribute: attribute,
                                       reason: "\(Text.quoted(s)) must not have leading zeros")
             }
             if bytes.count > 10 {
-                throw ValidationError(attribute: attribute, reason: "\(Text.quoted(s)) is above \(Policy.maximumID)")
+                throw RuleViolation(attribute: attribute, reason: "\(Text.quoted(s)) is above \(Policy.maximumID)")
             }
             value = bytes.reduce(0) { $0 * 10 + UInt64($1 - 0x30) }
         }
         if value == 0 {
-            throw ValidationError(attribute: attribute, reason: "0 is root's id and is never allowed")
+            throw RuleViolation(attribute: attribute, reason: "0 is root's id and is never allowed")
         }
         if value > UInt64(Policy.maximumID) {
-            throw ValidationError(attribute: attribute,
+            throw RuleViolation(attribute: attribute,
                                   reason: "\(value) is above \(Policy.maximumID), the largest id NSS caches find")
         }
         let id = UInt32(value)
         if Policy.reservedIDs.contains(id) {
-            throw ValidationError(attribute: attribute,
+            throw RuleViolation(attribute: attribute,
                                   reason: "\(id) is in \(Policy.reservedIDs), which Debian and systemd reserve (65534 is nobody)")
         }
         if id < range.lower {
-            throw ValidationError(attribute: attribute, reason: "\(id) is below the allowed range \(range)")
+            throw RuleViolation(attribute: attribute, reason: "\(id) is below the allowed range \(range)")
         }
         if id > range.upper {
-            throw ValidationError(attribute: attribute, reason: "\(id) is above the allowed range \(range)")
+            throw RuleViolation(attribute: attribute, reason: "\(id) is above the allowed range \(range)")
         }
         return id
     }
@@ -199,18 +199,18 @@ public enum PosixRules {
     /// component; one trailing `/` is removed; at most 4096 bytes, 255 per component; strictly below
     /// one of `policy.homePrefixes` on a component boundary (`/home/ada` for `/home`, never `/home`
     /// itself nor `/homeX/ada`). Returns the normalised path.
-    public static func homeDirectory(_ raw: String, policy: Policy) throws(ValidationError) -> String {
+    public static func homeDirectory(_ raw: String, policy: Policy) throws(RuleViolation) -> String {
         try homeDirectory(raw, prefixes: policy.homePrefixes)
     }
 
     /// A home checked against an explicit list of prefixes (a node's own `--home-prefix` list), by the
     /// same rule as `homeDirectory(_:policy:)`. Returns the normalised path.
-    public static func homeDirectory(_ raw: String, prefixes: [String]) throws(ValidationError) -> String {
+    public static func homeDirectory(_ raw: String, prefixes: [String]) throws(RuleViolation) -> String {
         let components: [Substring]
         do throws(PathProblem) {
             components = try Paths.components(raw, stripTrailingSlash: true)
         } catch {
-            throw ValidationError(attribute: SCIMAttribute.homeDirectory, reason: error.reason)
+            throw RuleViolation(attribute: SCIMAttribute.homeDirectory, reason: error.reason)
         }
         for prefix in prefixes {
             guard let p = try? Paths.components(prefix, stripTrailingSlash: true), !p.isEmpty else { continue }
@@ -219,7 +219,7 @@ public enum PosixRules {
                 return "/" + components.joined(separator: "/")
             }
         }
-        throw ValidationError(attribute: SCIMAttribute.homeDirectory,
+        throw RuleViolation(attribute: SCIMAttribute.homeDirectory,
                               reason: "must be strictly below an allowed prefix ("
                                   + prefixes.map { Text.quoted($0) }.joined(separator: ", ") + ")")
     }
@@ -238,21 +238,21 @@ public enum PosixRules {
     /// normalised (no trailing `/`, no `//`, `.` or `..`), not `/`, and neither one of `systemTrees`
     /// nor inside one (compared by whole components: `/etcetera` is fine), except `/var/home` and
     /// below. Returns the prefix.
-    public static func homePrefix(_ raw: String, attribute: String) throws(ValidationError) -> String {
+    public static func homePrefix(_ raw: String, attribute: String) throws(RuleViolation) -> String {
         let components: [Substring]
         do throws(PathProblem) {
             components = try Paths.components(raw, stripTrailingSlash: false)
         } catch {
-            throw ValidationError(attribute: attribute, reason: "\(Text.quoted(raw)) \(error.reason)")
+            throw RuleViolation(attribute: attribute, reason: "\(Text.quoted(raw)) \(error.reason)")
         }
         guard let top = components.first else {
-            throw ValidationError(attribute: attribute, reason: "\"/\" is not allowed as a home prefix")
+            throw RuleViolation(attribute: attribute, reason: "\"/\" is not allowed as a home prefix")
         }
         let systemTree = top.hasPrefix("lib") || systemTrees.contains("/" + String(top))
         let varHome = top == "var" && components.count > 1 && components[1] == "home"
         if systemTree && !varHome {
             let relation = components.count == 1 ? "is the system tree" : "lies inside the system tree"
-            throw ValidationError(
+            throw RuleViolation(
                 attribute: attribute,
                 reason: "\(Text.quoted(raw)) \(relation) /\(top); a home prefix must be outside "
                     + systemTrees.joined(separator: ", ") + " (only /var/home and below is allowed in /var)")
@@ -262,7 +262,7 @@ public enum PosixRules {
 
     /// The default home of a user: the first prefix, then the name (`/home/ada`), checked like an
     /// IdP-sent home.
-    public static func defaultHomeDirectory(userName: String, policy: Policy) throws(ValidationError) -> String {
+    public static func defaultHomeDirectory(userName: String, policy: Policy) throws(RuleViolation) -> String {
         let prefix = policy.homePrefixes.first ?? Policy.defaultHomePrefixes[0]
         let base = prefix.utf8.last == UInt8(ascii: "/") ? String(prefix.dropLast()) : prefix
         return try homeDirectory(base + "/" + userName, policy: policy)
@@ -291,14 +291,14 @@ public enum PosixRules {
 
     /// `sunkLoginShell`: a clean absolute path (as for homes, without stripping a trailing `/`) that is
     /// exactly one of `policy.shells`. Returns it.
-    public static func loginShell(_ raw: String, policy: Policy) throws(ValidationError) -> String {
+    public static func loginShell(_ raw: String, policy: Policy) throws(RuleViolation) -> String {
         do throws(PathProblem) {
             _ = try Paths.components(raw, stripTrailingSlash: false)
         } catch {
-            throw ValidationError(attribute: SCIMAttribute.loginShell, reason: error.reason)
+            throw RuleViolation(attribute: SCIMAttribute.loginShell, reason: error.reason)
         }
         guard policy.shells.contains(raw) else {
-            throw ValidationError(attribute: SCIMAttribute.loginShell,
+            throw RuleViolation(attribute: SCIMAttribute.loginShell,
                                   reason: "\(Text.quoted(raw)) is not an allowed shell; allowed: "
                                       + policy.shells.joined(separator: ", "))
         }
@@ -356,24 +356,24 @@ public enum PosixRules {
     /// `SSHPublicKey(parsing:minimumRSABits:)`; empty strings are dropped; more than `policy.maxKeys`
     /// non-empty lines are refused; keys with identical blobs are kept once (the first). Reasons name
     /// the 1-based position in `lines`: `"key 2: options such as command= are not allowed"`.
-    public static func sshKeys(_ lines: [String], policy: Policy) throws(ValidationError) -> [SSHPublicKey] {
+    public static func sshKeys(_ lines: [String], policy: Policy) throws(RuleViolation) -> [SSHPublicKey] {
         var nonEmpty: [(Int, Substring)] = []
         for (i, line) in lines.enumerated() {
             let trimmed = Text.trimmingBlanks(line)
             if !trimmed.isEmpty { nonEmpty.append((i + 1, trimmed)) }
         }
         if nonEmpty.count > policy.maxKeys {
-            throw ValidationError(attribute: SCIMAttribute.sshKeys,
+            throw RuleViolation(attribute: SCIMAttribute.sshKeys,
                                   reason: "at most \(policy.maxKeys) keys are allowed, got \(nonEmpty.count)")
         }
         var keys: [SSHPublicKey] = []
         var seen = Set<[UInt8]>()
         for (index, line) in nonEmpty {
             let key: SSHPublicKey
-            do throws(ValidationError) {
+            do throws(RuleViolation) {
                 key = try SSHPublicKey(parsing: String(line), minimumRSABits: policy.minimumRSABits)
             } catch {
-                throw ValidationError(attribute: SCIMAttribute.sshKeys, reason: "key \(index): \(error.reason)")
+                throw RuleViolation(attribute: SCIMAttribute.sshKeys, reason: "key \(index): \(error.reason)")
             }
             if seen.insert(key.blob).inserted { keys.append(key) }
         }
@@ -386,27 +386,27 @@ public enum PosixRules {
         "^[a-z_][a-z0-9_-]{0,\(max(0, policy.nameMaxLength - 1))}$"
     }
 
-    static func checkNameSyntax(_ raw: String, policy: Policy, attribute: String) throws(ValidationError) {
+    static func checkNameSyntax(_ raw: String, policy: Policy, attribute: String) throws(RuleViolation) {
         var valid = !raw.isEmpty
         for (i, b) in raw.utf8.enumerated() where valid {
             let lowerOrUnderscore = (b >= 0x61 && b <= 0x7A) || b == 0x5F
             valid = i == 0 ? lowerOrUnderscore : (lowerOrUnderscore || (b >= 0x30 && b <= 0x39) || b == 0x2D)
         }
         if !valid {
-            throw ValidationError(attribute: attribute,
+            throw RuleViolation(attribute: attribute,
                                   reason: raw.isEmpty ? "must not be empty; it must match \(nameRegex(policy))"
                                                       : "must match \(nameRegex(policy))")
         }
         if raw.utf8.count > policy.nameMaxLength {
-            throw ValidationError(attribute: attribute,
+            throw RuleViolation(attribute: attribute,
                                   reason: "must be at most \(policy.nameMaxLength) characters (\(nameRegex(policy)))")
         }
     }
 
-    static func checkGroupNotReserved(_ name: String, policy: Policy) throws(ValidationError) {
+    static func checkGroupNotReserved(_ name: String, policy: Policy) throws(RuleViolation) {
         let lower = Text.asciiLowercased(name)
         if policy.effectiveReservedGroupNames.contains(lower) {
-            throw ValidationError(attribute: SCIMAttribute.groupDisplayName,
+            throw RuleViolation(attribute: SCIMAttribute.groupDisplayName,
                                   reason: "\(Text.quoted(name)) is a reserved system group; rename the group in the IdP or map it with groupNameMappings")
         }
     }

@@ -32,7 +32,7 @@ public struct SSHPublicKey: Hashable, Sendable {
     ]
 
     /// Parses one line with the default minimum RSA size (2048 bits).
-    public init(parsing line: String) throws(ValidationError) {
+    public init(parsing line: String) throws(RuleViolation) {
         try self.init(parsing: line, minimumRSABits: Policy.defaultMinimumRSABits)
     }
 
@@ -47,9 +47,9 @@ public struct SSHPublicKey: Hashable, Sendable {
     /// - the comment (the remaining fields joined by single spaces) is at most 256 bytes.
     ///
     /// Errors have attribute `sunkSshKeys` and a reason without a key index (the list adds it).
-    public init(parsing line: String, minimumRSABits: Int) throws(ValidationError) {
-        func fail(_ reason: String) -> ValidationError {
-            ValidationError(attribute: SCIMAttribute.sshKeys, reason: reason)
+    public init(parsing line: String, minimumRSABits: Int) throws(RuleViolation) {
+        func fail(_ reason: String) -> RuleViolation {
+            RuleViolation(attribute: SCIMAttribute.sshKeys, reason: reason)
         }
         if line.utf8.count > SSHPublicKey.maximumLineLength {
             throw fail("is longer than \(SSHPublicKey.maximumLineLength) bytes")
@@ -190,9 +190,9 @@ public struct SSHPublicKey: Hashable, Sendable {
             + acceptedTypes.joined(separator: ", ")
     }
 
-    static func checkBlob(_ blob: [UInt8], type: String, minimumRSABits: Int) throws(ValidationError) {
-        func fail(_ reason: String) -> ValidationError {
-            ValidationError(attribute: SCIMAttribute.sshKeys, reason: reason)
+    static func checkBlob(_ blob: [UInt8], type: String, minimumRSABits: Int) throws(RuleViolation) {
+        func fail(_ reason: String) -> RuleViolation {
+            RuleViolation(attribute: SCIMAttribute.sshKeys, reason: reason)
         }
         var r = WireReader(blob)
         guard let embedded = r.string() else { throw fail("the key data is truncated") }
@@ -217,12 +217,12 @@ public struct SSHPublicKey: Hashable, Sendable {
         }
         guard r.isAtEnd else { throw fail("the key data has unexpected trailing bytes") }
 
-        func ed25519(_ r: inout WireReader) throws(ValidationError) {
+        func ed25519(_ r: inout WireReader) throws(RuleViolation) {
             guard let key = r.string() else { throw fail("the key data is truncated") }
             guard key.count == 32 else { throw fail("an ed25519 key must be 32 bytes, this one has \(key.count)") }
         }
 
-        func ecdsa(_ r: inout WireReader, curve: String) throws(ValidationError) {
+        func ecdsa(_ r: inout WireReader, curve: String) throws(RuleViolation) {
             guard let name = r.string() else { throw fail("the key data is truncated") }
             guard name.elementsEqual(curve.utf8) else {
                 throw fail("the key data names curve \(Text.quoted(bytes: name, limit: 20)), not \(curve)")
@@ -234,7 +234,7 @@ public struct SSHPublicKey: Hashable, Sendable {
             }
         }
 
-        func rsa(_ r: inout WireReader, minimumBits: Int) throws(ValidationError) {
+        func rsa(_ r: inout WireReader, minimumBits: Int) throws(RuleViolation) {
             guard let e = r.string(), let n = r.string() else { throw fail("the key data is truncated") }
             guard let eMagnitude = positive(e) else { throw fail("the RSA exponent must be a positive integer") }
             guard eMagnitude.last! & 1 == 1, eMagnitude.count > 1 || eMagnitude.first! >= 3 else {

@@ -38,7 +38,7 @@ struct SnapshotValidator {
         for user in body.users {
             let label = "user \(Self.quoted(user.name)) (SCIM id \(Self.quoted(user.id)))"
             func fail(_ reason: String) -> SnapshotError { .invalidEntry("\(label): \(reason)") }
-            do throws(ValidationError) {
+            do throws(RuleViolation) {
                 try Self.expectCanonical(try PosixRules.userName(user.name, policy: policy), user.name,
                                          SCIMAttribute.userName)
                 try Self.expectCanonical(try PosixRules.userID(.integer(Int64(user.uid)), policy: policy),
@@ -51,11 +51,11 @@ struct SnapshotValidator {
                                          SCIMAttribute.loginShell)
                 let keys = try PosixRules.sshKeys(user.keys, policy: policy)
                 for (index, key) in keys.enumerated() where key.rendered != user.keys[index] {
-                    throw ValidationError(attribute: SCIMAttribute.sshKeys,
+                    throw RuleViolation(attribute: SCIMAttribute.sshKeys,
                                           reason: "key \(index + 1) is not in canonical form")
                 }
                 if keys.count != user.keys.count {
-                    throw ValidationError(attribute: SCIMAttribute.sshKeys, reason: "key list changed when parsed")
+                    throw RuleViolation(attribute: SCIMAttribute.sshKeys, reason: "key list changed when parsed")
                 }
             } catch {
                 throw fail(error.description)
@@ -90,7 +90,7 @@ struct SnapshotValidator {
         for group in body.groups {
             let label = "group \(Self.quoted(group.name)) (SCIM id \(Self.quoted(group.id)))"
             func fail(_ reason: String) -> SnapshotError { .invalidEntry("\(label): \(reason)") }
-            do throws(ValidationError) {
+            do throws(RuleViolation) {
                 try Self.expectCanonical(try PosixRules.groupName(group.name, policy: policy), group.name,
                                          SCIMAttribute.groupDisplayName)
                 try Self.expectCanonical(try PosixRules.groupID(.integer(Int64(group.gid)), policy: policy),
@@ -118,10 +118,10 @@ struct SnapshotValidator {
     }
 
     private static func expectCanonical<T: Equatable>(_ canonical: T, _ value: T, _ attribute: String)
-        throws(ValidationError)
+        throws(RuleViolation)
     {
         if canonical != value {
-            throw ValidationError(attribute: attribute, reason: "not in canonical form (expected \(canonical))")
+            throw RuleViolation(attribute: attribute, reason: "not in canonical form (expected \(canonical))")
         }
     }
 

@@ -14,7 +14,7 @@ public enum ExportGate {
             do {
                 return try rule() == value ? nil : "\(value) is not in canonical form under the org's policy"
             } catch {
-                return (error as? ValidationError)?.description ?? "\(error)"
+                return (error as? RuleViolation)?.description ?? "\(error)"
             }
         }
         if let problem = canonical(name, { try PosixRules.userName(name, policy: policy) })
@@ -24,7 +24,7 @@ public enum ExportGate {
             ?? canonical(shell, { try PosixRules.loginShell(shell, policy: policy) }) {
             return "the org's policy refuses it: \(problem)"
         }
-        do throws(ValidationError) {
+        do throws(RuleViolation) {
             let parsed = try PosixRules.sshKeys(keys, policy: policy)
             if parsed.map(\.rendered) != keys {
                 return "the org's policy refuses it: \(SCIMAttribute.sshKeys): keys are not in canonical form"
@@ -38,7 +38,7 @@ public enum ExportGate {
 
     /// Why a group is not exported under `policy`, or nil.
     static func groupRefusal(name: String, gid: UInt32, policy: Policy) -> String? {
-        do throws(ValidationError) {
+        do throws(RuleViolation) {
             if try PosixRules.groupName(name, policy: policy) != name {
                 return "the org's policy refuses it: group name \(name) is not in canonical form"
             }

@@ -13,7 +13,7 @@ import SunkSnapshot
 /// - Errors are `StoreError`; an engine maps its own errors (a unique index → `.uniqueness`,
 ///   anything else → `.engine`) before they leave it. Two exceptions: an error thrown by a
 ///   caller's `transform` closure passes through unchanged (the PATCH engine's `SCIMError`), and
-///   an invalid policy is refused with `Policy.validate()`'s `ValidationError`.
+///   an invalid policy is refused with `Policy.validate()`'s `RuleViolation`.
 /// - Every mutation of an org runs in one transaction that checks `If-Match`, writes, moves the
 ///   org's `serial` when nodes can see the change, and records the audit row; a mutation that
 ///   changes nothing writes nothing (same version, same serial). The serial is the change cursor:

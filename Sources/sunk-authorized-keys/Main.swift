@@ -62,7 +62,7 @@ struct SunkAuthorizedKeys {
         var rejected = 0
         for line in record.keys {
             let key: SSHPublicKey
-            do throws(ValidationError) {
+            do throws(RuleViolation) {
                 key = try SSHPublicKey(parsing: line)
             } catch {
                 rejected += 1

@@ -147,7 +147,7 @@ struct SudoersTests {
             ("ops:x", "is not a POSIX group name"), (String(repeating: "a", count: 33), "is not a POSIX group name"),
           ] as [(String, String?)])
     func groupNames(name: String, refusal: String?) {
-        do throws(ValidationError) {
+        do throws(RuleViolation) {
             let accepted = try Sudoers.validateGroupName(name, attribute: "--sudo-group")
             #expect(refusal == nil, "accepted \(name.debugDescription)")
             #expect(accepted == name)

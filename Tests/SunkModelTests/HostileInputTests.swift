@@ -123,51 +123,51 @@ let hostileKeyLines: [String] = [
 struct HostileInputTests {
     @Test(arguments: hostileUserNames)
     func userName(_ raw: String) {
-        expectRefused("sunkPosixUsername") { () throws(ValidationError) in
+        expectRefused("sunkPosixUsername") { () throws(RuleViolation) in
             _ = try PosixRules.userName(raw, policy: .default)
         }
     }
 
     @Test(arguments: hostileGroupNames)
     func explicitGroupName(_ raw: String) {
-        expectRefused("displayName") { () throws(ValidationError) in
+        expectRefused("displayName") { () throws(RuleViolation) in
             _ = try PosixRules.groupName(raw, policy: .default)
         }
     }
 
     @Test(arguments: hostileIDs)
     func userID(_ v: PosixIDInput) {
-        expectRefused("sunkPosixUserId") { () throws(ValidationError) in _ = try PosixRules.userID(v, policy: .default) }
+        expectRefused("sunkPosixUserId") { () throws(RuleViolation) in _ = try PosixRules.userID(v, policy: .default) }
     }
 
     @Test(arguments: hostileIDs)
     func groupID(_ v: PosixIDInput) {
-        expectRefused("sunkPosixGroupId") { () throws(ValidationError) in _ = try PosixRules.groupID(v, policy: .default) }
+        expectRefused("sunkPosixGroupId") { () throws(RuleViolation) in _ = try PosixRules.groupID(v, policy: .default) }
     }
 
     @Test(arguments: hostileHomes)
     func homeDirectory(_ raw: String) {
-        expectRefused("sunkPreferredHomeDirectory") { () throws(ValidationError) in
+        expectRefused("sunkPreferredHomeDirectory") { () throws(RuleViolation) in
             _ = try PosixRules.homeDirectory(raw, policy: .default)
         }
     }
 
     @Test(arguments: hostileShells)
     func loginShell(_ raw: String) {
-        expectRefused("sunkLoginShell") { () throws(ValidationError) in
+        expectRefused("sunkLoginShell") { () throws(RuleViolation) in
             _ = try PosixRules.loginShell(raw, policy: .default)
         }
     }
 
     @Test(arguments: hostileKeyLines)
     func sshKeyLine(_ raw: String) {
-        expectRefused("sunkSshKeys") { () throws(ValidationError) in _ = try SSHPublicKey(parsing: raw) }
+        expectRefused("sunkSshKeys") { () throws(RuleViolation) in _ = try SSHPublicKey(parsing: raw) }
         if raw.allSatisfy({ $0 == " " || $0 == "\t" }) {
             // An empty or blank line is dropped from a list, not refused.
             #expect((try? PosixRules.sshKeys([fixturePutKey, raw], policy: .default))?.count == 1)
         } else {
             // The same line inside a list is refused too, naming its position.
-            let error = expectRefused("sunkSshKeys") { () throws(ValidationError) in
+            let error = expectRefused("sunkSshKeys") { () throws(RuleViolation) in
                 _ = try PosixRules.sshKeys([fixturePutKey, raw], policy: .default)
             }
             #expect(error?.reason.hasPrefix("key 2: ") == true, "\(error?.reason ?? "")")
@@ -178,7 +178,7 @@ struct HostileInputTests {
         "sudo", "SUDO", "Wheel", "root", "Docker", "adm", "admin", "shadow", "(sudo)", " sudo ", "ssh", "kvm",
     ])
     func derivedReservedGroupName(_ displayName: String) {
-        let error = expectRefused("displayName") { () throws(ValidationError) in
+        let error = expectRefused("displayName") { () throws(RuleViolation) in
             _ = try PosixRules.derivedGroupName(fromDisplayName: displayName, policy: .default)
         }
         #expect(error?.reason.contains("reserved system group") == true)

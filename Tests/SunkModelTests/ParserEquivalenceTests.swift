@@ -7,9 +7,9 @@ import Testing
 // and hostile lines of the other suites and on many deterministic mutations of them.
 
 /// The parser as first written: fields as an array of slices, comment by map/joined.
-private func referenceParse(_ line: String, minimumRSABits: Int) throws(ValidationError) -> ReferenceKey {
-    func fail(_ reason: String) -> ValidationError {
-        ValidationError(attribute: SCIMAttribute.sshKeys, reason: reason)
+private func referenceParse(_ line: String, minimumRSABits: Int) throws(RuleViolation) -> ReferenceKey {
+    func fail(_ reason: String) -> RuleViolation {
+        RuleViolation(attribute: SCIMAttribute.sshKeys, reason: reason)
     }
     if line.utf8.count > SSHPublicKey.maximumLineLength {
         throw fail("is longer than \(SSHPublicKey.maximumLineLength) bytes")
@@ -197,7 +197,7 @@ private func describe(_ type: String, _ blob: [UInt8], _ comment: String?, _ ren
 }
 
 private func newOutcome(_ line: String, _ bits: Int) -> String {
-    do throws(ValidationError) {
+    do throws(RuleViolation) {
         let key = try SSHPublicKey(parsing: line, minimumRSABits: bits)
         return describe(key.type, key.blob, key.comment, key.rendered)
     } catch {
@@ -206,7 +206,7 @@ private func newOutcome(_ line: String, _ bits: Int) -> String {
 }
 
 private func referenceOutcome(_ line: String, _ bits: Int) -> String {
-    do throws(ValidationError) {
+    do throws(RuleViolation) {
         let key = try referenceParse(line, minimumRSABits: bits)
         return describe(key.type, key.blob, key.comment, key.rendered)
     } catch {

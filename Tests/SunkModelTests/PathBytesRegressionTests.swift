@@ -15,7 +15,7 @@ struct PathBytesRegressionTests {
         "/home/ada//\u{301}x",      // an empty component the same way
     ])
     func hiddenDotDot(_ raw: String) {
-        _ = expectRefused(SCIMAttribute.homeDirectory) { () throws(ValidationError) in
+        _ = expectRefused(SCIMAttribute.homeDirectory) { () throws(RuleViolation) in
             _ = try PosixRules.homeDirectory(raw, policy: .default)
         }
     }
@@ -23,7 +23,7 @@ struct PathBytesRegressionTests {
     @Test("a combining mark on the first slash does not make the first component match a prefix")
     func combiningMarkOnRootSlash() {
         // Was normalised to "/home/ada": the leading "/\u{301}" was dropped as one Character.
-        _ = expectRefused(SCIMAttribute.homeDirectory) { () throws(ValidationError) in
+        _ = expectRefused(SCIMAttribute.homeDirectory) { () throws(RuleViolation) in
             _ = try PosixRules.homeDirectory("/\u{301}home/ada", policy: .default)
         }
     }
@@ -34,7 +34,7 @@ struct PathBytesRegressionTests {
         "/home/ada\u{D4E}/x",
     ])
     func slashMergedIntoCharacter(_ raw: String) {
-        let error = expectRefused(SCIMAttribute.homeDirectory) { () throws(ValidationError) in
+        let error = expectRefused(SCIMAttribute.homeDirectory) { () throws(RuleViolation) in
             _ = try PosixRules.homeDirectory(raw, policy: .default)
         }
         #expect(error?.reason == "must not have a combining character next to \"/\"")
@@ -53,7 +53,7 @@ struct PathBytesRegressionTests {
         var p = Policy.default
         p.homePrefixes = ["/caf\u{E9}"]
         #expect(try PosixRules.homeDirectory("/caf\u{E9}/ada", policy: p) == "/caf\u{E9}/ada")
-        _ = expectRefused(SCIMAttribute.homeDirectory) { () throws(ValidationError) in
+        _ = expectRefused(SCIMAttribute.homeDirectory) { () throws(RuleViolation) in
             _ = try PosixRules.homeDirectory("/cafe\u{301}/ada", policy: p)
         }
     }
@@ -62,9 +62,9 @@ struct PathBytesRegressionTests {
     func policyPaths() {
         var p = Policy.default
         p.homePrefixes = ["/home/../\u{301}x"]
-        _ = expectRefused("policy.homePrefixes") { () throws(ValidationError) in try p.validate() }
+        _ = expectRefused("policy.homePrefixes") { () throws(RuleViolation) in try p.validate() }
         p = Policy.default
         p.shells.append("/bin/../\u{301}sh")
-        _ = expectRefused("policy.shells") { () throws(ValidationError) in try p.validate() }
+        _ = expectRefused("policy.shells") { () throws(RuleViolation) in try p.validate() }
     }
 }

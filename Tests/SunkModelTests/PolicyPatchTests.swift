@@ -97,23 +97,23 @@ struct PolicyPatchTests {
 
     @Test(arguments: ["20000", "a-b", "1-2-3", "-5", "", "1-"])
     func rangeRefuses(text: String) {
-        #expect(throws: ValidationError.self) { try IDRange.parse(text) }
+        #expect(throws: RuleViolation.self) { try IDRange.parse(text) }
     }
 
     @Test func parseErrorsNameTheField() {
         var patch = PolicyPatch()
-        #expect(throws: ValidationError(attribute: "policy.userIDRange",
+        #expect(throws: RuleViolation(attribute: "policy.userIDRange",
                                         reason: "\"20000\" must look like LOW-HIGH, for example 10000-2147483647")) {
             try PolicyField.named("uidRange")!.set(.text("20000"), in: &patch)
         }
-        #expect(throws: ValidationError(attribute: "policy.reserveLegacyConsoleGroups",
+        #expect(throws: RuleViolation(attribute: "policy.reserveLegacyConsoleGroups",
                                         reason: "\"maybe\" is not true or false")) {
             try PolicyField.named("reserveLegacyConsoleGroups")!.set(.text("maybe"), in: &patch)
         }
-        #expect(throws: ValidationError(attribute: "policy.deactivation", reason: "\"delete\" must be lock or remove")) {
+        #expect(throws: RuleViolation(attribute: "policy.deactivation", reason: "\"delete\" must be lock or remove")) {
             try PolicyField.named("deactivation")!.set(.text("delete"), in: &patch)
         }
-        #expect(throws: ValidationError(attribute: "policy.maxKeys", reason: "\"many\" is not an integer")) {
+        #expect(throws: RuleViolation(attribute: "policy.maxKeys", reason: "\"many\" is not an integer")) {
             try PolicyField.named("maxKeys")!.set(.text("many"), in: &patch)
         }
         #expect(patch.isEmpty)

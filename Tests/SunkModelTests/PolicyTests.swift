@@ -109,7 +109,7 @@ struct PolicyTests {
 
     @Test(arguments: invalidPolicies)
     func invalidPoliciesAreRefused(_ attribute: String, _ policy: Policy) {
-        expectRefused(attribute) { () throws(ValidationError) in try policy.validate() }
+        expectRefused(attribute) { () throws(RuleViolation) in try policy.validate() }
     }
 
     @Test(arguments: ["restrict", "restrict,pty", "no-pty,no-X11-forwarding", "NO-PTY", "restrict,port-forwarding,pty",
@@ -121,7 +121,7 @@ struct PolicyTests {
     @Test func mappingKeyReasonSuggestsTheDerivedName() {
         var p = Policy.default
         p.groupNameMappings = ["HPC Research (EU)": "hpc_eu"]
-        let e = expectRefused("policy.groupNameMappings") { () throws(ValidationError) in try p.validate() }
+        let e = expectRefused("policy.groupNameMappings") { () throws(RuleViolation) in try p.validate() }
         #expect(e?.reason.contains("\"hpc-research-eu\"") == true)
     }
 

@@ -11,13 +11,13 @@ struct PosixRulesTests {
     }
 
     @Test func userNameReasons() {
-        #expect(expectRefused("sunkPosixUsername") { () throws(ValidationError) in
+        #expect(expectRefused("sunkPosixUsername") { () throws(RuleViolation) in
             _ = try PosixRules.userName("-abc", policy: .default)
         }?.reason == "must match ^[a-z_][a-z0-9_-]{0,31}$")
-        #expect(expectRefused("sunkPosixUsername") { () throws(ValidationError) in
+        #expect(expectRefused("sunkPosixUsername") { () throws(RuleViolation) in
             _ = try PosixRules.userName("root", policy: .default)
         }?.reason == "\"root\" is a reserved system name")
-        #expect(expectRefused("sunkPosixUsername") { () throws(ValidationError) in
+        #expect(expectRefused("sunkPosixUsername") { () throws(RuleViolation) in
             _ = try PosixRules.userName(String(repeating: "a", count: 33), policy: .default)
         }?.reason.contains("at most 32") == true)
     }
@@ -26,7 +26,7 @@ struct PosixRulesTests {
         var p = Policy.default
         p.nameMaxLength = 12
         #expect(try PosixRules.userName("abcdefghijkl", policy: p) == "abcdefghijkl")
-        let e = expectRefused("sunkPosixUsername") { () throws(ValidationError) in
+        let e = expectRefused("sunkPosixUsername") { () throws(RuleViolation) in
             _ = try PosixRules.userName("abcdefghijklm", policy: p)
         }
         #expect(e?.reason.contains("{0,11}") == true)
@@ -35,7 +35,7 @@ struct PosixRulesTests {
     @Test func reservedUserNamesFromPolicyCompareCaseInsensitively() {
         var p = Policy.default
         p.reservedUserNames = ["Svc_Backup"]
-        expectRefused("sunkPosixUsername") { () throws(ValidationError) in _ = try PosixRules.userName("svc_backup", policy: p) }
+        expectRefused("sunkPosixUsername") { () throws(RuleViolation) in _ = try PosixRules.userName("svc_backup", policy: p) }
         #expect((try? PosixRules.userName("root", policy: p)) == "root") // the list is the policy's
     }
 
@@ -101,19 +101,19 @@ struct PosixRulesTests {
         #expect(try PosixRules.derivedGroupName(fromDisplayName: "HPC Research (US)", policy: p) == "hpc-research-us")
 
         p.groupNameMappings = ["hpc": "wheel"]
-        expectRefused("displayName") { () throws(ValidationError) in _ = try PosixRules.derivedGroupName(fromDisplayName: "HPC", policy: p) }
+        expectRefused("displayName") { () throws(RuleViolation) in _ = try PosixRules.derivedGroupName(fromDisplayName: "HPC", policy: p) }
         p.groupNameMappings = ["hpc": "Bad Name"]
-        expectRefused("displayName") { () throws(ValidationError) in _ = try PosixRules.derivedGroupName(fromDisplayName: "HPC", policy: p) }
+        expectRefused("displayName") { () throws(RuleViolation) in _ = try PosixRules.derivedGroupName(fromDisplayName: "HPC", policy: p) }
     }
 
     @Test func legacyConsoleGroupsWhenEnabled() throws {
         var p = Policy.default
         p.reserveLegacyConsoleGroups = true
         for name in ["metrics", "read", "write", "billing_viewer"] {
-            expectRefused("displayName") { () throws(ValidationError) in
+            expectRefused("displayName") { () throws(RuleViolation) in
                 _ = try PosixRules.derivedGroupName(fromDisplayName: name, policy: p)
             }
-            expectRefused("displayName") { () throws(ValidationError) in _ = try PosixRules.groupName(name, policy: p) }
+            expectRefused("displayName") { () throws(RuleViolation) in _ = try PosixRules.groupName(name, policy: p) }
         }
         // "Billing Viewer" derives billing-viewer, which is not the legacy name billing_viewer.
         #expect(try PosixRules.derivedGroupName(fromDisplayName: "Billing Viewer", policy: p) == "billing-viewer")
@@ -121,7 +121,7 @@ struct PosixRulesTests {
     }
 
     @Test func reservedGroupReasonTellsWhatToDo() {
-        let e = expectRefused("displayName") { () throws(ValidationError) in
+        let e = expectRefused("displayName") { () throws(RuleViolation) in
             _ = try PosixRules.derivedGroupName(fromDisplayName: "sudo", policy: .default)
         }
         #expect(e?.reason == "\"sudo\" is a reserved system group; rename the group in the IdP or map it with groupNameMappings")
@@ -141,10 +141,10 @@ struct PosixRulesTests {
     }
 
     @Test func idReasons() {
-        #expect(expectRefused("sunkPosixUserId") { () throws(ValidationError) in
+        #expect(expectRefused("sunkPosixUserId") { () throws(RuleViolation) in
             _ = try PosixRules.userID(.integer(1000), policy: .default)
         }?.reason == "1000 is below the allowed range 10000–2147483647")
-        #expect(expectRefused("sunkPosixGroupId") { () throws(ValidationError) in
+        #expect(expectRefused("sunkPosixGroupId") { () throws(RuleViolation) in
             _ = try PosixRules.groupID(.integer(65534), policy: .default)
         }?.reason.contains("65534") == true)
     }
@@ -152,13 +152,13 @@ struct PosixRulesTests {
     @Test func idRangesFollowPolicy() throws {
         var p = Policy.default
         p.userIDRange = IDRange(lower: 100_000, upper: 199_999)
-        expectRefused("sunkPosixUserId") { () throws(ValidationError) in _ = try PosixRules.userID(.integer(99_999), policy: p) }
-        expectRefused("sunkPosixUserId") { () throws(ValidationError) in _ = try PosixRules.userID(.integer(200_000), policy: p) }
+        expectRefused("sunkPosixUserId") { () throws(RuleViolation) in _ = try PosixRules.userID(.integer(99_999), policy: p) }
+        expectRefused("sunkPosixUserId") { () throws(RuleViolation) in _ = try PosixRules.userID(.integer(200_000), policy: p) }
         #expect(try PosixRules.userID(.integer(150_000), policy: p) == 150_000)
         #expect(try PosixRules.groupID(.integer(99_999), policy: p) == 99_999) // gid range unchanged
         // A range that spans 60000–65535 still never yields those ids.
         p.userIDRange = IDRange(lower: 1000, upper: 100_000)
-        expectRefused("sunkPosixUserId") { () throws(ValidationError) in _ = try PosixRules.userID(.integer(65534), policy: p) }
+        expectRefused("sunkPosixUserId") { () throws(RuleViolation) in _ = try PosixRules.userID(.integer(65534), policy: p) }
         #expect(PosixRules.isForbiddenID(0) && PosixRules.isForbiddenID(60000) && PosixRules.isForbiddenID(.max))
         #expect(!PosixRules.isForbiddenID(59999) && !PosixRules.isForbiddenID(65536))
     }
@@ -177,10 +177,10 @@ struct PosixRulesTests {
         var p = Policy.default
         p.homePrefixes = ["/home", "/shared/homes"]
         #expect(try PosixRules.homeDirectory("/shared/homes/ada", policy: p) == "/shared/homes/ada")
-        expectRefused("sunkPreferredHomeDirectory") { () throws(ValidationError) in
+        expectRefused("sunkPreferredHomeDirectory") { () throws(RuleViolation) in
             _ = try PosixRules.homeDirectory("/shared/homes", policy: p)
         }
-        expectRefused("sunkPreferredHomeDirectory") { () throws(ValidationError) in
+        expectRefused("sunkPreferredHomeDirectory") { () throws(RuleViolation) in
             _ = try PosixRules.homeDirectory("/shared/homesX/ada", policy: p)
         }
         #expect(try PosixRules.defaultHomeDirectory(userName: "ada", policy: p) == "/home/ada")
@@ -223,7 +223,7 @@ struct PosixRulesTests {
 
     @Test(arguments: systemTreePrefixes)
     func systemTreesAreNeverHomePrefixes(_ prefix: String) {
-        let e = expectRefused("node.homePrefixes") { () throws(ValidationError) in
+        let e = expectRefused("node.homePrefixes") { () throws(RuleViolation) in
             _ = try PosixRules.homePrefix(prefix, attribute: "node.homePrefixes")
         }
         #expect(e?.reason.contains(prefix == "/" ? "\"/\" is not allowed" : "system tree") == true, "\(e?.reason ?? "")")
@@ -237,19 +237,19 @@ struct PosixRulesTests {
 
     @Test(arguments: ["home", "/home/", "/home//x", "/home/../etc", "/home/./x", "/ho:me", "/home\n", ""])
     func unnormalisedHomePrefixesAreRefused(_ prefix: String) {
-        expectRefused("policy.homePrefixes") { () throws(ValidationError) in
+        expectRefused("policy.homePrefixes") { () throws(RuleViolation) in
             _ = try PosixRules.homePrefix(prefix, attribute: "policy.homePrefixes")
         }
     }
 
     @Test func systemTreeReasonNamesTheTreeAndTheException() {
-        let inside = expectRefused("policy.homePrefixes") { () throws(ValidationError) in
+        let inside = expectRefused("policy.homePrefixes") { () throws(RuleViolation) in
             _ = try PosixRules.homePrefix("/etc/systemd", attribute: "policy.homePrefixes")
         }
         #expect(inside?.reason.hasPrefix("\"/etc/systemd\" lies inside the system tree /etc; a home prefix must be outside /bin, ") == true,
                 "\(inside?.reason ?? "")")
         #expect(inside?.reason.contains("only /var/home and below is allowed in /var") == true)
-        let equal = expectRefused("policy.homePrefixes") { () throws(ValidationError) in
+        let equal = expectRefused("policy.homePrefixes") { () throws(RuleViolation) in
             _ = try PosixRules.homePrefix("/lib64", attribute: "policy.homePrefixes")
         }
         #expect(equal?.reason.hasPrefix("\"/lib64\" is the system tree /lib64;") == true, "\(equal?.reason ?? "")")
@@ -259,7 +259,7 @@ struct PosixRulesTests {
         #expect(try PosixRules.homeDirectory("/home/ada", prefixes: ["/home"]) == "/home/ada")
         #expect(try PosixRules.homeDirectory("/data/x/eve/", prefixes: ["/home", "/data/x"]) == "/data/x/eve")
         for home in ["/home2/x", "/home", "/data/eve", "/homeX/ada"] {
-            let e = expectRefused("sunkPreferredHomeDirectory") { () throws(ValidationError) in
+            let e = expectRefused("sunkPreferredHomeDirectory") { () throws(RuleViolation) in
                 _ = try PosixRules.homeDirectory(home, prefixes: ["/home"])
             }
             #expect(e?.reason == "must be strictly below an allowed prefix (\"/home\")")

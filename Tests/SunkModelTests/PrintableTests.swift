@@ -19,7 +19,7 @@ struct PrintableTests {
     /// A validation reason quotes a value with the same rule (plus quotes).
     @Test func reasonsUseTheSameRule() {
         var patch = PolicyPatch()
-        #expect(throws: ValidationError(attribute: "policy.maxKeys",
+        #expect(throws: RuleViolation(attribute: "policy.maxKeys",
                                         reason: "\"" + Printable.escaped("4\u{1B}\n") + "\" is not an integer")) {
             try PolicyField.named("maxKeys")!.set(.text("4\u{1B}\n"), in: &patch)
         }

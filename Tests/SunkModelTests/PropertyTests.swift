@@ -63,7 +63,7 @@ struct PropertyTests {
             let bytes = (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) }
             #expect(Base64.decode(Base64.encode(bytes)) == bytes)
         }
-        // Flip bytes and truncate real blobs: every outcome is a clean accept or a ValidationError.
+        // Flip bytes and truncate real blobs: every outcome is a clean accept or a RuleViolation.
         for raw in [generatedRSA2048, generatedECDSA256, fixtureCreateKey] {
             let original = try SSHPublicKey(parsing: raw)
             for _ in 0..<500 {
@@ -82,7 +82,7 @@ struct PropertyTests {
         var rng = SplitMix(state: 5)
         for _ in 0..<2000 {
             let text = randomText(&rng)
-            do throws(ValidationError) {
+            do throws(RuleViolation) {
                 _ = try SSHPublicKey(parsing: text)
                 Issue.record("accepted \(text.debugDescription)")
             } catch {

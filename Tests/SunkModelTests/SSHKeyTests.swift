@@ -61,28 +61,28 @@ struct SSHKeyTests {
     }
 
     @Test func reasonsAreSpecific() {
-        let options = expectRefused("sunkSshKeys") { () throws(ValidationError) in
+        let options = expectRefused("sunkSshKeys") { () throws(RuleViolation) in
             _ = try PosixRules.sshKeys([fixturePutKey, "command=\"rm -rf /\" " + fixtureCreateKey], policy: .default)
         }
         #expect(options?.reason.hasPrefix("key 2: options such as command= are not allowed") == true)
 
-        let dss = expectRefused("sunkSshKeys") { () throws(ValidationError) in _ = try SSHPublicKey(parsing: generatedDSA) }
+        let dss = expectRefused("sunkSshKeys") { () throws(RuleViolation) in _ = try SSHPublicKey(parsing: generatedDSA) }
         #expect(dss?.reason.contains("ssh-dss") == true)
-        let cert = expectRefused("sunkSshKeys") { () throws(ValidationError) in
+        let cert = expectRefused("sunkSshKeys") { () throws(RuleViolation) in
             _ = try SSHPublicKey(parsing: generatedCertificate)
         }
         #expect(cert?.reason.contains("certificates") == true)
-        let unknown = expectRefused("sunkSshKeys") { () throws(ValidationError) in
+        let unknown = expectRefused("sunkSshKeys") { () throws(RuleViolation) in
             _ = try SSHPublicKey(parsing: "ssh-foo \(ed25519Data)")
         }
         #expect(unknown?.reason.hasPrefix("unknown key type") == true)
-        let mismatch = expectRefused("sunkSshKeys") { () throws(ValidationError) in
+        let mismatch = expectRefused("sunkSshKeys") { () throws(RuleViolation) in
             _ = try SSHPublicKey(parsing: "ssh-rsa \(ed25519Data)")
         }
         #expect(mismatch?.reason.contains("ssh-ed25519") == true)
-        let small = expectRefused("sunkSshKeys") { () throws(ValidationError) in _ = try SSHPublicKey(parsing: generatedRSA1024) }
+        let small = expectRefused("sunkSshKeys") { () throws(RuleViolation) in _ = try SSHPublicKey(parsing: generatedRSA1024) }
         #expect(small?.reason.contains("1024") == true)
-        let newline = expectRefused("sunkSshKeys") { () throws(ValidationError) in
+        let newline = expectRefused("sunkSshKeys") { () throws(RuleViolation) in
             _ = try SSHPublicKey(parsing: fixtureCreateKey + "\nssh-ed25519 x")
         }
         #expect(newline?.reason.contains("\\n") == true) // escaped, never raw
@@ -96,7 +96,7 @@ struct SSHKeyTests {
     }
 
     @Test func listIndexCountsOriginalPositions() {
-        let error = expectRefused("sunkSshKeys") { () throws(ValidationError) in
+        let error = expectRefused("sunkSshKeys") { () throws(RuleViolation) in
             _ = try PosixRules.sshKeys(["", fixtureCreateKey, "ssh-dss AAAA"], policy: .default)
         }
         #expect(error?.reason.hasPrefix("key 3: ") == true)
@@ -105,7 +105,7 @@ struct SSHKeyTests {
     @Test func listLimits() throws {
         let distinct = (0..<32).map { line("ssh-ed25519", sshString("ssh-ed25519") + sshString(filler(32, seed: UInt8($0)))) }
         #expect(try PosixRules.sshKeys(distinct, policy: .default).count == 32)
-        let error = expectRefused("sunkSshKeys") { () throws(ValidationError) in
+        let error = expectRefused("sunkSshKeys") { () throws(RuleViolation) in
             _ = try PosixRules.sshKeys(Array(repeating: fixtureCreateKey, count: 33), policy: .default)
         }
         #expect(error?.reason.contains("32") == true)
@@ -113,7 +113,7 @@ struct SSHKeyTests {
         #expect(try PosixRules.sshKeys(distinct + ["", " "], policy: .default).count == 32)
         var tight = Policy.default
         tight.maxKeys = 1
-        expectRefused("sunkSshKeys") { () throws(ValidationError) in
+        expectRefused("sunkSshKeys") { () throws(RuleViolation) in
             _ = try PosixRules.sshKeys([fixtureCreateKey, fixturePutKey], policy: tight)
         }
     }
@@ -121,11 +121,11 @@ struct SSHKeyTests {
     @Test func policyMinimumRSABits() throws {
         var strict = Policy.default
         strict.minimumRSABits = 3072
-        expectRefused("sunkSshKeys") { () throws(ValidationError) in
+        expectRefused("sunkSshKeys") { () throws(RuleViolation) in
             _ = try PosixRules.sshKeys([generatedRSA2048], policy: strict)
         }
         #expect(try PosixRules.sshKeys([generatedRSA4096], policy: strict).count == 1)
-        #expect(throws: ValidationError.self) { try SSHPublicKey(parsing: generatedRSA2048, minimumRSABits: 4096) }
+        #expect(throws: RuleViolation.self) { try SSHPublicKey(parsing: generatedRSA2048, minimumRSABits: 4096) }
     }
 
     @Test func renderedWithOptions() throws {

@@ -7,9 +7,9 @@ import SunkModel
 func expectRefused(
     _ attribute: String,
     sourceLocation: SourceLocation = #_sourceLocation,
-    _ body: () throws(ValidationError) -> Void
-) -> ValidationError? {
-    do throws(ValidationError) {
+    _ body: () throws(RuleViolation) -> Void
+) -> RuleViolation? {
+    do throws(RuleViolation) {
         try body()
         Issue.record("expected a refusal for \(attribute), got none", sourceLocation: sourceLocation)
         return nil

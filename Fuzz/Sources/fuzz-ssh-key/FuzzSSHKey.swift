@@ -12,10 +12,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     // The first input byte also picks the RSA minimum, so the 2048…16384 bound gets exercised.
     for minimumRSABits in [Policy.defaultMinimumRSABits, size > 0 ? 2048 + Int(data[0]) * 56 : 4096] {
         let key: SSHPublicKey
-        do throws(ValidationError) {
+        do throws(RuleViolation) {
             key = try SSHPublicKey(parsing: line, minimumRSABits: minimumRSABits)
         } catch {
-            // ValidationError's contract: a reason never contains control characters (it reaches
+            // RuleViolation's contract: a reason never contains control characters (it reaches
             // SCIM error responses and logs; offending values are rendered escaped).
             for u in error.description.unicodeScalars where u.value < 0x20 || (0x7F...0x9F).contains(u.value) {
                 fatalError("error reason has control character U+\(String(u.value, radix: 16)): \(error.description.debugDescription)")
@@ -27,7 +27,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             fatalError("rendered key contains control byte \(b): \(rendered.debugDescription)")
         }
         let again: SSHPublicKey
-        do throws(ValidationError) {
+        do throws(RuleViolation) {
             again = try SSHPublicKey(parsing: rendered, minimumRSABits: minimumRSABits)
         } catch {
             fatalError("rendered key does not re-parse (\(error)): \(rendered.debugDescription) from \(line.debugDescription)")

@@ -88,16 +88,16 @@ public enum Sudoers {
     /// that is not one of the system groups of `Policy.defaultReservedGroupNames` (`sudo`, `wheel`,
     /// `admin`, `root`…: those get their rules in `/etc/sudoers`, never from sunk-bridge). `attribute`
     /// names where the value came from (`--sudo-group`, `node.sudoGroups`).
-    public static func validateGroupName(_ raw: String, attribute: String) throws(ValidationError) -> String {
+    public static func validateGroupName(_ raw: String, attribute: String) throws(RuleViolation) -> String {
         let quoted = String(raw.prefix(64)).debugDescription
         let lower = raw.lowercased()
         if Policy.default.reservedGroupNames.contains(where: { $0.lowercased() == lower }) {
-            throw ValidationError(attribute: attribute, reason: "\(quoted) is a system group; sunk-bridge grants sudo only to groups from the identity provider (system groups get their rules in /etc/sudoers)")
+            throw RuleViolation(attribute: attribute, reason: "\(quoted) is a system group; sunk-bridge grants sudo only to groups from the identity provider (system groups get their rules in /etc/sudoers)")
         }
-        do throws(ValidationError) {
+        do throws(RuleViolation) {
             return try PosixRules.groupName(raw, policy: .default)
         } catch {
-            throw ValidationError(attribute: attribute, reason: "\(quoted) is not a POSIX group name: \(error.reason)")
+            throw RuleViolation(attribute: attribute, reason: "\(quoted) is not a POSIX group name: \(error.reason)")
         }
     }
 

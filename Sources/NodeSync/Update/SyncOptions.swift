@@ -87,14 +87,14 @@ extension SyncOptions {
     public func validate() throws(SyncError) {
         if homePrefixes.isEmpty { throw .usage("--home-prefix: at least one home prefix is required") }
         for prefix in homePrefixes {
-            do throws(ValidationError) {
+            do throws(RuleViolation) {
                 _ = try PosixRules.homePrefix(prefix, attribute: "--home-prefix")
             } catch {
                 throw .usage(error.description)
             }
         }
         for group in sudo.groups {
-            do throws(ValidationError) {
+            do throws(RuleViolation) {
                 _ = try Sudoers.validateGroupName(group, attribute: "--sudo-group")
             } catch {
                 throw .usage(error.description)

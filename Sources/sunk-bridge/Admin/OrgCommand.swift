@@ -136,7 +136,7 @@ enum PolicyFlags {
         }
         var patch = PolicyPatch()
         for (field, flag, values) in given {
-            do throws(SunkModel.ValidationError) {
+            do throws(RuleViolation) {
                 try field.set(values.count == 1 && field.kind != .stringList ? .text(values[0]) : .list(values), in: &patch)
             } catch {
                 throw ValidationError("\(flag): \(error.reason)")

@@ -194,7 +194,7 @@ enum ConfigLoader {
                 values.problem("node.homePrefixes", "is empty: give at least one prefix, or remove the key for /home")
             }
             for prefix in prefixes {
-                do throws(SunkModel.ValidationError) {
+                do throws(RuleViolation) {
                     _ = try PosixRules.homePrefix(prefix, attribute: "node.homePrefixes")
                 } catch {
                     values.problem("node.homePrefixes", error.reason)
@@ -217,7 +217,7 @@ enum ConfigLoader {
         }
         config.nodeSudoGroups = values.list("node.sudoGroups")
         for group in config.nodeSudoGroups ?? [] {
-            do throws(SunkModel.ValidationError) {
+            do throws(RuleViolation) {
                 _ = try Sudoers.validateGroupName(group, attribute: "node.sudoGroups")
             } catch {
                 values.problem("node.sudoGroups", error.reason)
@@ -258,7 +258,7 @@ enum ConfigLoader {
         for org in walk.orgNames.sorted() {
             let patch = values.policy(org: org)
             config.orgs.append((org, patch))
-            do throws(SunkModel.ValidationError) {
+            do throws(RuleViolation) {
                 try patch.applied(to: .default).validate()
             } catch {
                 values.problem(values.policyKey(org: org, attribute: error.attribute), error.reason)
@@ -425,7 +425,7 @@ struct ValueReader {
 
     mutating func integer(_ key: String) -> Int? {
         guard let text = string(key) else { return nil }
-        do throws(SunkModel.ValidationError) { return try PolicyField.parseInteger(text) } catch {
+        do throws(RuleViolation) { return try PolicyField.parseInteger(text) } catch {
             problem(key, error.reason)
             return nil
         }
@@ -433,7 +433,7 @@ struct ValueReader {
 
     mutating func boolean(_ key: String) -> Bool? {
         guard let text = string(key) else { return nil }
-        do throws(SunkModel.ValidationError) { return try PolicyField.parseBoolean(text) } catch {
+        do throws(RuleViolation) { return try PolicyField.parseBoolean(text) } catch {
             problem(key, error.reason)
             return nil
         }
@@ -464,7 +464,7 @@ struct ValueReader {
             default: input = string(key).map(PolicyInput.text)
             }
             guard let input else { continue }
-            do throws(SunkModel.ValidationError) { try field.set(input, in: &patch) } catch {
+            do throws(RuleViolation) { try field.set(input, in: &patch) } catch {
                 problem(key, error.reason)
             }
         }

@@ -37,10 +37,10 @@ struct DoctorCommand: ParsableCommand {
 
     func validate() throws {
         if let f = nssFormat, NSSFormat(rawValue: f) == nil {
-            throw ArgumentParser.ValidationError("--nss-format must be one of: extrausers, cache")
+            throw ValidationError("--nss-format must be one of: extrausers, cache")
         }
-        if maxAge <= 0 { throw ArgumentParser.ValidationError("--max-age must be positive") }
-        if !root.hasPrefix("/") { throw ArgumentParser.ValidationError("--root must be an absolute path") }
+        if maxAge <= 0 { throw ValidationError("--max-age must be positive") }
+        if !root.hasPrefix("/") { throw ValidationError("--root must be an absolute path") }
     }
 
     func run() throws {

@@ -13,7 +13,7 @@
 ///
 /// The SCIM layer turns it into `400 invalidValue` with detail `"<attribute>: <reason>"`, which is
 /// exactly `description`.
-public struct ValidationError: Error, Equatable, Sendable, CustomStringConvertible {
+public struct RuleViolation: Error, Equatable, Sendable, CustomStringConvertible {
     public var attribute: String
     public var reason: String
 
@@ -25,7 +25,7 @@ public struct ValidationError: Error, Equatable, Sendable, CustomStringConvertib
     public var description: String { "\(attribute): \(reason)" }
 }
 
-/// SCIM attribute names used as `ValidationError.attribute`.
+/// SCIM attribute names used as `RuleViolation.attribute`.
 public enum SCIMAttribute {
     public static let userName = "sunkPosixUsername"
     public static let userID = "sunkPosixUserId"

@@ -59,16 +59,23 @@ struct LockActionsTests {
                                     options: SyncOptions(root: root, failurePoint: failurePoint, lockActions: actions)).run()
     }
 
+    /// A hook script below `root` that appends its arguments to a log and exits with `exitCode`;
+    /// returns (script, log).
+    static func hook(in root: String, exitCode: Int = 0) throws -> (String, String) {
+        let hook = root + "/in/hook.sh"
+        let log = root + "/in/hook.log"
+        try FileManager.default.createDirectory(atPath: root + "/in", withIntermediateDirectories: true)
+        try "#!/bin/sh\necho \"$*\" >> \(log)\nexit \(exitCode)\n".write(toFile: hook, atomically: false, encoding: .utf8)
+        chmod(hook, 0o755)
+        return (hook, log)
+    }
+
     @Test("a lock ends the user's processes and runs the hook once; others keep running; a removal does the same")
     func lockAndRemoval() async throws {
         try #require(geteuid() == 0, "needs root: processes under other uids, signals to them")
         let root = try Fixture.makeRoot()
         defer { Fixture.remove(root) }
-        let hook = root + "/in/hook.sh"
-        let hookLog = root + "/in/hook.log"
-        try FileManager.default.createDirectory(atPath: root + "/in", withIntermediateDirectories: true)
-        try "#!/bin/sh\necho \"$*\" >> \(hookLog)\n".write(toFile: hook, atomically: false, encoding: .utf8)
-        chmod(hook, 0o755)
+        let (hook, hookLog) = try Self.hook(in: root)
 
         _ = try await Self.sync(root, Self.body(adaActive: true, withBob: true, serial: 1), hook: hook)
         let adaProcess = try await Self.sleeper(uid: Self.ada)
@@ -109,11 +116,7 @@ struct LockActionsTests {
         try #require(geteuid() == 0, "needs root: processes under other uids, signals to them")
         let root = try Fixture.makeRoot()
         defer { Fixture.remove(root) }
-        let hook = root + "/in/hook.sh"
-        let hookLog = root + "/in/hook.log"
-        try FileManager.default.createDirectory(atPath: root + "/in", withIntermediateDirectories: true)
-        try "#!/bin/sh\necho \"$*\" >> \(hookLog)\nexit 3\n".write(toFile: hook, atomically: false, encoding: .utf8)
-        chmod(hook, 0o755)
+        let (hook, hookLog) = try Self.hook(in: root, exitCode: 3)
         _ = try await Self.sync(root, Self.body(adaActive: true, withBob: false, serial: 1), hook: hook)
         let adaProcess = try await Self.sleeper(uid: Self.ada)
         defer { if adaProcess.isRunning { adaProcess.signal(SIGKILL) } }

@@ -5,7 +5,8 @@
 # dpkg-deb for the package test.
 set -euo pipefail
 packages=(
-  libsqlite3-dev          # GRDB links the system SQLite
+  libsqlite3-dev          # GRDB links the system SQLite; the bench's C commit loop too
+  gcc                     # cc for the benchmark harness's C references (its smoke run is a test)
   openssh-server          # real sshd for the AuthorizedKeysCommand end-to-end test
   openssh-client          # ssh, ssh-keygen
   libnss-extrausers       # NSS module for /var/lib/extrausers

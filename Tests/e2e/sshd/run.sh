@@ -88,13 +88,20 @@ printf 'passwd: files extrausers\ngroup: files extrausers\nshadow: files extraus
 
 ssh-keygen -q -t ed25519 -N '' -f "$S/hostkey" -C sunk-e2e-host
 
-if [ -n "${PORT:-}" ]; then
+# A port below the kernel's ephemeral range: an outgoing connection of a parallel test can hold any
+# port inside it without listening, which `ss -ltn` cannot see. sshd's start is retried on a collision.
+pick_port() {
+  local low; low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  for _ in $(seq 50); do
+    PORT=$(( 10000 + RANDOM % (low - 10000) ))
+    ss -ltn "sport = :$PORT" | grep -q LISTEN || return 0
+  done
+}
+FORCED_PORT=${PORT:-}
+if [ -n "$FORCED_PORT" ]; then
   ss -ltn "sport = :$PORT" | grep -q LISTEN && die2 "port $PORT is busy"
 else
-  for _ in $(seq 50); do
-    PORT=$(( 20000 + RANDOM % 40000 ))
-    ss -ltn "sport = :$PORT" | grep -q LISTEN || break
-  done
+  pick_port
 fi
 
 PENALTIES=""
@@ -102,6 +109,7 @@ ver=$(ssh -V 2>&1 | sed -n 's/^OpenSSH_\([0-9]*\)\.\([0-9]*\).*/\1 \2/p')
 if [ -n "$ver" ] && [ "$(echo "$ver" | awk '{print ($1 > 9 || ($1 == 9 && $2 >= 8))}')" = 1 ]; then
   PENALTIES="PerSourcePenalties no"   # OpenSSH >= 9.8 would throttle the failing cases
 fi
+write_sshd_config() {
 cat > "$S/sshd_config" <<EOF
 ListenAddress 127.0.0.1:$PORT
 HostKey $S/hostkey
@@ -124,6 +132,8 @@ LogLevel VERBOSE
 MaxStartups 100:30:200
 $PENALTIES
 EOF
+}
+write_sshd_config
 
 # Runs "$@" in a private mount namespace that sees the node root through NSS and the default paths.
 NS_SETUP='set -e
@@ -148,11 +158,26 @@ run_ns() { unshare --mount --propagation private /bin/bash -c "$NS_SETUP" _ "$S"
 run_ns "$SSHD" -t -f "$S/sshd_config" || { echo "sshd -t rejected the configuration"; exit 1; }
 
 # Not through run_ns: a backgrounded function is a subshell, and $! must be sshd itself.
-unshare --mount --propagation private /bin/bash -c "$NS_SETUP" _ "$S" "$NODE_ROOT" \
-  "$SSHD" -D -e -f "$S/sshd_config" 2> "$S/sshd.log" &
-SSHD_PID=$!        # unshare -> bash -> sshd all exec in place: this is sshd's pid
-for _ in $(seq 100); do ss -ltn "sport = :$PORT" | grep -q LISTEN && break; sleep 0.05; done
-ss -ltn "sport = :$PORT" | grep -q LISTEN || { echo "sshd did not start:"; cat "$S/sshd.log"; exit 1; }
+start_sshd() {
+  unshare --mount --propagation private /bin/bash -c "$NS_SETUP" _ "$S" "$NODE_ROOT" \
+    "$SSHD" -D -e -f "$S/sshd_config" 2> "$S/sshd.log" &
+  SSHD_PID=$!        # unshare -> bash -> sshd all exec in place: this is sshd's pid
+  for _ in $(seq 100); do
+    ss -ltn "sport = :$PORT" | grep -q LISTEN && return 0
+    kill -0 "$SSHD_PID" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
+}
+for attempt in 1 2 3 4 5; do
+  start_sshd && break
+  kill "$SSHD_PID" 2>/dev/null || true; wait "$SSHD_PID" 2>/dev/null || true
+  if [ -z "$FORCED_PORT" ] && [ "$attempt" -lt 5 ] && grep -q 'Address already in use' "$S/sshd.log"; then
+    echo "port $PORT was taken between the check and sshd's bind; another port"
+    pick_port; write_sshd_config; continue
+  fi
+  echo "sshd did not start:"; cat "$S/sshd.log"; exit 1
+done
 echo "[127.0.0.1]:$PORT $(cut -d' ' -f1,2 "$S/hostkey.pub")" > "$S/known_hosts"
 echo "== sshd on 127.0.0.1:$PORT, helper $H/sunk-authorized-keys ($(file -b "$HELPER" | cut -d, -f1,4 | sed 's/ *$//')), $(grep -E '^(UsePAM|AuthorizedKeysFile) ' "$S/sshd_config" | tr '\n' ' ')"
 

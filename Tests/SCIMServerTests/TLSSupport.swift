@@ -106,22 +106,28 @@ func httpsRequest(_ url: String, method: HTTPMethod = .GET, token: String, body:
     }
 }
 
-/// A TCP port that was free a moment ago on 127.0.0.1.
+/// A TCP port that was free a moment ago on 127.0.0.1, below the ephemeral range.
 func freeLoopbackPort() throws -> Int {
+    // Below the kernel's ephemeral range: a port the kernel handed out (to this probe, or to a parallel
+    // test's outgoing connection) could be taken again before nginx binds it; these are only ever taken
+    // by a listener that chose them the same way.
+    let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+    let ephemeralLow = range.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 32768
+    let port = (0..<100).lazy
+        .map { _ in Int.random(in: 10000..<max(10001, ephemeralLow)) }
+        .first { canBindLoopback(port: $0) }
+    return try #require(port, "no free loopback port below \(ephemeralLow) after 100 tries")
+}
+
+private func canBindLoopback(port: Int) -> Bool {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    try #require(fd >= 0)
+    guard fd >= 0 else { return false }
     defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    let bound = withUnsafePointer(to: &address) {
+    address.sin_port = UInt16(port).bigEndian
+    return withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    try #require(bound == 0)
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
+    } == 0
 }

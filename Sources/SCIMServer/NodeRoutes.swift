@@ -15,13 +15,23 @@ struct NodeRoutes {
     var database: any IdentityStore { service.database }
     /// Recent node views and the cursors into them.
     let history = NodeViewHistory()
-    /// The signed snapshot of each org's current publication.
+    /// The signed snapshot of each org's current publication, and the log of what changed.
     let snapshots = PublishedSnapshotCache()
+    /// Where change-feed requests wait for the next publication.
+    let watch: SerialWatch
+
+    init(service: SCIMService) {
+        self.service = service
+        watch = SerialWatch(database: service.database)
+    }
 
     func register(on router: Router<BasicRequestContext>) {
         let routes = self
         router.get("/scim/:org/export/v1/snapshot") { request, context in
             await routes.service.respond(request) { try await routes.snapshot(request, context) }
+        }
+        router.get("/scim/:org/export/v1/changes") { request, context in
+            await routes.service.respond(request) { try await routes.changes(request, context) }
         }
         router.get("/scim/:org/node/Users") { request, context in
             await routes.service.respond(request) { try await routes.users(request, context) }
@@ -47,10 +57,7 @@ struct NodeRoutes {
         if let ifNoneMatch, let live, Self.matches(ifNoneMatch, live) {
             return Response(status: .notModified, headers: [.eTag: live])
         }
-        let database = self.database
-        let published = try await snapshots.snapshot(org: org.name, etag: live) {
-            try await database.publishedSnapshot(org: org)
-        }
+        let published = try await publication(org, liveETag: live)
         if let ifNoneMatch, Self.matches(ifNoneMatch, published.etag) {
             return Response(status: .notModified, headers: [.eTag: published.etag])
         }
@@ -58,6 +65,16 @@ struct NodeRoutes {
         headers[HTTPField.Name("X-Sunk-Snapshot-Digest")!] = published.digest
         return Response(status: .ok, headers: headers,
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: published.signed)))
+    }
+
+    /// The org's current publication, built once however many requests want it. While provisioning
+    /// is paused the key names the frozen state as signed now (serial and last change of the org):
+    /// a key rotation or a resume makes a new one.
+    func publication(_ org: Org, liveETag: String?) async throws -> PublishedSnapshot {
+        let database = self.database
+        return try await snapshots.snapshot(org: org.name, key: liveETag ?? "frozen-\(org.serial)-\(org.changedAt)") {
+            try await database.publishedSnapshot(org: org)
+        }
     }
 
     static func matches(_ header: String, _ etag: String) -> Bool {

@@ -58,6 +58,27 @@ public struct SnapshotDelta: Codable, Equatable, Sendable {
                            signature: Data(target.signature).base64EncodedString()))
     }
 
+    /// The delta from `fromSerial` to `new` when only the entries with the given ids may differ
+    /// (what a receiver's change log knows): each touched id is upserted from `new`, or removed
+    /// when `new` lacks it. An id touched but unchanged costs bytes, never correctness: the node
+    /// verifies the result against `target` either way.
+    public static func touching(users touchedUsers: Set<String>, groups touchedGroups: Set<String>,
+                                policyChanged: Bool, fromSerial: Int64, to new: SnapshotBody,
+                                targetKey: [UInt8], targetSignature: [UInt8]) -> SnapshotDelta {
+        let users = new.users.filter { touchedUsers.contains($0.id) }
+        let groups = new.groups.filter { touchedGroups.contains($0.id) }
+        let keptUsers = Set(users.map(\.id))
+        let keptGroups = Set(groups.map(\.id))
+        return SnapshotDelta(
+            format: format, org: new.org, fromSerial: fromSerial, serial: new.serial,
+            publishedAt: SnapshotTime.format(new.publishedAt), policy: policyChanged ? new.policy : nil,
+            users: users, removedUsers: touchedUsers.subtracting(keptUsers).sorted(),
+            groups: groups, removedGroups: touchedGroups.subtracting(keptGroups).sorted(),
+            skipped: new.skipped,
+            target: Target(key: TrustedKey.algorithm + " " + Data(targetKey).base64EncodedString(),
+                           signature: Data(targetSignature).base64EncodedString()))
+    }
+
     /// The body at `serial`: `base` (the body at `fromSerial`) with this delta applied, canonicalised.
     public func applied(to base: SnapshotBody) throws(SnapshotError) -> SnapshotBody {
         guard base.org == org else { throw .wrongOrg(expected: base.org, found: org) }

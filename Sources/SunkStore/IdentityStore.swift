@@ -104,6 +104,8 @@ public protocol IdentityStore: Sendable {
     func publishedDocument(org: Org) async throws -> SnapshotDocument
     /// The published document signed with the org's current key, with its ETag.
     func publishedSnapshot(org: Org) async throws -> PublishedSnapshot
+    /// A delta between two publications, in a signed envelope under the org's current key.
+    func signedDelta(org: Org, _ delta: SnapshotDelta) async throws -> Data
     /// The ETag of the live publication without building it; nil while provisioning is paused.
     func liveETag(org: Org) async throws -> String?
     /// The snapshot captured when provisioning was paused, if it is paused.

@@ -51,12 +51,24 @@ public struct PublishedSnapshot: Sendable {
     /// The document's `sha256:` digest.
     public var digest: String
     public var etag: String
+    /// The database instance named in the envelope.
+    public var instance: String
+    /// What was signed, kept so the next publication's delta can be computed against it.
+    public var body: SnapshotBody
+    /// The envelope's key and signature: a delta carries them as its `target`.
+    public var publicKey: [UInt8]
+    public var signature: [UInt8]
 
-    public init(signed: Data, serial: Int64, digest: String, etag: String) {
+    public init(signed: Data, serial: Int64, digest: String, etag: String, instance: String, body: SnapshotBody,
+                publicKey: [UInt8], signature: [UInt8]) {
         self.signed = signed
         self.serial = serial
         self.digest = digest
         self.etag = etag
+        self.instance = instance
+        self.body = body
+        self.publicKey = publicKey
+        self.signature = signature
     }
 }
 
@@ -146,6 +158,17 @@ extension SQLiteStore {
         return PublishedSnapshot(
             signed: signed.encoded(), serial: document.body.serial, digest: document.digest,
             etag: SnapshotETag.make(instance: instance, serial: document.body.serial,
-                                    publishedAt: document.body.publishedAt))
+                                    publishedAt: document.body.publishedAt),
+            instance: instance, body: document.body, publicKey: signed.publicKey, signature: signed.signature)
+    }
+
+    /// A delta in the signed envelope of a snapshot, signed with the org's current key.
+    public func signedDelta(org: Org, _ delta: SnapshotDelta) async throws -> Data {
+        try await read { db in
+            let envelope = try SignedSnapshot.sign(
+                document: delta.encoded(), org: org.name, serial: delta.serial,
+                instance: try SigningKeys.instanceID(db), key: try SigningKeys.currentKey(db, orgID: org.id))
+            return envelope.encoded()
+        }
     }
 }

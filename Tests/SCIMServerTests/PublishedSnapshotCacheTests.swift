@@ -1,6 +1,8 @@
 // One snapshot build per publication, however many nodes ask at once.
 import Foundation
 @testable import SCIMServer
+import SunkModel
+import SunkSnapshot
 import SunkStore
 import Synchronization
 import Testing
@@ -14,7 +16,10 @@ final class BuildCounter: Sendable {
 @Suite("Published snapshot cache")
 struct PublishedSnapshotCacheTests {
     static func published(serial: Int64, etag: String) -> PublishedSnapshot {
-        PublishedSnapshot(signed: Data("snapshot \(serial)".utf8), serial: serial, digest: "sha256:\(serial)", etag: etag)
+        PublishedSnapshot(signed: Data("snapshot \(serial)".utf8), serial: serial, digest: "sha256:\(serial)", etag: etag,
+                          instance: "i1", body: SnapshotBody(org: "default", serial: serial, publishedAt: Date(),
+                                                             policy: .default, users: [], groups: [], skipped: []),
+                          publicKey: [], signature: [])
     }
 
     @Test("200 concurrent requests for one publication share one build; a new publication is built once more; paused orgs are never kept")
@@ -30,22 +35,22 @@ struct PublishedSnapshotCacheTests {
         }
         let bodies = try await withThrowingTaskGroup(of: Data.self) { group in
             for _ in 0..<200 {
-                group.addTask { try await cache.snapshot(org: "default", etag: "e7", build: build(7, "e7")).signed }
+                group.addTask { try await cache.snapshot(org: "default", key: "e7", build: build(7, "e7")).signed }
             }
             return try await group.reduce(into: [Data]()) { $0.append($1) }
         }
         #expect(bodies.count == 200 && Set(bodies) == [Data("snapshot 7".utf8)])
         #expect(builds.count == 1)
 
-        _ = try await cache.snapshot(org: "default", etag: "e7", build: build(7, "e7"))
+        _ = try await cache.snapshot(org: "default", key: "e7", build: build(7, "e7"))
         #expect(builds.count == 1, "kept")
-        let next = try await cache.snapshot(org: "default", etag: "e8", build: build(8, "e8"))
+        let next = try await cache.snapshot(org: "default", key: "e8", build: build(8, "e8"))
         #expect(next.serial == 8 && builds.count == 2)
-        _ = try await cache.snapshot(org: "research", etag: "e8", build: build(3, "e8"))
+        _ = try await cache.snapshot(org: "research", key: "e8", build: build(3, "e8"))
         #expect(builds.count == 3, "each org has its own")
-        _ = try await cache.snapshot(org: "default", etag: nil, build: build(8, "frozen"))
-        _ = try await cache.snapshot(org: "default", etag: nil, build: build(8, "frozen"))
-        #expect(builds.count == 5, "paused: the frozen document is read every time")
+        _ = try await cache.snapshot(org: "default", key: nil, build: build(8, "frozen"))
+        _ = try await cache.snapshot(org: "default", key: nil, build: build(8, "frozen"))
+        #expect(builds.count == 5, "without a key nothing is kept")
     }
 
     @Test("a failed build is not kept: the next request builds again")
@@ -53,9 +58,9 @@ struct PublishedSnapshotCacheTests {
         struct Boom: Error {}
         let cache = PublishedSnapshotCache()
         await #expect(throws: Boom.self) {
-            try await cache.snapshot(org: "default", etag: "e1") { throw Boom() }
+            try await cache.snapshot(org: "default", key: "e1") { throw Boom() }
         }
-        let ok = try await cache.snapshot(org: "default", etag: "e1") { Self.published(serial: 1, etag: "e1") }
+        let ok = try await cache.snapshot(org: "default", key: "e1") { Self.published(serial: 1, etag: "e1") }
         #expect(ok.serial == 1)
     }
 }

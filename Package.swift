@@ -112,10 +112,11 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "SCIMServerTests", dependencies: [
-            "SCIMServer", "SunkStore", "SunkModel", "SCIMProtocol", "SunkSnapshot", "TestSupport",
+            "SCIMServer", "SunkStore", "SunkModel", "SCIMProtocol", "SunkSnapshot", "TestSupport", "AuthorizedKeys",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "SlurmSyncTests", dependencies: [
             "SlurmSync", "SunkSnapshot", "SunkModel", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),

@@ -46,6 +46,8 @@ public struct NodePaths: Sendable, Equatable {
     /// The outcome of the latest run (attempt time, result, error, last success); changes on every
     /// run, so it lives outside the generations.
     public var lastRunFile: String { stateDirectory + "/last-run.json" }
+    /// The state of `sync --watch` (connection, serial, lag), rewritten by the watcher as it goes.
+    public var watchFile: String { stateDirectory + "/watch.json" }
     /// What `--terminate-sessions` / `--on-lock-exec` did for each closed account, per generation.
     public var lockActionsLog: String { stateDirectory + "/lock-actions.log.json" }
     /// `generations/<G>/`: every file of one generation.

@@ -7,6 +7,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import SCIMProtocol
+import ServiceLifecycle
 import SunkSnapshot
 import SunkStore
 
@@ -67,8 +68,17 @@ extension NodeRoutes {
             if ContinuousClock.now >= deadline {
                 return Response(status: .notModified, headers: [.eTag: published.etag])
             }
-            await watch.wait(org: org.name, beyond: org.serial, until: deadline)
-            try Task.checkCancellation()
+            // A receiver shutting down answers every held request at once (nodes reconnect to the
+            // next receiver) instead of keeping the shutdown waiting for up to `wait` seconds.
+            let watch = self.watch
+            await withGracefulShutdownHandler {
+                await watch.wait(org: org.name, beyond: org.serial, until: deadline)
+            } onGracefulShutdown: {
+                Task { await watch.close() }
+            }
+            if Task.isShuttingDownGracefully || Task.isCancelled {
+                return Response(status: .notModified, headers: [.eTag: published.etag])
+            }
         }
     }
 

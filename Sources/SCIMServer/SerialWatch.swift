@@ -19,6 +19,8 @@ actor SerialWatch {
     private var waiters: [String: [UInt64: Waiter]] = [:]
     private var observers: [String: Task<Void, Never>] = [:]
     private var nextID: UInt64 = 0
+    /// Set by `close()`: the server is shutting down and nobody waits any more.
+    private var closed = false
 
     init(database: any IdentityStore, pollInterval: Duration = .seconds(2)) {
         self.database = database
@@ -28,6 +30,7 @@ actor SerialWatch {
     /// Returns when org `org`'s serial is above `serial`, at `deadline`, or when the caller is
     /// cancelled, whichever comes first. The caller reads the state again either way.
     func wait(org: String, beyond serial: Int64, until deadline: ContinuousClock.Instant) async {
+        if closed { return }
         if let known = serials[org], known > serial { return }
         observe(org)
         nextID += 1
@@ -43,6 +46,15 @@ actor SerialWatch {
         } onCancel: {
             Task { [weak self] in await self?.release(org: org, id: id) }
         }
+    }
+
+    /// Wakes every waiter and makes later waits return at once (graceful shutdown).
+    func close() {
+        closed = true
+        for (_, org) in waiters { for waiter in org.values { waiter.continuation.resume() } }
+        waiters = [:]
+        for observer in observers.values { observer.cancel() }
+        observers = [:]
     }
 
     /// How many requests wait now (for `/metrics` and tests).

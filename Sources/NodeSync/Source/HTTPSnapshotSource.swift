@@ -64,6 +64,25 @@ public struct HTTPSnapshotSource: SnapshotSource {
     }
 
     public func fetch(ifNoneMatch: String?) async throws(SyncError) -> SnapshotFetch {
+        let answer = try await get(url, headers: ifNoneMatch.map { [("If-None-Match", $0)] } ?? [],
+                                   timeoutSeconds: timeoutSeconds)
+        if answer.status == 304 { return .notModified }
+        guard answer.status == 200 else {
+            throw SyncError.http(url: url, status: answer.status, detail: Self.excerpt(answer.body))
+        }
+        return .document(answer.body, etag: answer.etag)
+    }
+
+    /// One answer of the receiver, body complete.
+    struct Answer {
+        var status: Int
+        var etag: String?
+        var body: Data
+    }
+
+    /// GETs `target` (this URL or a sibling of it on the same receiver) with the node token. The
+    /// body is read up to `maxBytes` (never for a 304) and checked against Content-Length.
+    func get(_ target: String, headers: [(String, String)], timeoutSeconds: Int64) async throws(SyncError) -> Answer {
         let token = try TokenFile.read(tokenFile)
         var tls = TLSConfiguration.makeClientConfiguration()
         if let caFile {
@@ -76,36 +95,37 @@ public struct HTTPSnapshotSource: SnapshotSource {
             tlsConfiguration: tls, redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(min(timeoutSeconds, 10)), read: .seconds(timeoutSeconds)))
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let result: Result<SnapshotFetch, SyncError>
+        let result: Result<Answer, SyncError>
         do {
-            result = .success(try await perform(client, token: token, ifNoneMatch: ifNoneMatch))
+            result = .success(try await perform(client, target, token: token, headers: headers,
+                                                timeoutSeconds: timeoutSeconds))
         } catch let error as SyncError {
             result = .failure(error)
         } catch {
-            result = .failure(.fetch(url: url, reason: Self.describe(error)))
+            result = .failure(.fetch(url: target, reason: Self.describe(error)))
         }
         try? await client.shutdown()
         return try result.get()
     }
 
-    private func perform(_ client: HTTPClient, token: String, ifNoneMatch: String?) async throws -> SnapshotFetch {
-        var request = HTTPClientRequest(url: url)
+    private func perform(_ client: HTTPClient, _ target: String, token: String, headers: [(String, String)],
+                         timeoutSeconds: Int64) async throws -> Answer {
+        var request = HTTPClientRequest(url: target)
         request.method = .GET
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         request.headers.add(name: "Accept", value: "application/json")
-        if let ifNoneMatch { request.headers.add(name: "If-None-Match", value: ifNoneMatch) }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         let response = try await client.execute(request, timeout: .seconds(timeoutSeconds))
         let status = Int(response.status.code)
-        if status == 304 { return .notModified }
+        let etag = response.headers.first(name: "ETag")
+        if status == 304 { return Answer(status: status, etag: etag, body: Data()) }
         let body = try await response.body.collect(upTo: maxBytes)
         let data = Data(body.readableBytesView)
-        guard status == 200 else {
-            throw SyncError.http(url: url, status: status, detail: Self.excerpt(data))
-        }
-        if let length = response.headers.first(name: "Content-Length").flatMap(Int.init), length != data.count {
+        if status == 200, let length = response.headers.first(name: "Content-Length").flatMap(Int.init),
+           length != data.count {
             throw SyncError.snapshot(.truncated(byteCount: data.count))
         }
-        return .document(data, etag: response.headers.first(name: "ETag"))
+        return Answer(status: status, etag: etag, body: data)
     }
 
     /// The first line of an error body, at most 200 characters, escaped (`Printable.escaped`).

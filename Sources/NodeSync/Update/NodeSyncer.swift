@@ -193,7 +193,8 @@ public struct NodeSyncer: Sendable {
         let result: SyncReport.Result = !written.isEmpty ? .applied : notModified ? .notModified : .unchanged
         return SyncReport(result: result, org: body.org, serial: body.serial, digest: p.document.digest,
                           plan: p.plan, writtenFiles: written, diff: "", refusal: nil, homes: homes,
-                          generation: committed?.name, sudoers: sudoers, lockActions: lockActions)
+                          generation: committed?.name, sudoers: sudoers, lockActions: lockActions,
+                          publishedAt: body.publishedAt)
     }
 
     /// The sudo step, after the generation switch: the groups the rule names are now in the group

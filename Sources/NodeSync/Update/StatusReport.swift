@@ -29,9 +29,12 @@ public struct StatusReport: Sendable {
     /// Seconds since the last success, when there was one.
     public let age: Int?
     public let maxAge: Int
+    /// When the report was made (the watcher's uptime is measured to it).
+    public let now: Date
 
     public init(state: SyncState?, now: Date, maxAge: Int) {
         self.state = state
+        self.now = now
         self.maxAge = maxAge
         let age = state?.lastSuccess.map { Int(now.timeIntervalSince($0).rounded(.down)) }
         self.age = age
@@ -68,6 +71,7 @@ public struct StatusReport: Sendable {
         else if state.serial != nil { out += "signature: none (unsigned snapshot from a local source)\n" }
         if let change = state.instanceChange { out += "note: \(Self.clean(change))\n" }
         if let source = state.source { out += "source: \(Self.clean(source))\n" }
+        if let watch = state.watch { out += watch.line(now: now) + "\n" }
         if let format = state.format { out += "format: \(format.rawValue)\n" }
         if let generation = state.generation { out += "generation: \(Self.clean(generation))\n" }
         if let c = state.counts {

@@ -138,6 +138,8 @@ public struct SyncReport: Sendable {
     public var sudoWarnings: [String] = []
     /// What `--terminate-sessions` / `--on-lock-exec` did on this run.
     public var lockActions: [LockActionRecord] = []
+    /// When the receiver published the applied snapshot (whole seconds).
+    public var publishedAt: Date?
 
     /// One line for the log: what was applied.
     public var summary: String {

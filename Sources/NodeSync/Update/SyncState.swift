@@ -60,6 +60,8 @@ public struct SyncState: Codable, Equatable, Sendable {
     /// The latest lock actions (`lock-actions.log.json`, filled in by `load`; never stored in a
     /// state file).
     public var lockActions: [LockActionRecord]?
+    /// What `sync --watch` is doing (`watch.json`, filled in by `load`; never stored in a state file).
+    public var watch: WatchState?
 
     public init() { skipped = [] }
 
@@ -88,6 +90,7 @@ public struct SyncState: Codable, Equatable, Sendable {
         }
         merged.generation = GenerationStore.currentName(paths)
         if let log = try? LockActions.loadLog(paths), !log.isEmpty { merged.lockActions = Array(log.suffix(20)) }
+        merged.watch = WatchState.load(paths)
         return merged
     }
 
@@ -102,6 +105,7 @@ public struct SyncState: Codable, Equatable, Sendable {
         record.sudoers = nil
         record.generation = nil
         record.lockActions = nil
+        record.watch = nil
         return record
     }
 

@@ -75,6 +75,14 @@ struct SyncCommand: AsyncParsableCommand {
     @Option(name: .customLong("on-lock-timeout"), help: "Seconds --on-lock-exec may run (default 30).")
     var onLockTimeout: Int?
 
+    @Flag(help: ArgumentHelp("Keep running: follow the receiver's change feed and apply each change within seconds.",
+                             discussion: "A full sync first, then one request held open on /scim/ORG/export/v1/changes beside --from; each delta is applied as one generation with every check of a sync. Reconnects with exponential backoff and jitter; a full sync whenever the receiver or a refused delta says so. Runs until stopped (sunk-bridge-watch.service); the timer's sync stays the backstop. `sunk-bridge status` shows the connection, serial and lag."))
+    var watch = false
+
+    @Option(name: .customLong("watch-wait"),
+            help: "Seconds the receiver may hold each --watch request (1…300; default 50, under nginx's 60 s proxy_read_timeout).")
+    var watchWait: Int?
+
     @Flag(help: "Print nothing on success.")
     var quiet = false
 
@@ -90,6 +98,15 @@ struct SyncCommand: AsyncParsableCommand {
             throw ValidationError("--on-lock-exec must start with an absolute path to the program")
         }
         if !(1...3600).contains(onLockTimeout ?? 30) { throw ValidationError("--on-lock-timeout must be 1…3600 seconds") }
+        if !(1...300).contains(watchWait ?? 50) { throw ValidationError("--watch-wait must be 1…300 seconds") }
+        if watch {
+            if dryRun { throw ValidationError("--watch and --dry-run do not go together") }
+            if acceptChanges || acceptRollback {
+                throw ValidationError("--accept-changes and --accept-rollback are for one run; give them to a single `sunk-bridge sync`, not to --watch")
+            }
+        } else if watchWait != nil {
+            throw ValidationError("--watch-wait needs --watch")
+        }
         guard let mode = UInt32(homeMode, radix: 8), mode <= 0o7777 else {
             throw ValidationError("--home-mode must be an octal mode such as 0700")
         }
@@ -142,6 +159,7 @@ struct SyncCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let options = try syncOptions(progress: progress, trust: trust)
+        if watch { return try await follow(snapshots, options: options) }
         let report: SyncReport
         do throws(SyncError) {
             report = try await NodeSyncer(source: snapshots, options: options).run()
@@ -167,6 +185,27 @@ struct SyncCommand: AsyncParsableCommand {
             for skip in report.plan.skipped where skip.origin == .node {
                 print("skipped \(skip.kind.rawValue) \(skip.name ?? skip.userName): \(skip.reason)")
             }
+        }
+    }
+
+    /// `--watch`: runs until the process is stopped.
+    func follow(_ snapshots: any SnapshotSource, options: SyncOptions) async throws {
+        guard let http = snapshots as? HTTPSnapshotSource else {
+            printError("sunk-bridge sync: --watch follows a receiver: give --from https://HOST/scim/ORG/export/v1/snapshot")
+            throw ExitCode(64)
+        }
+        let quiet = self.quiet
+        let watcher = NodeWatcher(source: http, options: options, wait: watchWait ?? 50) { line in
+            // Unbuffered, one line at a time: the journal shows each step as it happens.
+            if !quiet || line.contains("refused") || line.contains("retrying") {
+                FileHandle.standardOutput.write(Data((line + "\n").utf8))
+            }
+        }
+        do throws(SyncError) {
+            try await watcher.run()
+        } catch {
+            printError("sunk-bridge sync: \(error)")
+            throw ExitCode(error.exitCode)
         }
     }
 

@@ -7,6 +7,7 @@ import NIOHTTP1
 import NIOSSL
 import SCIMProtocol
 import SCIMServer
+import ServiceLifecycle
 import SunkStore
 import Testing
 import TestSupport
@@ -31,6 +32,7 @@ final class TestServer: Sendable {
     /// The certificate store when the server speaks HTTPS.
     let tls: TLSCertificateStore?
     private let task: Task<Void, any Error>
+    private let group: ServiceGroup
     let client: HTTPClient
 
     /// Writes the default org's trust line (what `sunk-bridge org trust-key` prints) to `path`, 0644.
@@ -71,12 +73,14 @@ final class TestServer: Sendable {
             logger: logger ?? quietLogger(),
             server: tls?.store.httpsServer() ?? .http1(), scheme: tls == nil ? "http" : "https",
             onListening: { url in continuation.yield(url) }, ready: ready)
-        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        // Stopped the way SIGTERM stops `serve`: a graceful shutdown of the service group.
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger ?? quietLogger()))
+        let task = Task { try await group.run() }
         var url: String?
         for await value in stream { url = value; break }
         let bound = try #require(url, "the server did not report a listening address")
         return TestServer(directory: directory, databasePath: path, database: database, baseURL: bound,
-                          token: token, tokenName: tokenName, nodeToken: nodeToken, tls: tls, task: task)
+                          token: token, tokenName: tokenName, nodeToken: nodeToken, tls: tls, task: task, group: group)
     }
 
     /// Cancellation at shutdown logs at error level; SUNK_TEST_LOG=debug shows everything.
@@ -87,10 +91,10 @@ final class TestServer: Sendable {
     }
 
     private init(directory: String, databasePath: String, database: SunkDatabase, baseURL: String, token: String,
-                 tokenName: String, nodeToken: String, tls: TestTLS?, task: Task<Void, any Error>) {
+                 tokenName: String, nodeToken: String, tls: TestTLS?, task: Task<Void, any Error>, group: ServiceGroup) {
         self.directory = directory; self.databasePath = databasePath; self.database = database
         self.baseURL = baseURL; self.token = token; self.tokenName = tokenName; self.nodeToken = nodeToken
-        self.tls = tls?.store; self.task = task
+        self.tls = tls?.store; self.task = task; self.group = group
         // Up to 32 parallel connections and generous timeouts: the concurrency tests open 16 at
         // once, and the machine running every suite in parallel is small and shared.
         var configuration = HTTPClient.Configuration()
@@ -109,7 +113,7 @@ final class TestServer: Sendable {
     /// Stops the server (graceful shutdown) and the client; keeps the directory for restarts.
     func stop() async {
         try? await client.shutdown()
-        task.cancel()
+        await group.triggerGracefulShutdown()
         _ = try? await task.value
     }
 

@@ -117,7 +117,7 @@ struct PackageDebTests {
         #expect(!r.lines.contains { $0.hasPrefix("FAIL ") }, "\(r.lines.filter { $0.hasPrefix("FAIL ") })")
     }
 
-    @Test("the units under a real systemd: receiver as its own user with no capabilities, oneshot sync, timer, clean stop")
+    @Test("the units under a real systemd: receiver as its own user with no capabilities, oneshot sync, timer, watch, clean stop")
     func systemdUnits() async throws {
         try requireRoot("a throw-away container with its own systemd (namespaces, overlayfs, cgroup2)")
         guard FileManager.default.isExecutableFile(atPath: "/lib/systemd/systemd") else {
@@ -148,6 +148,11 @@ struct PackageDebTests {
             "ok   /var/lib/extrausers/passwd has alice",
             "ok   sunk-authorized-keys alice 1000000 (as sunk-bridge-keys) serves the key",
             "ok   sunk-bridge-sync.timer active/waiting, next elapse set",
+            "ok   systemctl start sunk-bridge-watch.service",
+            "ok   status: watch: waiting at serial ",
+            "ok   the watcher locked alice within",                 // a PATCH reaches the node, no timer
+            "ok   sunk-bridge-watch.service still running, never restarted",
+            "ok   sunk-bridge-watch.service stopped cleanly",
             "ok   sunk-bridge.service stopped in",                   // SIGTERM -> exit 0
             "ok   no failed unit in the container",
             "ok   no 'Failed to set thread priority' noise",

@@ -58,7 +58,7 @@ install -d -m 0755 "$R/DEBIAN" "$R/usr/bin" "$R/usr/libexec/sunk-bridge" "$R/lib
 install -m 0755 "$BIN_DIR/sunk-bridge" "$R/usr/bin/sunk-bridge"
 install -m 0755 "$BIN_DIR/sunk-authorized-keys" "$R/usr/libexec/sunk-bridge/sunk-authorized-keys"
 install -m 0755 "$PKG/cron/sunk-bridge-sync-cron" "$R/usr/libexec/sunk-bridge/sunk-bridge-sync-cron"
-for u in sunk-bridge.service sunk-bridge-sync.service sunk-bridge-sync.timer \
+for u in sunk-bridge.service sunk-bridge-sync.service sunk-bridge-sync.timer sunk-bridge-watch.service \
          sunk-bridge-slurm-sync.service sunk-bridge-slurm-sync.timer; do
   install -m 0644 "$PKG/systemd/$u" "$R/lib/systemd/system/$u"
 done

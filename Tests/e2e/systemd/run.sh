@@ -301,7 +301,7 @@ if ct dpkg -i /var/tmp/sunk-e2e/sunk-bridge.deb > "$S/install.log" 2>&1; then ok
 else bad "dpkg -i:"; sed 's/^/     | /' "$S/install.log"; fi
 status=$(ct dpkg-query -W -f='${Status} ${Version}' sunk-bridge 2>/dev/null)
 check "package state in the container: '$status'" bash -c '[[ $1 == "install ok installed "* ]]' _ "$status"
-for u in sunk-bridge.service:disabled sunk-bridge-sync.service:static sunk-bridge-sync.timer:disabled; do
+for u in sunk-bridge.service:disabled sunk-bridge-sync.service:static sunk-bridge-sync.timer:disabled sunk-bridge-watch.service:disabled; do
   st=$(ct systemctl show -p LoadState -p UnitFileState -p NeedDaemonReload --value "${u%:*}" 2>/dev/null | tr '\n' ' ')
   check "${u%:*} loaded, not enabled by installing, no daemon-reload pending (LoadState UnitFileState NeedDaemonReload: $st)" \
     test "$st" = "loaded ${u#*:} no "
@@ -425,6 +425,29 @@ next=$(ct systemctl list-timers --no-pager --no-legend sunk-bridge-sync.timer 2>
 check "sunk-bridge-sync.timer $tst, next elapse set (list-timers: $next)" \
   bash -c '[ "$1" = active/waiting ] && { [ -n "$2" ] && [ "$2" != 0 ] || [ -n "$3" ] && [ "$3" != 0 ]; }' _ "$tst" "$nm" "$nr"
 
+# ---- 4b. the watch service: a deactivation reaches the node within seconds ------------------------
+echo "== sunk-bridge-watch.service"
+if ct systemctl start sunk-bridge-watch.service 2> "$S/watch.err"; then ok "systemctl start sunk-bridge-watch.service"
+else bad "systemctl start sunk-bridge-watch.service: $(cat "$S/watch.err")"; fi
+for _ in $(seq 1 100); do ct /usr/bin/sunk-bridge status 2>/dev/null | grep -q '^watch: waiting' && break; sleep 0.1; done
+wl=$(ct /usr/bin/sunk-bridge status 2>/dev/null | grep '^watch:')
+check "status: ${wl:-no watch line}" bash -c '[[ $1 == "watch: waiting at serial "* ]]' _ "$wl" || show_journal sunk-bridge-watch.service
+ALICE_ID=$(sed '$d' "$S/post.out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' 2>/dev/null)
+t=$SECONDS
+code=$(printf '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":false}}]}' \
+  | ct curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X PATCH -H "Authorization: Bearer $SCIM_TOKEN" \
+    -H 'Content-Type: application/scim+json' --data-binary @- "http://127.0.0.1:$PORT/scim/default/Users/$ALICE_ID")
+check "PATCH alice active=false -> $code" test "$code" = 200
+for _ in $(seq 1 100); do ct grep -q '^alice:!\*:' /var/lib/extrausers/shadow 2>/dev/null && break; sleep 0.1; done
+sh=$(ct grep '^alice:' /var/lib/extrausers/shadow 2>/dev/null)
+check "the watcher locked alice within $((SECONDS-t)) s, no timer involved (shadow: $sh)" bash -c '[[ $1 == "alice:!*:"* ]]' _ "$sh" \
+  || show_journal sunk-bridge-watch.service
+wst="$(prop sunk-bridge-watch.service ActiveState)/$(prop sunk-bridge-watch.service SubState) $(prop sunk-bridge-watch.service NRestarts)"
+check "sunk-bridge-watch.service still running, never restarted (ActiveState/SubState NRestarts = $wst)" test "$wst" = "active/running 0"
+ct systemctl stop sunk-bridge-watch.service 2> "$S/watch.err" || bad "systemctl stop sunk-bridge-watch.service: $(cat "$S/watch.err")"
+res="$(prop sunk-bridge-watch.service ActiveState) $(prop sunk-bridge-watch.service Result)"
+check "sunk-bridge-watch.service stopped cleanly (ActiveState Result = $res)" test "$res" = "inactive success"
+
 # ---- 5. stop the receiver: SIGTERM handled, exit 0 ----------------------------------------------
 echo "== stop"
 t=$SECONDS
@@ -439,7 +462,7 @@ failed=$(ct systemctl list-units --failed --no-legend --plain --no-pager 2>/dev/
 check "no failed unit in the container${failed:+: $failed}" test -z "$failed"
 ct journalctl --no-pager -o short-monotonic > "$S/journal.txt" 2>&1
 # the units set LIBDISPATCH_LOG=NO: the runtime's refused thread-priority request stays out of the journal
-noise=$(ct journalctl --no-pager -o cat -u sunk-bridge.service -u sunk-bridge-sync.service 2>/dev/null | grep -c 'thread priority')
+noise=$(ct journalctl --no-pager -o cat -u sunk-bridge.service -u sunk-bridge-sync.service -u sunk-bridge-watch.service 2>/dev/null | grep -c 'thread priority')
 check "no 'Failed to set thread priority' noise from the units in the journal (${noise:-?} lines)" test "${noise:-1}" = 0
 
 # ---- 6. tear down ---------------------------------------------------------------------------

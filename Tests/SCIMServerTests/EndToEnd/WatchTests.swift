@@ -114,6 +114,69 @@ struct WatchTests {
             }
         }
     }
+
+    @Test("a receiver restart mid-stream loses no change: a change right after the restart and one later reach every node")
+    func receiverRestart() async throws {
+        let bridge = try Binaries.sunkBridge()
+        let work = try temporaryDirectory("watch-restart")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let nodes = min(Self.nodeCount, 20)
+        var server = try await TestServer.start()
+        let port = server.port
+        var ids: [String] = []
+        for i in 0..<4 {
+            ids.append(try await server.createUser(userBody("user\(i)@example.com", posixName: "user\(i)", uid: 300_000 + i)))
+        }
+        try writeFile(work + "/node-token", server.nodeToken + "\n", mode: 0o600)
+        let trust = try server.writeTrustKey(to: work + "/trust.pub")
+        let roots = (0..<nodes).map { "\(work)/node\($0)" }
+        var watchers: [ChildProcess] = []
+        defer { for watcher in watchers { watcher.stop(grace: 2) } }
+        for root in roots {
+            try Self.makeNode(root)
+            watchers.append(try await ChildProcess.start(bridge, [
+                "sync", "--watch", "--watch-wait", "30", "--from", server.scimURL + "/export/v1/snapshot",
+                "--token-file", work + "/node-token", "--trust-key", trust, "--root", root,
+            ], output: .file(root + ".log")))
+        }
+        func everyNode(atLeast serial: Int64, within seconds: Int) async throws -> [String] {
+            let deadline = ContinuousClock.now + .seconds(seconds)
+            while ContinuousClock.now < deadline {
+                let behind = roots.filter { (Self.serial($0) ?? -1) < serial }
+                if behind.isEmpty { return [] }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            return roots.filter { (Self.serial($0) ?? -1) < serial }
+        }
+        func deactivate(_ index: Int) async throws -> Int64 {
+            let reply = try await server.patch("/Users/\(ids[index])", patchBody(#"{"op": "replace", "value": {"active": false}}"#))
+            try #require(reply.status == 200, "\(reply.text)")
+            return try await server.database.org(named: "default").serial
+        }
+
+        let first = try await deactivate(0)
+        var behind = try await everyNode(atLeast: first, within: 120)
+        try #require(behind.isEmpty, "before the restart, \(behind.count) nodes never applied serial \(first)")
+
+        await server.stop()
+        try await Task.sleep(for: .milliseconds(500))   // every watcher sees the receiver gone
+        server = try await TestServer.start(databasePath: server.databasePath, port: port)
+        let right = try await deactivate(1)     // before the watchers have reconnected
+        try await Task.sleep(for: .seconds(2))
+        let later = try await deactivate(2)
+        #expect(later > right && right > first)
+        behind = try await everyNode(atLeast: later, within: 90)
+        #expect(behind.isEmpty, "\(behind.count) nodes behind serial \(later), e.g. \(behind.prefix(2).map { (try? String(contentsOfFile: $0 + ".log", encoding: .utf8)) ?? "" })")
+        for root in roots {
+            let shadow = (try? String(contentsOfFile: root + "/var/lib/extrausers/shadow", encoding: .utf8)) ?? ""
+            for name in ["user0", "user1", "user2"] {
+                #expect(shadow.contains("\(name):!*:"), "\(root): \(name) not locked")
+            }
+            #expect(shadow.contains("user3:*:"), "\(root): user3 stays active")
+        }
+        print("[watch-restart] node0's log:\n" + ((try? String(contentsOfFile: roots[0] + ".log", encoding: .utf8)) ?? ""))
+        await server.finish()
+    }
 }
 
 /// Reads `watch.json` of a node root.

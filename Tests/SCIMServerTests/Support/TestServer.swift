@@ -47,7 +47,7 @@ final class TestServer: Sendable {
     /// Starts a server; `databasePath` reuses an existing database (restart tests). `logger`
     /// replaces the quiet default (to capture the log), `tls` serves HTTPS, `ready` replaces the
     /// `/readyz` database probe.
-    static func start(databasePath: String? = nil, publicURL: String? = nil, maxBodyBytes: Int = 1 << 20,
+    static func start(databasePath: String? = nil, port: Int = 0, publicURL: String? = nil, maxBodyBytes: Int = 1 << 20,
                       maxResults: Int = 1000, logger: Logger? = nil, tls: TestTLS? = nil,
                       ready: (@Sendable () async -> Bool)? = nil,
                       prepare: (SunkDatabase) throws -> Void = { _ in }) async throws -> TestServer {
@@ -68,7 +68,7 @@ final class TestServer: Sendable {
         let (stream, continuation) = AsyncStream<String>.makeStream()
         let app = SCIMServerApp.make(
             database: database,
-            configuration: ServerConfiguration(host: "127.0.0.1", port: 0, publicURL: publicURL, maxBodyBytes: maxBodyBytes,
+            configuration: ServerConfiguration(host: "127.0.0.1", port: port, publicURL: publicURL, maxBodyBytes: maxBodyBytes,
                                                maxResults: maxResults),
             logger: logger ?? quietLogger(),
             server: tls?.store.httpsServer() ?? .http1(), scheme: tls == nil ? "http" : "https",

@@ -42,6 +42,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from httpclient import Conn  # noqa: E402
+import push  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -97,7 +98,7 @@ ROWS = [
     ("load-rss", "Load", "32 clients: RSS growth, second half vs first half"),
     ("load-throughput", "Load", "32 clients: requests/s"),
     ("load-304", "Load", "200 concurrent conditional snapshot requests answered 304"),
-]
+] + push.ROWS
 ROW_IDS = [r[0] for r in ROWS]
 
 
@@ -1268,7 +1269,7 @@ done
     # -- run --------------------------------------------------------------------------------------
     def run(self):
         self.build_tools()
-        need_large = any(self.want(s) for s in ("server", "sync", "homes", "nss", "load", "ingest"))
+        need_large = any(self.want(s) for s in ("server", "sync", "homes", "nss", "load", "ingest", "push"))
         errors = []
         if need_large:
             self.make_datasets()
@@ -1281,13 +1282,17 @@ done
                 for name, fn in [("sync", self.bench_sync), ("homes", self.bench_homes),
                                  ("nss", self.bench_nss), ("nss", self.bench_bridge_getent),
                                  ("inprocess", self.bench_inprocess), ("load", self.bench_load),
-                                 ("server", self.bench_group_patch)]:
+                                 ("push", self.bench_push), ("server", self.bench_group_patch)]:
                     if self.want(name):
                         self.guard(name, fn, errors)
         finally:
             if hasattr(self, "large_server"):
                 self.large_server.stop()
         return errors
+
+    def bench_push(self):
+        self.log(f"push: delta size, held watches, a burst, {'5' if self.smoke else '200'} sync --watch nodes")
+        push.Push(self, Bridge, copy_db).run()
 
     def guard(self, name, fn, errors):
         try:
@@ -1446,7 +1451,7 @@ def main():
     ap.add_argument("--out", help="write the markdown report here (e.g. docs/benchmarks.md)")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, one round (seconds)")
     ap.add_argument("--sizes", help="small,mid,large users (default 1000,10000,100000; env BENCH_SIZES)")
-    ap.add_argument("--only", help="comma list of sections: ingest,server,helper,sync,homes,nss,inprocess,load")
+    ap.add_argument("--only", help="comma list of sections: ingest,server,helper,sync,homes,nss,inprocess,load,push")
     ap.add_argument("--inprocess", metavar="SCRATCH",
                     help="run the ordo-one/benchmark package Benchmarks/InProcess with this scratch path")
     ap.add_argument("--keep", action="store_true", help="keep the scratch directories")
@@ -1455,6 +1460,10 @@ def main():
     if args.list_rows:
         print("\n".join(ROW_IDS))
         return 0
+    # 2,000 held watches: as many client sockets here and server sockets in `serve` (inherits it)
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
     if os.geteuid() != 0:
         sys.exit("run.py needs root (root-owned keys cache, mount namespaces, chown of homes)")
     for p in (args.bridge, args.helper):

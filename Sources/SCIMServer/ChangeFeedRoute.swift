@@ -84,13 +84,14 @@ extension NodeRoutes {
 
     private func delta(_ org: Org, since: Int64, to published: PublishedSnapshot) async throws -> Response {
         let database = self.database
-        guard let data = try await snapshots.delta(org: org.name, since: since, instance: published.instance,
-                                                   to: published, sign: { try await database.signedDelta(org: org, $0) })
+        guard let (data, target) = try await snapshots.delta(
+            org: org.name, since: since, instance: published.instance, to: published,
+            sign: { try await database.signedDelta(org: org, $0) })
         else {
             let kept = await snapshots.logBounds(org: org.name).map { "; it covers publications from serial \($0.base)" } ?? ""
             throw Self.gone("serial \(since) is not in this receiver's change log\(kept); fetch the full snapshot")
         }
-        var headers: HTTPFields = [.eTag: published.etag, .contentType: SignedSnapshot.mediaType]
+        var headers: HTTPFields = [.eTag: target.etag, .contentType: SignedSnapshot.mediaType]
         headers[HTTPField.Name("X-Sunk-Delta-From")!] = String(since)
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }

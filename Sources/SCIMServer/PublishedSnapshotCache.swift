@@ -61,22 +61,25 @@ actor PublishedSnapshotCache {
         logs[org] = log
     }
 
-    /// What a node holding publication `since` of `instance` needs to reach `published` (the org's
-    /// latest): the signed delta, made with `sign` once per starting serial. Nil when the log does
-    /// not cover `since` (the node must fetch the full snapshot).
+    /// What a node holding publication `since` of `instance` needs to reach the org's latest
+    /// publication (`published`, or a newer one built meanwhile): the signed delta, made with `sign`
+    /// once per starting serial, and the publication it leads to. Nil when the log does not cover
+    /// `since` (the node must fetch the full snapshot).
     func delta(org: String, since: Int64, instance: String, to published: PublishedSnapshot,
-               sign: @Sendable (SnapshotDelta) async throws -> Data) async throws -> Data? {
-        guard let log = logs[org], log.instance == instance, published.instance == instance,
-              log.latest == published.serial, since < published.serial,
+               sign: @Sendable (SnapshotDelta) async throws -> Data) async throws -> (Data, PublishedSnapshot)? {
+        // Under a burst of writes a newer publication may have been built since the caller got
+        // `published`: lead there (the log is about the newest), rather than send the node away.
+        guard let target = latest[org], target.serial >= published.serial, target.instance == instance,
+              let log = logs[org], log.instance == instance, log.latest == target.serial, since < target.serial,
               let changes = log.changes(since: since) else { return nil }
-        if let kept = deltas[org], kept.serial == published.serial, let data = kept.bySince[since] { return data }
+        if let kept = deltas[org], kept.serial == target.serial, let data = kept.bySince[since] { return (data, target) }
         let delta = SnapshotDelta.touching(
             users: changes.users, groups: changes.groups, policyChanged: changes.policy, fromSerial: since,
-            to: published.body, targetKey: published.publicKey, targetSignature: published.signature)
+            to: target.body, targetKey: target.publicKey, targetSignature: target.signature)
         let data = try await sign(delta)
-        if deltas[org]?.serial != published.serial { deltas[org] = (published.serial, [:]) }
+        if deltas[org]?.serial != target.serial { deltas[org] = (target.serial, [:]) }
         deltas[org]?.bySince[since] = data
-        return data
+        return (data, target)
     }
 
     /// The log's bounds for an org, for tests and `/metrics`.

@@ -11,6 +11,14 @@ actor SerialWatch {
     private struct Waiter {
         var beyond: Int64
         var continuation: CheckedContinuation<Void, Never>
+        /// Releases the waiter at its deadline; cancelled when the waiter is woken earlier, so a
+        /// burst of changes leaves no sleeping timers behind.
+        var timer: Task<Void, Never>?
+
+        func wake() {
+            timer?.cancel()
+            continuation.resume()
+        }
     }
 
     private let database: any IdentityStore
@@ -37,11 +45,11 @@ actor SerialWatch {
         let id = nextID
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                waiters[org, default: [:]][id] = Waiter(beyond: serial, continuation: continuation)
-                Task { [weak self] in
-                    try? await Task.sleep(until: deadline, clock: .continuous)
+                let timer = Task { [weak self] in
+                    guard (try? await Task.sleep(until: deadline, clock: .continuous)) != nil else { return }
                     await self?.release(org: org, id: id)
                 }
+                waiters[org, default: [:]][id] = Waiter(beyond: serial, continuation: continuation, timer: timer)
             }
         } onCancel: {
             Task { [weak self] in await self?.release(org: org, id: id) }
@@ -51,7 +59,7 @@ actor SerialWatch {
     /// Wakes every waiter and makes later waits return at once (graceful shutdown).
     func close() {
         closed = true
-        for (_, org) in waiters { for waiter in org.values { waiter.continuation.resume() } }
+        for (_, org) in waiters { for waiter in org.values { waiter.wake() } }
         waiters = [:]
         for observer in observers.values { observer.cancel() }
         observers = [:]
@@ -61,7 +69,7 @@ actor SerialWatch {
     var waiting: Int { waiters.values.reduce(0) { $0 + $1.count } }
 
     private func release(org: String, id: UInt64) {
-        waiters[org]?.removeValue(forKey: id)?.continuation.resume()
+        waiters[org]?.removeValue(forKey: id)?.wake()
     }
 
     /// Records a serial seen and wakes everyone waiting for less.
@@ -71,7 +79,7 @@ actor SerialWatch {
         guard let waiting = waiters[org] else { return }
         var still: [UInt64: Waiter] = [:]
         for (id, waiter) in waiting {
-            if waiter.beyond < serial { waiter.continuation.resume() } else { still[id] = waiter }
+            if waiter.beyond < serial { waiter.wake() } else { still[id] = waiter }
         }
         waiters[org] = still
     }
@@ -80,7 +88,7 @@ actor SerialWatch {
     private func stopObserving(org: String) {
         observers[org] = nil
         serials[org] = nil
-        for waiter in (waiters.removeValue(forKey: org) ?? [:]).values { waiter.continuation.resume() }
+        for waiter in (waiters.removeValue(forKey: org) ?? [:]).values { waiter.wake() }
     }
 
     private func observe(_ org: String) {

@@ -83,15 +83,21 @@ let package = Package(
         .target(name: "AuthorizedKeys", dependencies: ["SunkModel"], swiftSettings: strict),
         // `doctor`: checks a login node through the same types and paths `sync` writes.
         .target(name: "NodeDoctor", dependencies: ["NodeSync", "SunkSnapshot", "SunkModel"], swiftSettings: strict),
+        // /etc/sunk-bridge/config.yaml under the SUNK_BRIDGE_* environment: schema, loading, every
+        // value checked by the rule of the target it configures, and the flag > environment > file >
+        // default precedence. No argument parser: commands print its problems their own way.
+        .target(name: "SunkConfig", dependencies: [
+            "SunkModel", "SunkStore", "SunkSnapshot", "SCIMServer", "NodeSync", "SlurmSync",
+            .product(name: "SystemPackage", package: "swift-system"),
+            .product(name: "Configuration", package: "swift-configuration"),
+            .product(name: "Yams", package: "Yams"),
+        ], swiftSettings: strict),
         .executableTarget(name: "sunk-bridge", dependencies: [
-            "SunkModel", "SunkStore", "SunkSnapshot", "SCIMServer", "NodeSync", "SlurmSync", "NodeDoctor",
+            "SunkModel", "SunkStore", "SunkSnapshot", "SCIMServer", "NodeSync", "SlurmSync", "NodeDoctor", "SunkConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "SystemPackage", package: "swift-system"),
-            .product(name: "Configuration", package: "swift-configuration"),
-            .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
         .executableTarget(name: "sunk-authorized-keys", dependencies: ["AuthorizedKeys", "SunkModel"],
                           swiftSettings: strict),
@@ -124,6 +130,7 @@ let package = Package(
             "NodeDoctor", "NodeSync", "SunkSnapshot", "SunkModel", "TestSupport",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .testTarget(name: "SunkConfigTests", dependencies: ["SunkConfig", "SunkModel", "TestSupport"]),
         .testTarget(name: "NodeSyncTests", dependencies: [
             "NodeSync", "SunkSnapshot", "SunkModel", "AuthorizedKeys", "TestSupport", "SnapshotTestSupport",
             .product(name: "Crypto", package: "swift-crypto"),

@@ -44,9 +44,10 @@ let package = Package(
         .target(name: "SunkModel", swiftSettings: strict),
         // SCIM wire format: JSON values, filters, PATCH, errors, schemas (RFC 7643/7644).
         .target(name: "SCIMProtocol", dependencies: ["SunkModel"], swiftSettings: strict),
-        // The only SQLite user: migrations, records, allocation, tokens, audit.
+        // The only SQLite user: migrations, records, allocation, tokens, audit. AuthorizedKeys for
+        // the one atomic file writer (the backup's temp name, syncs and publication).
         .target(name: "SunkStore", dependencies: [
-            "SunkModel", "SCIMProtocol", "SunkSnapshot",
+            "SunkModel", "SCIMProtocol", "SunkSnapshot", "AuthorizedKeys",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: strict),
@@ -118,7 +119,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "SCIMServerTests", dependencies: [
-            "SCIMServer", "SunkStore", "SunkModel", "SCIMProtocol", "SunkSnapshot", "TestSupport",
+            "SCIMServer", "SunkStore", "SunkModel", "SCIMProtocol", "SunkSnapshot", "AuthorizedKeys", "TestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -71,7 +71,7 @@ let package = Package(
         ], swiftSettings: strict),
         // Node side: fetch a snapshot, render NSS files, write atomically, create homes.
         .target(name: "NodeSync", dependencies: [
-            "SunkModel", "SunkSnapshot", "AuthorizedKeys",
+            "SunkModel", "SunkSnapshot", "AuthorizedKeys", "ProcessRunner",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -79,11 +79,17 @@ let package = Package(
         ], swiftSettings: strict),
         // Controller side: Slurm accounts and associations from the same verified snapshot
         // (`slurm sync`): sacctmgr state parser, planner, guard, argv executor.
-        .target(name: "SlurmSync", dependencies: ["SunkSnapshot"], swiftSettings: strict),
+        .target(name: "SlurmSync", dependencies: ["SunkSnapshot", "ProcessRunner"], swiftSettings: strict),
+        // The one way a child program is run (visudo, sshd -T, the on-lock hook, loginctl, sacctmgr,
+        // scancel): argv, environment, time limit with SIGTERM then SIGKILL, capped output, one launch
+        // at a time (Foundation's Process.run() is not thread-safe on Linux).
+        // AuthorizedKeys for the one errno/EINTR layer.
+        .target(name: "ProcessRunner", dependencies: ["AuthorizedKeys"], swiftSettings: strict),
         // Tiny exact lookup in the keys cache, shared by the helper and `getent`. No Foundation.
         .target(name: "AuthorizedKeys", dependencies: ["SunkModel"], swiftSettings: strict),
         // `doctor`: checks a login node through the same types and paths `sync` writes.
-        .target(name: "NodeDoctor", dependencies: ["NodeSync", "SunkSnapshot", "SunkModel"], swiftSettings: strict),
+        .target(name: "NodeDoctor", dependencies: ["NodeSync", "SunkSnapshot", "SunkModel", "ProcessRunner"],
+                swiftSettings: strict),
         // /etc/sunk-bridge/config.yaml under the SUNK_BRIDGE_* environment: schema, loading, every
         // value checked by the rule of the target it configures, and the flag > environment > file >
         // default precedence. No argument parser: commands print its problems their own way.
@@ -132,6 +138,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "SunkConfigTests", dependencies: ["SunkConfig", "SunkModel", "TestSupport"]),
+        .testTarget(name: "ProcessRunnerTests", dependencies: ["ProcessRunner"]),
         .testTarget(name: "NodeSyncTests", dependencies: [
             "NodeSync", "SunkSnapshot", "SunkModel", "AuthorizedKeys", "TestSupport", "SnapshotTestSupport",
             .product(name: "Crypto", package: "swift-crypto"),

@@ -17,7 +17,7 @@ helper:
 
 # Tests run in parallel (Swift Testing), in one `swift test` whose last line covers every suite:
 # every child a test starts goes through TestSupport's spawner (swift-subprocess), and the node
-# code's own launches (visudo, hooks, sshd -T) through ProcessLaunch. Suites that must not overlap
+# code's own launches (visudo, hooks, sshd -T, sacctmgr) through ProcessRunner. Suites that must not overlap
 # with themselves are `.serialized`; the heaviest end-to-end suites (real Slurm, the .deb and
 # systemd containers, timed SIGKILL loops) are `.exclusive`, SUNK_TEST_HEAVY_LANES at a time.
 # TEST_FLAGS=--no-parallel runs everything one test at a time.

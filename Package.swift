@@ -44,9 +44,10 @@ let package = Package(
         .target(name: "SunkModel", swiftSettings: strict),
         // SCIM wire format: JSON values, filters, PATCH, errors, schemas (RFC 7643/7644).
         .target(name: "SCIMProtocol", dependencies: ["SunkModel"], swiftSettings: strict),
-        // The only SQLite user: migrations, records, allocation, tokens, audit.
+        // The only SQLite user: migrations, records, allocation, tokens, audit. AuthorizedKeys for
+        // the one atomic file writer (the backup's temp name, syncs and publication).
         .target(name: "SunkStore", dependencies: [
-            "SunkModel", "SCIMProtocol", "SunkSnapshot",
+            "SunkModel", "SCIMProtocol", "SunkSnapshot", "AuthorizedKeys",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: strict),
@@ -70,7 +71,7 @@ let package = Package(
         ], swiftSettings: strict),
         // Node side: fetch a snapshot, render NSS files, write atomically, create homes.
         .target(name: "NodeSync", dependencies: [
-            "SunkModel", "SunkSnapshot", "AuthorizedKeys",
+            "SunkModel", "SunkSnapshot", "AuthorizedKeys", "ProcessRunner",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -78,20 +79,32 @@ let package = Package(
         ], swiftSettings: strict),
         // Controller side: Slurm accounts and associations from the same verified snapshot
         // (`slurm sync`): sacctmgr state parser, planner, guard, argv executor.
-        .target(name: "SlurmSync", dependencies: ["SunkSnapshot"], swiftSettings: strict),
+        .target(name: "SlurmSync", dependencies: ["SunkSnapshot", "ProcessRunner"], swiftSettings: strict),
+        // The one way a child program is run (visudo, sshd -T, the on-lock hook, loginctl, sacctmgr,
+        // scancel): argv, environment, time limit with SIGTERM then SIGKILL, capped output, one launch
+        // at a time (Foundation's Process.run() is not thread-safe on Linux).
+        // AuthorizedKeys for the one errno/EINTR layer.
+        .target(name: "ProcessRunner", dependencies: ["AuthorizedKeys"], swiftSettings: strict),
         // Tiny exact lookup in the keys cache, shared by the helper and `getent`. No Foundation.
         .target(name: "AuthorizedKeys", dependencies: ["SunkModel"], swiftSettings: strict),
         // `doctor`: checks a login node through the same types and paths `sync` writes.
-        .target(name: "NodeDoctor", dependencies: ["NodeSync", "SunkSnapshot", "SunkModel"], swiftSettings: strict),
+        .target(name: "NodeDoctor", dependencies: ["NodeSync", "SunkSnapshot", "SunkModel", "ProcessRunner"],
+                swiftSettings: strict),
+        // /etc/sunk-bridge/config.yaml under the SUNK_BRIDGE_* environment: schema, loading, every
+        // value checked by the rule of the target it configures, and the flag > environment > file >
+        // default precedence. No argument parser: commands print its problems their own way.
+        .target(name: "SunkConfig", dependencies: [
+            "SunkModel", "SunkStore", "SunkSnapshot", "SCIMServer", "NodeSync", "SlurmSync",
+            .product(name: "SystemPackage", package: "swift-system"),
+            .product(name: "Configuration", package: "swift-configuration"),
+            .product(name: "Yams", package: "Yams"),
+        ], swiftSettings: strict),
         .executableTarget(name: "sunk-bridge", dependencies: [
-            "SunkModel", "SunkStore", "SunkSnapshot", "SCIMServer", "NodeSync", "SlurmSync", "NodeDoctor",
+            "SunkModel", "SunkStore", "SunkSnapshot", "SCIMServer", "NodeSync", "SlurmSync", "NodeDoctor", "SunkConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "SystemPackage", package: "swift-system"),
-            .product(name: "Configuration", package: "swift-configuration"),
-            .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
         .executableTarget(name: "sunk-authorized-keys", dependencies: ["AuthorizedKeys", "SunkModel"],
                           swiftSettings: strict),
@@ -112,7 +125,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "SCIMServerTests", dependencies: [
-            "SCIMServer", "SunkStore", "SunkModel", "SCIMProtocol", "SunkSnapshot", "TestSupport", "AuthorizedKeys",
+            "SCIMServer", "SunkStore", "SunkModel", "SCIMProtocol", "SunkSnapshot", "AuthorizedKeys", "TestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -125,6 +138,8 @@ let package = Package(
             "NodeDoctor", "NodeSync", "SunkSnapshot", "SunkModel", "TestSupport",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .testTarget(name: "SunkConfigTests", dependencies: ["SunkConfig", "SunkModel", "TestSupport"]),
+        .testTarget(name: "ProcessRunnerTests", dependencies: ["ProcessRunner"]),
         .testTarget(name: "NodeSyncTests", dependencies: [
             "NodeSync", "SunkSnapshot", "SunkModel", "AuthorizedKeys", "TestSupport", "SnapshotTestSupport",
             .product(name: "Crypto", package: "swift-crypto"),

@@ -1,7 +1,7 @@
 // The one way a file is published: temp file in the same directory, write, mode and owner, fsync,
 // rename over the old file, fsync the directory. A reader sees the old file or the new one, never a
 // mix. Foundation-free (the keys cache writer lives beside the static key helper); NodeSync's
-// `AtomicFileWriter`, the keys cache and the CLI's own files all go through it.
+// `AtomicFileWriter`, the keys cache, the CLI's own files and the store's backup all go through it.
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #elseif canImport(Musl)
@@ -69,6 +69,23 @@ public enum AtomicFile {
             throw SystemCallError(operation: "rename to \(path)", path: temp, errno: code)
         }
         try syncDirectory(split(path).directory)
+    }
+
+    /// Links a complete temp file (beside `path`) as `path`, which must not exist: `link(2)` refuses
+    /// an existing name atomically (errno `EEXIST`), where `rename` would replace it. Then removes
+    /// the temp name and fsyncs the directory. On a failed link the temp file is left to the caller.
+    public static func publishNew(_ temp: String, as path: String) throws(SystemCallError) {
+        if link(temp, path) != 0 { throw SystemCallError(operation: "link to \(path)", path: temp, errno: errno) }
+        _ = unlink(temp)
+        try syncDirectory(split(path).directory)
+    }
+
+    /// fsyncs a file someone else wrote (e.g. SQLite), before it is published.
+    public static func syncFile(_ path: String) throws(SystemCallError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw SystemCallError(operation: "open", path: path, errno: errno) }
+        defer { _ = close(fd) }
+        if fsync(fd) != 0 { throw SystemCallError(operation: "fsync", path: path, errno: errno) }
     }
 
     /// Creates `path`, which must not exist (`O_EXCL`, no symlink followed), with `contents`, mode

@@ -2,6 +2,7 @@
 // binary is there, else from the configuration text (Include followed, Match blocks not applied).
 import Foundation
 import NodeSync
+import ProcessRunner
 
 /// The two settings doctor cares about, and where they came from.
 struct DoctorSSHDSettings: Sendable, Equatable {
@@ -23,34 +24,27 @@ enum DoctorSSHDChecks {
 
     /// Runs `sshd -T -C … -f CONFIG`. `.failure` carries sshd's complaint.
     static func effective(binary: String, config: String) -> Result<DoctorSSHDSettings, SSHDRefusal> {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["-T", "-C", matchSpec, "-f", config]
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try ProcessLaunch.run(process)
+        let result: ChildResult
+        do throws(ChildLaunchError) {
+            result = try ChildProcess(binary, ["-T", "-C", matchSpec, "-f", config]).run()
         } catch {
-            return .failure(.init(reason: "cannot run \(binary): \(error.localizedDescription)"))
+            let reason = switch error {
+            case .launch(let launch): launch.localizedDescription
+            case .capture: error.description
+            }
+            return .failure(.init(reason: "cannot run \(binary): \(reason)"))
         }
-        // Read both pipes before waiting: sshd -T prints a few KB, more than some pipe buffers.
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        guard result.status == 0 else {
             // sshd says what is wrong first and "terminating, N bad configuration options" last.
-            let lines = String(decoding: errData, as: UTF8.self)
+            let lines = result.standardError
                 .split(whereSeparator: { $0.isNewline })
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            let complaint = lines.isEmpty ? "exit status \(process.terminationStatus)"
+            let complaint = lines.isEmpty ? "exit status \(result.status)"
                 : lines.suffix(4).joined(separator: " / ")
             return .failure(.init(reason: complaint))
         }
         var settings = DoctorSSHDSettings(source: "`sshd -T -C \(matchSpec)`")
-        for line in String(decoding: outData, as: UTF8.self).split(separator: "\n") {
+        for line in result.standardOutput.split(separator: "\n") {
             let parts = line.split(separator: " ", maxSplits: 1)
             guard parts.count == 2 else { continue }
             let value = String(parts[1]).trimmingCharacters(in: .whitespaces)

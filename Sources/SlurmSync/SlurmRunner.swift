@@ -1,6 +1,7 @@
-// Runs sacctmgr and scancel with an argument vector (posix_spawn through Foundation's Process;
-// no shell), and puts fetch → verify → read state → plan → guard → apply together.
+// Runs sacctmgr and scancel with an argument vector (a `ChildProcess`; no shell), and puts fetch →
+// verify → read state → plan → guard → apply together.
 import Foundation
+import ProcessRunner
 import SunkSnapshot
 
 /// Runs one program and returns its exit status and output. Tests replace it.
@@ -12,26 +13,22 @@ public protocol SlurmExecutor: Sendable {
 public struct ProcessSlurmExecutor: SlurmExecutor {
     public init() {}
 
+    /// Output kept of each stream. sacctmgr's state of a large cluster is a few MB; past this the
+    /// run stops rather than parse a cut listing.
+    public static let outputLimit = 256 << 20
+
     public func run(_ program: String, _ arguments: [String]) throws(SlurmSyncError) -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch {
+        let result: ChildResult
+        do throws(ChildLaunchError) {
+            result = try ChildProcess(program, arguments, outputLimit: Self.outputLimit).run()
+        } catch {
             throw .command(tool: program, arguments: arguments, status: 127, output: "cannot run: \(error)")
         }
-        // Read both pipes to the end before waiting, so a large output cannot block the child.
-        let group = DispatchGroup()
-        nonisolated(unsafe) var errData = Data()
-        group.enter()
-        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        if result.truncated {
+            throw .command(tool: program, arguments: arguments, status: result.status,
+                           output: "more than \(Self.outputLimit >> 20) MiB of output")
+        }
+        return (result.status, result.standardOutput, result.standardError)
     }
 }
 

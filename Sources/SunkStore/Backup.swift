@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
+import AuthorizedKeys
 import Foundation
 import GRDB
 
@@ -16,12 +17,15 @@ public struct BackupSummary: Sendable, Equatable {
 public enum BackupError: Error, Equatable, Sendable, CustomStringConvertible {
     case exists(String)
     case io(String, String)
+    /// Creating, syncing or publishing the copy failed (`AtomicFile`).
+    case file(SystemCallError)
     case integrity([String])
 
     public var description: String {
         switch self {
         case .exists(let path): "\(path) already exists; pass --force to replace it"
         case .io(let what, let reason): "\(what): \(reason)"
+        case .file(let error): error.description
         case .integrity(let problems):
             "the copy failed its integrity check (\(problems.prefix(5).joined(separator: "; "))); nothing was written"
         }
@@ -34,19 +38,20 @@ extension SQLiteStore {
     /// wait nor leak into it). The copy is a self-contained rollback-journal file: written under
     /// a temporary name with mode 0600 in the destination's directory, checked with
     /// `integrity_check`, synced, then put in place: with `replace` by `rename`, else by `link`,
-    /// which refuses an existing destination atomically.
+    /// which refuses an existing destination atomically. The temporary name, the syncs and both
+    /// ways of publishing are `AtomicFile`'s, the project's one writer; only the contents are
+    /// SQLite's.
     public func backup(to destination: String, replace: Bool) throws -> BackupSummary {
-        let url = URL(fileURLWithPath: destination)
-        let directory = url.deletingLastPathComponent().path
-        let name = url.lastPathComponent
         var status = stat()
         if !replace && lstat(destination, &status) == 0 { throw BackupError.exists(destination) }
 
-        let temporary = directory + "/." + name + ".partial-\(getpid())-\(UInt32.random(in: 0 ... .max))"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw BackupError.io("cannot create \(temporary)", Self.errnoText()) }
-        fchmod(fd, 0o600)
-        closeDescriptor(fd)
+        let temporary = AtomicFile.tempName(for: destination)
+        do throws(SystemCallError) {
+            // Empty, mode 0600, owned by whoever runs the backup (no chown).
+            try AtomicFile.create(temporary, with: [], attributes: FileAttributes(mode: 0o600, uid: geteuid(), gid: getegid()))
+        } catch {
+            throw BackupError.file(error)
+        }
         var placed = false
         defer {
             if !placed {
@@ -71,36 +76,22 @@ extension SQLiteStore {
             throw StoreError.mapping(error)
         }
         guard problems == ["ok"] else { throw BackupError.integrity(problems) }
-        try Self.sync(temporary)
-
-        if replace {
-            guard rename(temporary, destination) == 0 else {
-                throw BackupError.io("cannot rename to \(destination)", Self.errnoText())
+        do throws(SystemCallError) {
+            try AtomicFile.syncFile(temporary)
+            if replace {
+                try AtomicFile.publish(temporary, as: destination)
+            } else {
+                try AtomicFile.publishNew(temporary, as: destination)
             }
-        } else {
-            if link(temporary, destination) != 0 {
-                if errno == EEXIST { throw BackupError.exists(destination) }
-                throw BackupError.io("cannot create \(destination)", Self.errnoText())
-            }
-            unlink(temporary)
+        } catch where error.errno == EEXIST && !replace {
+            throw BackupError.exists(destination)
+        } catch {
+            throw BackupError.file(error)
         }
         placed = true
-        try Self.sync(directory)
-        guard stat(destination, &status) == 0 else { throw BackupError.io("cannot stat \(destination)", Self.errnoText()) }
+        guard stat(destination, &status) == 0 else {
+            throw BackupError.io("cannot stat \(destination)", SystemError.message(errno))
+        }
         return BackupSummary(path: destination, bytes: Int64(status.st_size), orgs: stats)
     }
-
-    static func sync(_ path: String) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw BackupError.io("cannot open \(path)", errnoText()) }
-        defer { closeDescriptor(fd) }
-        guard fsync(fd) == 0 else { throw BackupError.io("cannot sync \(path)", errnoText()) }
-    }
-
-    static func errnoText() -> String { String(cString: strerror(errno)) }
-}
-
-/// The C `close(2)`, which `SQLiteStore.close()` shadows inside the extension.
-private func closeDescriptor(_ fd: Int32) {
-    _ = close(fd)
 }

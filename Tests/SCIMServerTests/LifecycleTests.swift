@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import AuthorizedKeys
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -199,7 +200,8 @@ struct LifecycleTests {
             let copy = try SunkDatabase(path: target)
             let kept = try await copy.users(org: try await copy.org(named: "default"))
             #expect(kept.map(\.userName) == ["kept@example.com"])
-            let leftovers = try FileManager.default.contentsOfDirectory(atPath: server.directory).filter { $0.contains(".partial-") }
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: server.directory)
+                .filter { $0.contains(AtomicFile.tempMarker) }
             #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
         }
     }

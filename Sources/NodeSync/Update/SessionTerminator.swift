@@ -1,6 +1,7 @@
 // Ends every session and process of one uid on this node: systemd-logind first where it runs (so
 // the session scopes go away cleanly), then SIGTERM to whatever is left, SIGKILL after a grace time.
 import Foundation
+import ProcessRunner
 import SunkModel
 #if canImport(Glibc)
 @preconcurrency import Glibc
@@ -59,39 +60,31 @@ enum SessionTerminator {
     }
 }
 
-/// Runs an operator's command with a time limit; output goes to a temp file (no pipe to drain).
+/// Runs an operator's command with a time limit (a `ChildProcess`, stdout and stderr together).
 enum HookRunner {
+    /// The output kept: its end, enough for the last line, which is all that is reported.
+    static let outputLimit = 64 << 10
+
     /// `exit N` (plus the last line of output when not 0), `timed out after T s`, or why it could not start.
     static func run(_ argv: [String], timeout: Int) -> String {
         guard let program = argv.first else { return "no command" }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = Array(argv.dropFirst())
-        let outPath = NSTemporaryDirectory() + "/sunk-bridge-hook-\(UUID().uuidString)"
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil, attributes: [.posixPermissions: 0o600])
-        defer { try? FileManager.default.removeItem(atPath: outPath) }
-        guard let out = FileHandle(forWritingAtPath: outPath) else { return "cannot create a temp file" }
-        defer { try? out.close() }
-        process.standardOutput = out
-        process.standardError = out
-        process.standardInput = FileHandle.nullDevice
-        do { try ProcessLaunch.run(process) } catch { return "cannot run \(program): \(error.localizedDescription)" }
-        let deadline = Date().addingTimeInterval(TimeInterval(max(timeout, 1)))
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning {
-            process.terminate()
-            let hard = Date().addingTimeInterval(2)
-            while process.isRunning && Date() < hard { usleep(20_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-            return "timed out after \(timeout) s"
+        let result: ChildResult
+        do throws(ChildLaunchError) {
+            result = try ChildProcess(program, Array(argv.dropFirst()), timeout: timeout, outputLimit: outputLimit,
+                                      mergeStandardError: true).run()
+        } catch {
+            switch error {
+            case .capture: return "cannot create a temp file"
+            case .launch(let reason): return "cannot run \(program): \(reason.localizedDescription)"
+            }
         }
-        process.waitUntilExit()
-        let status = process.terminationReason == .uncaughtSignal
-            ? "killed by signal \(process.terminationStatus)" : "exit \(process.terminationStatus)"
-        if process.terminationStatus == 0 && process.terminationReason == .exit { return status }
-        let text = String(decoding: FileManager.default.contents(atPath: outPath) ?? Data(), as: UTF8.self)
-        let last = text.split(whereSeparator: \.isNewline).last.map { String($0.prefix(200)) } ?? ""
+        if result.timedOut { return "timed out after \(timeout) s" }
+        let status = switch result.ending {
+        case .signal(let number): "killed by signal \(number)"
+        case .exit(let code): "exit \(code)"
+        }
+        if result.succeeded { return status }
+        let last = result.standardOutput.split(whereSeparator: \.isNewline).last.map { String($0.prefix(200)) } ?? ""
         let printable = Printable.escaped(last)
         return printable.isEmpty ? status : "\(status): \(printable)"
     }

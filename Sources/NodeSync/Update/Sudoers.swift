@@ -3,6 +3,7 @@
 // those groups (the group file sync writes), never which groups get sudo.
 import AuthorizedKeys
 import Foundation
+import ProcessRunner
 import SunkModel
 #if canImport(Glibc)
 @preconcurrency import Glibc
@@ -143,32 +144,18 @@ public enum Sudoers {
 
     /// Runs `visudo -cf FILE`; throws with its output when it refuses the file or cannot run.
     public static func check(_ file: String, visudo: String) throws(SyncError) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: visudo)
-        process.arguments = ["-c", "-f", file]
-        process.environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try ProcessLaunch.run(process)
+        let result: ChildResult
+        do throws(ChildLaunchError) {
+            result = try ChildProcess(visudo, ["-c", "-f", file],
+                                      environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"],
+                                      outputLimit: 64 << 10, mergeStandardError: true).run()
         } catch {
             throw .sudoers("cannot run \(visudo) -cf \(file): \(error)")
         }
-        try? pipe.fileHandleForWriting.close()
-        let output = readAll(pipe.fileHandleForReading.fileDescriptor)
-        process.waitUntilExit()
-        if process.terminationReason != .exit || process.terminationStatus != 0 {
-            let text = String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw .sudoers("\(visudo) -cf refused the new file (exit \(process.terminationStatus)): \(text)")
+        if !result.succeeded {
+            let text = result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+            throw .sudoers("\(visudo) -cf refused the new file (exit \(result.status)): \(text)")
         }
-    }
-
-    /// Reads a descriptor to its end (`SystemError.readAll`, which retries interrupted reads).
-    private static func readAll(_ fd: Int32) -> [UInt8] {
-        if case .bytes(let all) = SystemError.readAll(fd, chunk: 4096) { return all }
-        return []
     }
 
     /// Warnings about `rule` on this node: a group the written group file lacks (the rule grants

@@ -3,6 +3,7 @@
 #endif
 import ArgumentParser
 @preconcurrency import Foundation
+import SunkConfig
 import SunkStore
 
 /// `--db PATH` and `--config FILE` for every command that opens the database.

@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import NodeSync
 import SCIMServer
+import SunkConfig
 import SunkStore
 
 /// `sunk-bridge serve`: the SCIM receiver. On a database that does not exist yet it creates the
@@ -22,7 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: "Address to listen on: HOST:PORT, [V6]:PORT; port 0 picks a free port. Default 127.0.0.1:8080.")
+    @Option(help: "Address to listen on: HOST:PORT, [V6]:PORT; port 0 picks a free port. Default \(ServerSettings.defaultListen).")
     var listen: String?
 
     @Option(name: .customLong("public-url"),
@@ -35,7 +36,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert; must be mode 0600 or stricter.")
     var tlsKey: String?
 
-    @Option(name: .customLong("max-body-bytes"), help: "Largest accepted request body; larger ones get 413. Default 1048576.")
+    @Option(name: .customLong("max-body-bytes"), help: "Largest accepted request body; larger ones get 413. Default \(ServerSettings.defaultMaxBodyBytes).")
     var maxBodyBytes: Int?
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical.")
@@ -61,10 +62,10 @@ struct ServeCommand: AsyncParsableCommand {
         let file = await ConfigLoader.load(flag: database.config)
         try file.requireValid(command: "serve", ignoring: ["node.", "slurm."])
 
-        let listen = self.listen ?? file.listen ?? "127.0.0.1:8080"
-        let publicURL = self.publicURL ?? file.publicURL
-        let maxBodyBytes = self.maxBodyBytes ?? file.maxBodyBytes ?? 1 << 20
-        let (certFile, keyFile) = (tlsCert ?? file.tlsCert, tlsKey ?? file.tlsKey)
+        let settings = file.server(listen: listen, publicURL: publicURL, tlsCert: tlsCert, tlsKey: tlsKey,
+                                   maxBodyBytes: maxBodyBytes)
+        let (listen, publicURL, maxBodyBytes) = (settings.listen, settings.publicURL, settings.maxBodyBytes)
+        let (certFile, keyFile) = (settings.tlsCert, settings.tlsKey)
         if (certFile == nil) != (keyFile == nil) {
             printError("sunk-bridge serve: --tls-cert and --tls-key go together (give both, or neither)")
             throw ExitCode.failure

@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import SCIMServer
+import SunkConfig
 
 struct ConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -42,7 +43,7 @@ struct ConfigCheckCommand: AsyncParsableCommand {
             } else {
                 print("\(path): OK")
             }
-            print("  listen \(loaded.listen ?? "127.0.0.1:8080"), TLS \(loaded.tlsCert == nil ? "off" : "on")"
+            print("  listen \(loaded.server().listen), TLS \(loaded.tlsCert == nil ? "off" : "on")"
                   + (loaded.orgs.isEmpty ? "" : ", orgs: " + loaded.orgs.map(\.name).joined(separator: ", ")))
             return
         }

@@ -1,5 +1,6 @@
 // `sync` takes node.* from the configuration when its flags are absent.
 import NodeSync
+import SunkConfig
 
 extension SyncCommand {
     /// Fills every option left out on the command line from the configuration (file and

@@ -2,6 +2,7 @@
 // and `slurm sync` share, filled from the configuration the same way and checked by one rule.
 import ArgumentParser
 import NodeSync
+import SunkConfig
 import SunkSnapshot
 
 struct SnapshotSourceOptions: ParsableArguments {

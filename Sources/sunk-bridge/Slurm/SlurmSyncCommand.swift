@@ -4,6 +4,7 @@ import ArgumentParser
 import Foundation
 import NodeSync
 import SlurmSync
+import SunkConfig
 import SunkSnapshot
 
 struct SlurmCommandGroup: AsyncParsableCommand {

@@ -2,10 +2,11 @@
 import SunkModel
 
 /// The shape a value must have in the YAML file.
-enum ConfigKind: Sendable, Equatable {
+public enum ConfigKind: Sendable, Equatable {
     case string, integer, boolean, idRange, stringList, stringMap
 
-    var yamlShape: String {
+    /// How `config check` names the shape in "must be …".
+    public var yamlShape: String {
         switch self {
         case .string, .integer, .boolean, .idRange: return "a single value"
         case .stringList: return "a list"
@@ -14,9 +15,10 @@ enum ConfigKind: Sendable, Equatable {
     }
 }
 
-enum ConfigSchema {
+/// The keys the configuration file may hold, and how each one is spelled in the environment.
+public enum ConfigSchema {
     /// Sections and leaves outside `orgs`, by their dotted key.
-    static let fixed: [String: ConfigKind] = [
+    public static let fixed: [String: ConfigKind] = [
         "server.listen": .string,
         "server.publicURL": .string,
         "server.tls.cert": .string,
@@ -48,7 +50,7 @@ enum ConfigSchema {
     ]
 
     /// Keys below `orgs.<name>.policy.`: every `PolicyField` by its name and earlier spellings.
-    static let policy: [String: ConfigKind] = {
+    public static let policy: [String: ConfigKind] = {
         var keys: [String: ConfigKind] = [:]
         for field in PolicyField.all {
             let kind: ConfigKind
@@ -66,16 +68,17 @@ enum ConfigSchema {
     }()
 
     /// The policy keys `unknown key` suggests: the fields' names.
-    static var policyNames: [String] { PolicyField.all.map(\.name).sorted() }
+    public static var policyNames: [String] { PolicyField.all.map(\.name).sorted() }
 
-    static func policyPrefix(_ org: String) -> String { "orgs.\(org).policy." }
+    /// `orgs.<org>.policy.`, the prefix of an org's policy keys.
+    public static func policyPrefix(_ org: String) -> String { "orgs.\(org).policy." }
 
     /// The sections that may hold other keys.
-    static let sections: Set<String> = ["server", "server.tls", "database", "node", "orgs", "slurm", "slurm.accounts"]
+    public static let sections: Set<String> = ["server", "server.tls", "database", "node", "orgs", "slurm", "slurm.accounts"]
 
     /// The environment variable that overrides a key: `SUNK_BRIDGE_` + the key's words in upper
     /// case joined by `_` (camelCase splits: `server.maxBodyBytes` → `SUNK_BRIDGE_SERVER_MAX_BODY_BYTES`).
-    static func environmentName(_ key: String) -> String {
+    public static func environmentName(_ key: String) -> String {
         var words: [String] = ["SUNK", "BRIDGE"]
         for component in key.split(separator: ".") {
             var word = ""

@@ -92,12 +92,7 @@ struct SyncCommand: AsyncParsableCommand {
 
     /// Checked after the configuration has filled the options left out (see applyConfiguration).
     func checkOptions() throws {
-        try source.check()
-        if !(0...100).contains(maxDeletePercent ?? 10) { throw ValidationError("--max-delete-percent must be 0…100") }
-        if let command = onLockExec, !(command.split(separator: " ").first?.hasPrefix("/") ?? false) {
-            throw ValidationError("--on-lock-exec must start with an absolute path to the program")
-        }
-        if !(1...3600).contains(onLockTimeout ?? 30) { throw ValidationError("--on-lock-timeout must be 1…3600 seconds") }
+        // Flag combinations first: they are wrong whatever the environment.
         if !(1...300).contains(watchWait ?? 50) { throw ValidationError("--watch-wait must be 1…300 seconds") }
         if watch {
             if dryRun { throw ValidationError("--watch and --dry-run do not go together") }
@@ -107,6 +102,12 @@ struct SyncCommand: AsyncParsableCommand {
         } else if watchWait != nil {
             throw ValidationError("--watch-wait needs --watch")
         }
+        try source.check()
+        if !(0...100).contains(maxDeletePercent ?? 10) { throw ValidationError("--max-delete-percent must be 0…100") }
+        if let command = onLockExec, !(command.split(separator: " ").first?.hasPrefix("/") ?? false) {
+            throw ValidationError("--on-lock-exec must start with an absolute path to the program")
+        }
+        if !(1...3600).contains(onLockTimeout ?? 30) { throw ValidationError("--on-lock-timeout must be 1…3600 seconds") }
         guard let mode = UInt32(homeMode, radix: 8), mode <= 0o7777 else {
             throw ValidationError("--home-mode must be an octal mode such as 0700")
         }

@@ -51,11 +51,13 @@ public struct NodeSyncer: Sendable {
             state.held = []
             state.lastSuccess = options.now()
             state.sudoers = report.sudoers
+            state.fingerprint = NodeFingerprint.make(options: options, paths: paths)
             try saveLastRun(state.lastRun, paths)
             return report
         } catch {
             state.lastResult = .failed
             state.lastError = error.description
+            state.fingerprint = nil
             if case .held(let lines) = error { state.held = lines } else { state.held = [] }
             state.sudoers = nil
             if case .sudoers = error {} else {
@@ -134,6 +136,7 @@ public struct NodeSyncer: Sendable {
             guard let stored else {
                 throw .fetch(url: source.label, reason: "server answered 304 Not Modified but this node has no stored snapshot")
             }
+            if let current = try alreadyCurrent(paths, state: state) { return current }
             // The kept copy is checked again like a fresh one: the trust keys may have changed since.
             if let reopened = try? open(Data(stored)) {
                 opened = reopened
@@ -163,10 +166,7 @@ public struct NodeSyncer: Sendable {
         state.etag = etag
         state.source = source.label
         state.format = options.format
-        state.counts = SyncState.Counts(
-            users: p.plan.users.count, lockedUsers: p.plan.lockedUsers, groups: p.plan.groups.count,
-            userPrivateGroups: p.plan.userPrivateGroups, skipped: p.plan.skipped.count,
-            shellFallbacks: p.plan.shellFallbacks)
+        state.counts = SyncState.Counts(p.plan)
         state.skipped = p.plan.skipped
         state.homePrefixes = options.homePrefixes
 
@@ -195,6 +195,27 @@ public struct NodeSyncer: Sendable {
                           plan: p.plan, writtenFiles: written, diff: "", refusal: nil, homes: homes,
                           generation: committed?.name, sudoers: sudoers, lockActions: lockActions,
                           publishedAt: body.publishedAt)
+    }
+
+    /// The receiver answered 304 and nothing the node's files are made from, nor those files, changed
+    /// since the last successful run (`NodeFingerprint`): the full run would write nothing, so it is
+    /// not made. Lock actions a killed run left pending for the current generation still run.
+    private func alreadyCurrent(_ paths: NodePaths, state: SyncState) throws(SyncError) -> SyncReport? {
+        guard let recorded = state.fingerprint, let org = state.org, let serial = state.serial,
+              let digest = state.digest, recorded == NodeFingerprint.make(options: options, paths: paths)
+        else { return nil }
+        let lockActions = options.lockActions.isEmpty ? []
+            : try LockActions.runPending(paths: paths, options: options.lockActions, local: try LocalAccounts.load(paths),
+                                         now: options.now())
+        var sudoers = state.sudoers
+        if let action = sudoers?.action {
+            sudoers?.action = action == .written ? .unchanged : action == .removed ? .none : action
+        }
+        var report = SyncReport(result: .notModified, org: org, serial: serial, digest: digest,
+                                plan: NodePlan(users: [], groups: [], skipped: []), writtenFiles: [], diff: "",
+                                refusal: nil, homes: [], generation: nil, sudoers: sudoers, lockActions: lockActions)
+        report.counts = state.counts
+        return report
     }
 
     /// The sudo step, after the generation switch: the groups the rule names are now in the group

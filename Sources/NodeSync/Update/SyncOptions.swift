@@ -140,6 +140,9 @@ public struct SyncReport: Sendable {
     public var lockActions: [LockActionRecord] = []
     /// When the receiver published the applied snapshot (whole seconds).
     public var publishedAt: Date?
+    /// The applied snapshot's counts when this run did not plan it (`plan` is empty then): the
+    /// receiver answered 304 and the node was already exactly what the snapshot makes it.
+    public var counts: SyncState.Counts?
 
     /// One line for the log: what was applied.
     public var summary: String {
@@ -151,9 +154,10 @@ public struct SyncReport: Sendable {
         case .notModified: verb = "not modified"
         case .dryRun: verb = "dry run"
         }
-        return "sync \(verb): org \(org) serial \(serial): \(p.users.count) users (\(p.lockedUsers) locked), "
-            + "\(p.groups.count) groups (\(p.userPrivateGroups) user-private), \(p.skipped.count) skipped, "
-            + "\(p.shellFallbacks) shell fallbacks; \(writtenFiles.count) files written"
+        let c = counts ?? SyncState.Counts(p)
+        return "sync \(verb): org \(org) serial \(serial): \(c.users) users (\(c.lockedUsers) locked), "
+            + "\(c.groups) groups (\(c.userPrivateGroups) user-private), \(c.skipped) skipped, "
+            + "\(c.shellFallbacks) shell fallbacks; \(writtenFiles.count) files written"
             + (generation.map { "; generation \($0)" } ?? "")
             + (sudoers.map { $0.action == .none ? "" : "; sudo: \($0.summary)" } ?? "")
     }

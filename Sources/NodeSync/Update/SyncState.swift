@@ -24,6 +24,13 @@ public struct SyncState: Codable, Equatable, Sendable {
             self.skipped = skipped
             self.shellFallbacks = shellFallbacks
         }
+
+        /// The counts of a plan.
+        public init(_ plan: NodePlan) {
+            self.init(users: plan.users.count, lockedUsers: plan.lockedUsers, groups: plan.groups.count,
+                      userPrivateGroups: plan.userPrivateGroups, skipped: plan.skipped.count,
+                      shellFallbacks: plan.shellFallbacks)
+        }
     }
 
     /// `applied` (files written), `unchanged` (nothing to write), `notModified` (server said 304),
@@ -62,6 +69,8 @@ public struct SyncState: Codable, Equatable, Sendable {
     public var lockActions: [LockActionRecord]?
     /// What `sync --watch` is doing (`watch.json`, filled in by `load`; never stored in a state file).
     public var watch: WatchState?
+    /// `NodeFingerprint` after the last successful run (per run: `last-run.json`).
+    public var fingerprint: String?
 
     public init() { skipped = [] }
 
@@ -87,6 +96,7 @@ public struct SyncState: Codable, Equatable, Sendable {
             merged.lastSuccess = run.lastSuccess
             merged.held = run.held
             merged.sudoers = run.sudoers
+            merged.fingerprint = run.fingerprint
         }
         merged.generation = GenerationStore.currentName(paths)
         if let log = try? LockActions.loadLog(paths), !log.isEmpty { merged.lockActions = Array(log.suffix(20)) }
@@ -106,6 +116,7 @@ public struct SyncState: Codable, Equatable, Sendable {
         record.generation = nil
         record.lockActions = nil
         record.watch = nil
+        record.fingerprint = nil
         return record
     }
 
@@ -121,7 +132,7 @@ public struct SyncState: Codable, Equatable, Sendable {
     /// The per-run fields of this state.
     public var lastRun: LastRun {
         LastRun(lastAttempt: lastAttempt, lastResult: lastResult, lastError: lastError, lastSuccess: lastSuccess,
-                held: held, sudoers: sudoers)
+                held: held, sudoers: sudoers, fingerprint: fingerprint)
     }
 
     static func encoder() -> JSONEncoder {
@@ -149,15 +160,19 @@ public struct LastRun: Codable, Equatable, Sendable {
     public var held: [String]?
     /// What this run's sudo step did (`SyncState.sudoers`); nil when it did not get that far.
     public var sudoers: SudoersOutcome?
+    /// `NodeFingerprint` after this run when it succeeded: the next 304 with the same one is done at once.
+    public var fingerprint: String?
 
     public init(lastAttempt: Date? = nil, lastResult: SyncState.Result? = nil, lastError: String? = nil,
-                lastSuccess: Date? = nil, held: [String]? = nil, sudoers: SudoersOutcome? = nil) {
+                lastSuccess: Date? = nil, held: [String]? = nil, sudoers: SudoersOutcome? = nil,
+                fingerprint: String? = nil) {
         self.lastAttempt = lastAttempt
         self.lastResult = lastResult
         self.lastError = lastError
         self.lastSuccess = lastSuccess
         self.held = held
         self.sudoers = sudoers
+        self.fingerprint = fingerprint
     }
 
     /// nil when the file does not exist.

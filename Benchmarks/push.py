@@ -28,6 +28,7 @@ def envelope(body):
 
 
 def deactivate(user_id, active=False):
+    """The PATCH body that sets `active` (Okta's deactivation when False)."""
     return json.dumps({"schemas": [PATCH_SCHEMA], "Operations": [{"op": "replace", "value": {"active": active}}]})
 
 
@@ -149,6 +150,15 @@ class Push:
             f.write(s.node_token + "\n")
         os.chmod(tok, 0o600)
         url = f"http://127.0.0.1:{b.port}{b.prefix}/export/v1/snapshot"
+        uid = s.ids["small"][s.rng.randrange(len(s.ids["small"]))]
+
+        async def patch(active):
+            admin = b.conn()
+            status, _, payload, _ = await admin.request("PATCH", f"{b.prefix}/Users/{uid}", deactivate(uid, active))
+            admin.close()
+            if status != 200:
+                raise RuntimeError(f"PATCH {status} {payload[:200]!r}")
+        asyncio.run(patch(True))        # active on every node first (the burst may have left it locked)
         roots, procs = [], []
         try:
             for i in range(count):
@@ -168,15 +178,7 @@ class Push:
             if not all(watch_state(r) == "waiting" for r in roots):
                 raise RuntimeError(f"{sum(1 for r in roots if watch_state(r) != 'waiting')} nodes never reached the feed")
             before = [node_serial(r) for r in roots]
-            uid = s.ids["small"][s.rng.randrange(len(s.ids["small"]))]
-
-            async def patch():
-                admin = b.conn()
-                status, _, payload, _ = await admin.request("PATCH", f"{b.prefix}/Users/{uid}", deactivate(uid))
-                admin.close()
-                if status != 200:
-                    raise RuntimeError(f"PATCH {status} {payload[:200]!r}")
-            asyncio.run(patch())
+            asyncio.run(patch(False))
             answered = time.perf_counter()
             reached = {}
             while len(reached) < count and time.perf_counter() < answered + 120:

@@ -118,7 +118,7 @@ struct ChangeFeedTests {
 
     @Test("200 requests held at once are all woken by one change and share one delta")
     func manyWatchers() async throws {
-        try await withServer { server in
+        try await withServer(transport: .live) { server in
             let id = try await server.createUser(userBody("ada@example.com", posixName: "ada"))
             let held = try await Self.snapshot(server)
             // Its own client: the server's shared one keeps 32 connections, and the change must not

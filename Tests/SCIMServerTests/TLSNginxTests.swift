@@ -20,7 +20,7 @@ struct TLSNginxTests {
         let port = try freeLoopbackPort()
         let publicURL = "https://127.0.0.1:\(port)"
 
-        try await withServer(publicURL: publicURL) { server in
+        try await withServer(publicURL: publicURL, transport: .live) { server in
             let upstream = try #require(server.baseURL.split(separator: ":").last.flatMap { Int($0) })
             try writeFile(work + "/nginx.conf", """
                 daemon off;

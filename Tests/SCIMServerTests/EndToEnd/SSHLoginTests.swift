@@ -29,7 +29,7 @@ struct SSHLoginTests {
             try FileManager.default.copyItem(atPath: "/etc/\(file)", toPath: "\(root)/etc/\(file)")
         }
 
-        try await withServer { server in
+        try await withServer(transport: .live) { server in
             let tokenFile = work + "/node-token"
             try writeFile(tokenFile, server.nodeToken + "\n", mode: 0o600)
             let trust = try server.writeTrustKey(to: work + "/trust.pub")

@@ -35,7 +35,7 @@ struct WatchSessionTests {
         for name in ["passwd", "group", "shells"] { try fm.copyItem(atPath: "/etc/" + name, toPath: root + "/etc/" + name) }
         for d in ["", "/etc"] { chmod(root + d, 0o755) }
 
-        try await withServer { server in
+        try await withServer(transport: .live) { server in
             let ada = try await server.post("/Users", json("""
                 {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", "\(Self.coreWeave)"],
                  "userName": "ada.lovelace@example.com", "active": true,

@@ -42,7 +42,7 @@ struct WatchTests {
         let adaKey = try String(contentsOfFile: work + "/id_ada.pub", encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
 
-        try await withServer { server in
+        try await withServer(transport: .live) { server in
             let tokenFile = work + "/node-token"
             try writeFile(tokenFile, server.nodeToken + "\n", mode: 0o600)
             let trust = try server.writeTrustKey(to: work + "/trust.pub")

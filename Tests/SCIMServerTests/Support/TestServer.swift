@@ -1,6 +1,8 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTypes
 import Hummingbird
+import HummingbirdTesting
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -18,9 +20,20 @@ struct TestTLS: Sendable {
     var caFile: String
 }
 
-/// A real SUNK Bridge server on 127.0.0.1 (free port) over a real SQLite file in a fresh temp
-/// directory, and a real HTTP client. Each test gets its own.
+/// A SUNK Bridge server over a real SQLite file in a fresh temp directory. Each test gets its own.
+/// By default (`withServer`) requests go through the application's router in process
+/// (HummingbirdTesting's `.router`: no socket, the same middleware and handlers); a live server on
+/// 127.0.0.1 with a real HTTP client is used where a test needs one: TLS, lifecycle and restarts,
+/// child processes that connect to the server, connection-level behaviour (`Transport.live`).
 final class TestServer: Sendable {
+    /// How requests reach the application.
+    enum Transport: Sendable {
+        /// In process, through the router (HummingbirdTesting `.router`).
+        case router
+        /// A real server on 127.0.0.1 and a real HTTP client.
+        case live
+    }
+
     let directory: String
     let databasePath: String
     let database: SunkDatabase
@@ -31,9 +44,11 @@ final class TestServer: Sendable {
     let nodeToken: String
     /// The certificate store when the server speaks HTTPS.
     let tls: TLSCertificateStore?
-    private let task: Task<Void, any Error>
-    private let group: ServiceGroup
+    private let task: Task<Void, any Error>?
+    private let group: ServiceGroup?
     let client: HTTPClient
+    /// Set for `.router`: requests go to the application in process.
+    private let router: (any TestClientProtocol)?
 
     /// Writes the default org's trust line (what `sunk-bridge org trust-key` prints) to `path`, 0644.
     @discardableResult
@@ -51,23 +66,10 @@ final class TestServer: Sendable {
                       maxResults: Int = 1000, logger: Logger? = nil, tls: TestTLS? = nil,
                       ready: (@Sendable () async -> Bool)? = nil,
                       prepare: (SunkDatabase) throws -> Void = { _ in }) async throws -> TestServer {
-        let directory: String
-        if let databasePath {
-            directory = (databasePath as NSString).deletingLastPathComponent
-        } else {
-            directory = try temporaryDirectory("server")
-        }
-        let path = databasePath ?? directory + "/sunk.sqlite"
-        let fresh = !SunkDatabase.exists(at: path)
-        let database = try SunkDatabase(path: path)
-        if fresh { _ = try database.createOrg("default") }
-        let tokenName = "okta-\(UUID().uuidString.prefix(8))"
-        let token = try database.createToken(org: "default", name: tokenName, scope: .scim)
-        let nodeToken = try database.createToken(org: "default", name: "node-\(UUID().uuidString.prefix(8))", scope: .node)
-        try prepare(database)
+        let setup = try Setup(databasePath: databasePath, prepare: prepare)
         let (stream, continuation) = AsyncStream<String>.makeStream()
         let app = SCIMServerApp.make(
-            database: database,
+            database: setup.database,
             configuration: ServerConfiguration(host: "127.0.0.1", port: port, publicURL: publicURL, maxBodyBytes: maxBodyBytes,
                                                maxResults: maxResults),
             logger: logger ?? quietLogger(),
@@ -79,8 +81,56 @@ final class TestServer: Sendable {
         var url: String?
         for await value in stream { url = value; break }
         let bound = try #require(url, "the server did not report a listening address")
-        return TestServer(directory: directory, databasePath: path, database: database, baseURL: bound,
-                          token: token, tokenName: tokenName, nodeToken: nodeToken, tls: tls, task: task, group: group)
+        return TestServer(directory: setup.directory, databasePath: setup.path, database: setup.database, baseURL: bound,
+                          token: setup.token, tokenName: setup.tokenName, nodeToken: setup.nodeToken, tls: tls,
+                          task: task, group: group)
+    }
+
+    /// Runs `body` against the application in process (HummingbirdTesting `.router`). Its base URL
+    /// is the public URL the application is configured with, so `Location` and `meta.location`
+    /// read as they do behind a live server.
+    static func inProcess(publicURL: String?, maxBodyBytes: Int, maxResults: Int, logger: Logger?,
+                          ready: (@Sendable () async -> Bool)?, _ body: (TestServer) async throws -> Void) async throws {
+        let setup = try Setup(databasePath: nil, prepare: { _ in })
+        let base = publicURL ?? "http://127.0.0.1:1"
+        let app = SCIMServerApp.make(
+            database: setup.database,
+            configuration: ServerConfiguration(host: "127.0.0.1", port: 0, publicURL: base, maxBodyBytes: maxBodyBytes,
+                                               maxResults: maxResults),
+            logger: logger ?? quietLogger(), ready: ready)
+        // The router client only lives inside `test`'s closure, which must be Sendable; the test's
+        // body runs there and nowhere else, awaited before `test` returns.
+        nonisolated(unsafe) let body = body
+        defer { try? FileManager.default.removeItem(atPath: setup.directory) }
+        try await app.test(.router) { client in
+            let server = TestServer(directory: setup.directory, databasePath: setup.path, database: setup.database,
+                                    baseURL: base, token: setup.token, tokenName: setup.tokenName,
+                                    nodeToken: setup.nodeToken, tls: nil, task: nil, group: nil, router: client)
+            defer { _ = server.client.shutdown() }
+            try await body(server)
+        }
+    }
+
+    /// A database with the default org and a SCIM and a node token.
+    private struct Setup {
+        var directory: String
+        var path: String
+        var database: SunkDatabase
+        var token: String
+        var tokenName: String
+        var nodeToken: String
+
+        init(databasePath: String?, prepare: (SunkDatabase) throws -> Void) throws {
+            directory = try databasePath.map { ($0 as NSString).deletingLastPathComponent } ?? temporaryDirectory("server")
+            path = databasePath ?? directory + "/sunk.sqlite"
+            let fresh = !SunkDatabase.exists(at: path)
+            database = try SunkDatabase(path: path)
+            if fresh { _ = try database.createOrg("default") }
+            tokenName = "okta-\(UUID().uuidString.prefix(8))"
+            token = try database.createToken(org: "default", name: tokenName, scope: .scim)
+            nodeToken = try database.createToken(org: "default", name: "node-\(UUID().uuidString.prefix(8))", scope: .node)
+            try prepare(database)
+        }
     }
 
     /// Cancellation at shutdown logs at error level; SUNK_TEST_LOG=debug shows everything.
@@ -91,10 +141,11 @@ final class TestServer: Sendable {
     }
 
     private init(directory: String, databasePath: String, database: SunkDatabase, baseURL: String, token: String,
-                 tokenName: String, nodeToken: String, tls: TestTLS?, task: Task<Void, any Error>, group: ServiceGroup) {
+                 tokenName: String, nodeToken: String, tls: TestTLS?, task: Task<Void, any Error>?, group: ServiceGroup?,
+                 router: (any TestClientProtocol)? = nil) {
         self.directory = directory; self.databasePath = databasePath; self.database = database
         self.baseURL = baseURL; self.token = token; self.tokenName = tokenName; self.nodeToken = nodeToken
-        self.tls = tls?.store; self.task = task; self.group = group
+        self.tls = tls?.store; self.task = task; self.group = group; self.router = router
         // Up to 32 parallel connections and generous timeouts: the concurrency tests open 16 at
         // once, and the machine running every suite in parallel is small and shared.
         var configuration = HTTPClient.Configuration()
@@ -113,8 +164,8 @@ final class TestServer: Sendable {
     /// Stops the server (graceful shutdown) and the client; keeps the directory for restarts.
     func stop() async {
         try? await client.shutdown()
-        await group.triggerGracefulShutdown()
-        _ = try? await task.value
+        await group?.triggerGracefulShutdown()
+        _ = try? await task?.value
     }
 
     /// Stops and removes the temp directory.
@@ -138,6 +189,10 @@ final class TestServer: Sendable {
     func request(_ method: HTTPMethod, _ path: String, json: JSONValue? = nil, body: [UInt8]? = nil,
                  token: String? = nil, headers: [(String, String)] = [], authorize: Bool = true) async throws -> Reply {
         let url = path.hasPrefix("http") ? path : (path.hasPrefix("//") ? baseURL + path.dropFirst() : scimURL + path)
+        if let router {
+            return try await routed(router, method, url, json: json, body: body, token: token, headers: headers,
+                                    authorize: authorize)
+        }
         var request = HTTPClientRequest(url: url)
         request.method = method
         if authorize { request.headers.add(name: "Authorization", value: "Bearer \(token ?? self.token)") }
@@ -151,6 +206,27 @@ final class TestServer: Sendable {
         let response = try await client.execute(request, timeout: .seconds(60))
         let buffer = try await response.body.collect(upTo: 64 << 20)
         return Reply(status: Int(response.status.code), headers: response.headers, body: Array(buffer.readableBytesView))
+    }
+
+    /// The same request through the router in process.
+    private func routed(_ router: any TestClientProtocol, _ method: HTTPMethod, _ url: String, json: JSONValue?,
+                        body: [UInt8]?, token: String?, headers: [(String, String)], authorize: Bool) async throws -> Reply {
+        try #require(url.hasPrefix(baseURL), "in process, a request goes to this server only: \(url)")
+        var fields = HTTPFields()
+        if authorize { fields.append(HTTPField(name: .authorization, value: "Bearer \(token ?? self.token)")) }
+        for (name, value) in headers {
+            fields.append(HTTPField(name: try #require(HTTPField.Name(name)), value: value))
+        }
+        let bytes = body ?? json?.serialized()
+        if bytes != nil, !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
+            fields.append(HTTPField(name: .contentType, value: "application/scim+json"))
+        }
+        let response = try await router.executeRequest(
+            uri: String(url.dropFirst(baseURL.count)), method: HTTPRequest.Method(rawValue: method.rawValue)!,
+            headers: fields, body: bytes.map { ByteBuffer(bytes: $0) })
+        var replyHeaders = HTTPHeaders()
+        for field in response.headers { replyHeaders.add(name: field.name.rawName, value: field.value) }
+        return Reply(status: Int(response.status.code), headers: replyHeaders, body: Array(response.body.readableBytesView))
     }
 
     /// Sends one request to a server-absolute `path` (`/metrics`, `/scim/default/Users`), with
@@ -174,10 +250,16 @@ func json(_ text: String) -> JSONValue {
     do { return try JSONValue.parse(Array(text.utf8)) } catch { fatalError("bad test JSON: \(error)\n\(text)") }
 }
 
-/// Runs `body` against a fresh server and always cleans up.
+/// Runs `body` against a fresh server and always cleans up: in process through the router unless
+/// the test needs a live server (`transport: .live`, or TLS).
 func withServer(publicURL: String? = nil, maxBodyBytes: Int = 1 << 20, maxResults: Int = 1000,
                 logger: Logger? = nil, tls: TestTLS? = nil, ready: (@Sendable () async -> Bool)? = nil,
+                transport: TestServer.Transport = .router,
                 _ body: (TestServer) async throws -> Void) async throws {
+    if transport == .router && tls == nil {
+        return try await TestServer.inProcess(publicURL: publicURL, maxBodyBytes: maxBodyBytes, maxResults: maxResults,
+                                              logger: logger, ready: ready, body)
+    }
     let server = try await TestServer.start(publicURL: publicURL, maxBodyBytes: maxBodyBytes, maxResults: maxResults,
                                             logger: logger, tls: tls, ready: ready)
     do { try await body(server) } catch { await server.finish(); throw error }

@@ -16,7 +16,7 @@ ROWS = [
     ("push-delta-bytes", "Push", "bytes a node receives for a one-user change, large, vs the full snapshot"),
     ("push-watch-rss", "Push", "receiver RSS holding 2,000 watches (small org), vs the same receiver idle"),
     ("push-burst", "Push", "1,000 changes in a burst: all 2,000 watchers current, after the last write"),
-    ("push-nodes", "Push", "PATCH active=false answered → shadow locked on 200 `sync --watch` nodes, p99 vs p50"),
+    ("push-nodes", "Push", "PATCH active=false answered → shadow locked on 200 `sync --watch` nodes, p99 vs one node"),
 ]
 
 
@@ -208,11 +208,15 @@ class Push:
         small.start()
         try:
             asyncio.run(self.watches_and_burst(small))
+            alone = self.watch_nodes(small, 1, "one")[0]
             times = self.watch_nodes(small, self.nodes, "many")
             p50, p99 = pct(times, 50), pct(times, 99)
-            s.table.put("push-nodes", f"p99 {p99:.2f} s, max {times[-1]:.2f} s ({self.nodes} nodes, one host)",
-                        "p50 of the same run", f"{p50:.2f} s", p99 / p50 if p50 else None, "p99 ≤ 2 s", p99 <= 2,
-                        note=f"{self.nodes} node processes and the receiver share this machine's cores")
+            s.table.put("push-nodes", f"p99 {p99:.2f} s, p50 {p50:.2f} s, max {times[-1]:.2f} s ({self.nodes} nodes, one host)",
+                        "one node alone, same change", f"{alone:.2f} s", p99 / alone if alone else None, "p99 ≤ 2 s",
+                        p99 <= 2,
+                        note=f"every node's apply (verify the delta and the rebuilt snapshot, render {s.small} users, "
+                             f"fsync a generation) runs on this host's cores and disk: {self.nodes}× that work, not "
+                             "the push, sets the figure; one node alone shows the push")
         finally:
             small.stop()
 

@@ -142,6 +142,18 @@ public struct SyncState: Codable, Equatable, Sendable {
         return e
     }
 
+    /// A state record (`last-run.json`, `watch.json`) as the state files are written: pretty, sorted
+    /// keys, a final newline, replaced atomically, 0644.
+    static func writeRecord<Record: Encodable>(_ record: Record, to path: String, what: String) throws(SyncError) {
+        let data: Data
+        do {
+            data = try encoder().encode(record)
+        } catch {
+            throw .localFile(path: path, reason: "cannot encode \(what): \(error)")
+        }
+        try AtomicFileWriter.write(Array(data) + [UInt8(ascii: "\n")], to: path, attributes: FileAttributes(mode: 0o644))
+    }
+
     static func decoder() -> JSONDecoder {
         let d = JSONDecoder()
         d.dateDecodingStrategy = .iso8601
@@ -187,13 +199,6 @@ public struct LastRun: Codable, Equatable, Sendable {
 
     /// Replaces `last-run.json` atomically (0644).
     public func save(_ paths: NodePaths) throws(SyncError) {
-        let data: Data
-        do {
-            data = try SyncState.encoder().encode(self)
-        } catch {
-            throw .localFile(path: paths.lastRunFile, reason: "cannot encode last run: \(error)")
-        }
-        try AtomicFileWriter.write(Array(data) + [UInt8(ascii: "\n")], to: paths.lastRunFile,
-                                   attributes: FileAttributes(mode: 0o644))
+        try SyncState.writeRecord(self, to: paths.lastRunFile, what: "last run")
     }
 }

@@ -54,15 +54,9 @@ public struct WatchState: Codable, Equatable, Sendable {
         return try? SyncState.decoder().decode(WatchState.self, from: Data(bytes))
     }
 
+    /// Replaces `watch.json` atomically (0644).
     public func save(_ paths: NodePaths) throws(SyncError) {
-        let data: Data
-        do {
-            data = try SyncState.encoder().encode(self)
-        } catch {
-            throw .localFile(path: paths.watchFile, reason: "cannot encode watch state: \(error)")
-        }
-        try AtomicFileWriter.write(Array(data) + [UInt8(ascii: "\n")], to: paths.watchFile,
-                                   attributes: FileAttributes(mode: 0o644))
+        try SyncState.writeRecord(self, to: paths.watchFile, what: "watch state")
     }
 
     /// Whether the process that wrote this state still runs.

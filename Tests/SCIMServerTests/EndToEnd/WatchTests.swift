@@ -22,6 +22,25 @@ struct WatchTests {
         }
     }
 
+    /// One `sync --watch` per node root (made from the host's account files), each logging to `ROOT.log`.
+    static func startWatchers(_ roots: [String], bridge: String, server: TestServer, tokenFile: String,
+                              trust: String) async throws -> [ChildProcess] {
+        var watchers: [ChildProcess] = []
+        do {
+            for root in roots {
+                try makeNode(root)
+                watchers.append(try await ChildProcess.start(bridge, [
+                    "sync", "--watch", "--watch-wait", "30", "--from", server.scimURL + "/export/v1/snapshot",
+                    "--token-file", tokenFile, "--trust-key", trust, "--root", root,
+                ], output: .file(root + ".log")))
+            }
+        } catch {
+            for watcher in watchers { watcher.stop(grace: 2) }   // none left running behind a failed start
+            throw error
+        }
+        return watchers
+    }
+
     /// The serial of the node's current generation (state.json), nil before its first sync.
     static func serial(_ root: String) -> Int64? {
         guard let data = FileManager.default.contents(atPath: root + "/var/lib/sunk-bridge/state.json"),
@@ -59,15 +78,8 @@ struct WatchTests {
             let adaID = try #require(ada["id"]?.stringValue)
 
             let roots = (0..<Self.nodeCount).map { "\(work)/node\($0)" }
-            var watchers: [ChildProcess] = []
+            let watchers = try await Self.startWatchers(roots, bridge: bridge, server: server, tokenFile: tokenFile, trust: trust)
             defer { for watcher in watchers { watcher.stop(grace: 2) } }
-            for root in roots {
-                try Self.makeNode(root)
-                watchers.append(try await ChildProcess.start(bridge, [
-                    "sync", "--watch", "--watch-wait", "30", "--from", server.scimURL + "/export/v1/snapshot",
-                    "--token-file", tokenFile, "--trust-key", trust, "--root", root,
-                ], output: .file(root + ".log")))
-            }
             // Every node made its first (full) sync and is waiting on the feed.
             var ready = false
             let readyBy = ContinuousClock.now + .seconds(240)
@@ -132,15 +144,9 @@ struct WatchTests {
         try writeFile(work + "/node-token", server.nodeToken + "\n", mode: 0o600)
         let trust = try server.writeTrustKey(to: work + "/trust.pub")
         let roots = (0..<nodes).map { "\(work)/node\($0)" }
-        var watchers: [ChildProcess] = []
+        let watchers = try await Self.startWatchers(roots, bridge: bridge, server: server, tokenFile: work + "/node-token",
+                                                    trust: trust)
         defer { for watcher in watchers { watcher.stop(grace: 2) } }
-        for root in roots {
-            try Self.makeNode(root)
-            watchers.append(try await ChildProcess.start(bridge, [
-                "sync", "--watch", "--watch-wait", "30", "--from", server.scimURL + "/export/v1/snapshot",
-                "--token-file", work + "/node-token", "--trust-key", trust, "--root", root,
-            ], output: .file(root + ".log")))
-        }
         func everyNode(atLeast serial: Int64, within seconds: Int) async throws -> [String] {
             let deadline = ContinuousClock.now + .seconds(seconds)
             while ContinuousClock.now < deadline {

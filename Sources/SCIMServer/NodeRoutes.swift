@@ -20,9 +20,9 @@ struct NodeRoutes {
     /// Where change-feed requests wait for the next publication.
     let watch: SerialWatch
 
-    init(service: SCIMService) {
+    init(service: SCIMService, watch: SerialWatch) {
         self.service = service
-        watch = SerialWatch(database: service.database)
+        self.watch = watch
     }
 
     func register(on router: Router<BasicRequestContext>) {

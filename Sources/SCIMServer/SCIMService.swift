@@ -90,7 +90,9 @@ public enum SCIMServerApp {
     ) -> some ApplicationProtocol {
         let service = SCIMService(database: database, configuration: configuration, logger: logger)
         let router = Router()
-        addObservability(to: router, database: database, logger: logger, ready: ready)
+        // One watch for the change feed's held requests; /metrics reports how many wait.
+        let watch = SerialWatch(database: database)
+        addObservability(to: router, database: database, logger: logger, ready: ready, watch: watch)
         router.add(middleware: SCIMFallbackMiddleware())
         router.get("/healthz") { _, _ in "ok\n" }
         DiscoveryRoutes(service: service).register(on: router)
@@ -99,7 +101,7 @@ public enum SCIMServerApp {
         users.register(on: router)
         groups.register(on: router)
         RootSearchRoute(users: users, groups: groups).register(on: router)
-        NodeRoutes(service: service).register(on: router)
+        NodeRoutes(service: service, watch: watch).register(on: router)
         return Application(
             router: router,
             server: server,

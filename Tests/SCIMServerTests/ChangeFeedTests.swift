@@ -116,6 +116,33 @@ struct ChangeFeedTests {
         }
     }
 
+    @Test("/metrics shows the held change-feed requests: 3 while nodes wait, 0 once a change answered them")
+    func waitingGauge() async throws {
+        try await withServer { server in
+            let id = try await server.createUser(userBody("ada@example.com", posixName: "ada"))
+            let held = try await Self.snapshot(server)
+            func waiting() async throws -> String {
+                let metrics = try await server.send(.GET, "/metrics")
+                return metrics.text.split(separator: "\n").first { $0.hasPrefix("sunk_bridge_change_feed_waiting ") }
+                    .map(String.init) ?? "no gauge in:\n\(metrics.text.prefix(400))"
+            }
+            #expect(try await waiting() == "sunk_bridge_change_feed_waiting 0.0")
+            let watchers = (0..<3).map { _ in
+                Task { try await server.get("/export/v1/changes?since=\(held.serial)&wait=60", token: server.nodeToken).status }
+            }
+            var seen = ""
+            for _ in 0..<100 {
+                seen = try await waiting()
+                if seen == "sunk_bridge_change_feed_waiting 3.0" { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(seen == "sunk_bridge_change_feed_waiting 3.0")
+            try await Self.deactivate(server, id)
+            for watcher in watchers { #expect(try await watcher.value == 200) }
+            #expect(try await waiting() == "sunk_bridge_change_feed_waiting 0.0")
+        }
+    }
+
     @Test("200 requests held at once are all woken by one change and share one delta")
     func manyWatchers() async throws {
         try await withServer(transport: .live) { server in

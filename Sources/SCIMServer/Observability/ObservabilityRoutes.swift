@@ -43,8 +43,8 @@ extension SCIMServerApp {
     /// The observability part of the router: the outermost middleware and its two routes. Called
     /// by `make` before any other middleware or route, so every request passes through it.
     static func addObservability(to router: Router<BasicRequestContext>, database: any IdentityStore, logger: Logger,
-                                 ready: (@Sendable () async -> Bool)? = nil) {
-        let metrics = ServerMetrics(database: database)
+                                 ready: (@Sendable () async -> Bool)? = nil, watch: SerialWatch? = nil) {
+        let metrics = ServerMetrics(database: database, watch: watch)
         router.add(middleware: ObservabilityMiddleware(logger: logger, metrics: metrics))
         let probe = ready ?? { await database.isReadable() }
         ObservabilityRoutes(metrics: metrics, logger: logger, ready: probe).register(on: router)

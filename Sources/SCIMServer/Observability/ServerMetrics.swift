@@ -8,6 +8,8 @@ import Synchronization
 final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let database: any IdentityStore
+    /// The change feed's held requests (`/export/v1/changes`), when the server has a feed.
+    private let watch: SerialWatch?
     /// Orgs that have gauges, so a deleted org's series disappear instead of freezing.
     private let orgGauges = Mutex<[String: [Gauge]]>([:])
 
@@ -30,13 +32,18 @@ final class ServerMetrics: Sendable {
         namespace: "sunk_bridge", metricName: "last_write_timestamp", unitName: "seconds",
         helpText: "Unix time of the org's last change.") }
 
+    static var waiting: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "sunk_bridge", metricName: "change_feed_waiting", unitName: "",
+        helpText: "Change-feed requests (sync --watch nodes) held open now, waiting for a publication.") }
+
     static let buckets: [Duration] = [
         .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
         .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
     ]
 
-    init(database: any IdentityStore) {
+    init(database: any IdentityStore, watch: SerialWatch? = nil) {
         self.database = database
+        self.watch = watch
     }
 
     /// Counts one answered request. `route` is the pattern (`/scim/:org/Users/:id`), never the raw
@@ -53,6 +60,9 @@ final class ServerMetrics: Sendable {
     /// The text exposition, with the per-org gauges refreshed from the database first (one read).
     func scrape() async throws -> [UInt8] {
         let stats = try await database.orgStats()
+        if let watch {
+            registry.makeGauge(descriptor: Self.waiting).set(Double(await watch.waiting))
+        }
         orgGauges.withLock { known in
             var current: [String: [Gauge]] = [:]
             for org in stats {

@@ -73,7 +73,6 @@ let package = Package(
         .target(name: "NodeSync", dependencies: [
             "SunkModel", "SunkSnapshot", "AuthorizedKeys", "ProcessRunner",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -81,6 +81,13 @@ enum Text {
 /// terminal: every unsafe scalar (`Text.isUnsafe`: controls, format characters such as bidi
 /// overrides, line separators, unassigned…) becomes `\n`, `\r`, `\t`, `\0` or `\u{HEX}`, so such
 /// text can neither forge a line nor hide what it says. Everything else is kept.
+/// Bytes as lowercase hexadecimal, two digits each (digests, instance ids).
+public enum Hex {
+    public static func lowercase(_ bytes: some Sequence<UInt8>) -> String {
+        bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+}
+
 public enum Printable {
     public static func escaped(_ s: String) -> String {
         guard s.unicodeScalars.contains(where: Text.isUnsafe) else { return s }

@@ -35,11 +35,12 @@ public struct SnapshotDocument: Equatable, Sendable {
 
     /// `"sha256:<lowercase hex>"` of the canonical encoding of `body`.
     public static func digest(of body: SnapshotBody) -> String {
-        let hash = SHA256.hash(data: canonicalEncoding(of: body))
-        return "sha256:" + hash.map { byte in
-            let s = String(byte, radix: 16)
-            return byte < 16 ? "0" + s : s
-        }.joined()
+        sha256(canonicalEncoding(of: body))
+    }
+
+    /// `"sha256:<lowercase hex>"` of `bytes`: how every digest is written.
+    public static func sha256(_ bytes: some DataProtocol) -> String {
+        "sha256:" + Hex.lowercase(SHA256.hash(data: bytes))
     }
 
     /// The document as served and written to files (canonical encoder; ends without a newline).

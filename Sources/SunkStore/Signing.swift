@@ -2,6 +2,7 @@
 import Crypto
 import Foundation
 import GRDB
+import SunkModel
 import SunkSnapshot
 
 /// Key material and ids kept in the database. Private keys never leave it: not in a snapshot, not
@@ -10,10 +11,7 @@ enum SigningKeys {
     /// 16 random bytes as 32 lowercase hex digits.
     static func newInstanceID() -> String {
         var rng = SystemRandomNumberGenerator()
-        return (0..<16).map { _ in
-            let byte = UInt8.random(in: .min ... .max, using: &rng)
-            return (byte < 16 ? "0" : "") + String(byte, radix: 16)
-        }.joined()
+        return Hex.lowercase((0..<16).map { _ in UInt8.random(in: .min ... .max, using: &rng) })
     }
 
     /// Makes a new key and records it as the org's current one.

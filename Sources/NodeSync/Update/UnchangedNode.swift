@@ -1,6 +1,5 @@
 // The fast path of a node that is already current: the receiver answered 304 and nothing the
 // node's files are made from, and none of those files, changed since the last successful run.
-import Crypto
 import Foundation
 import SunkSnapshot
 #if canImport(Glibc)
@@ -40,8 +39,7 @@ enum NodeFingerprint {
             lines.append("link \(link.path) -> \(SystemCall.readLink(link.path) ?? "-") " + fileStat(link.path, follow: true))
         }
         lines.append("sudoers " + fileStat(paths.path(Sudoers.path), follow: false))
-        let digest = SHA256.hash(data: Data(lines.joined(separator: "\n").utf8))
-        return "sha256:" + digest.map { String(format: "%02x", $0) }.joined()
+        return SnapshotDocument.sha256(Data(lines.joined(separator: "\n").utf8))
     }
 
     /// Device, inode, size, modification time, mode, owner; `absent` when there is no such file.
@@ -61,6 +59,6 @@ enum NodeFingerprint {
         let read: [UInt8]?
         do { read = try SystemCall.read(path) } catch { return "unreadable" }
         guard let bytes = read else { return "absent" }
-        return SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        return SnapshotDocument.sha256(bytes)
     }
 }

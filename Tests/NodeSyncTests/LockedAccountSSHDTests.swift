@@ -82,8 +82,7 @@ struct LockedAccountSSHDTests {
 
         // The node root: the host's own local account files (the floor sees the real accounts).
         let root = scratch + "/root"
-        try fm.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
-        for name in ["passwd", "group", "shells"] { try fm.copyItem(atPath: "/etc/" + name, toPath: root + "/etc/" + name) }
+        try makeNodeRoot(root)
         for d in ["", "/etc"] { chmod(root + d, 0o755) }
         func sync(_ body: SnapshotBody) async throws -> SyncReport {
             let path = try Fixture.writeSnapshot(SnapshotDocument.make(body: body).encoded(), root: root)
@@ -167,8 +166,7 @@ struct LockedAccountSSHDTests {
         let idpKey = try String(contentsOfFile: scratch + "/keys/id_idp.pub", encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let root = scratch + "/root"
-        try fm.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
-        for name in ["passwd", "group", "shells"] { try fm.copyItem(atPath: "/etc/" + name, toPath: root + "/etc/" + name) }
+        try makeNodeRoot(root)
         for d in ["", "/etc"] { chmod(root + d, 0o755) }
         let active = try Fixture.writeSnapshot(SnapshotDocument.make(body: Self.body(active: true, idpKey: idpKey, serial: 1)).encoded(),
                                                root: root, name: "active.json")

@@ -46,10 +46,7 @@ struct NSSEndToEndTests {
     /// A root whose local files are the host's own (so the floor sees the real local accounts).
     static func prepare(format: NSSFormat) async throws -> String {
         let root = try Fixture.makeRoot()
-        for name in ["passwd", "group", "shells"] {
-            try FileManager.default.removeItem(atPath: root + "/etc/" + name)
-            try FileManager.default.copyItem(atPath: "/etc/" + name, toPath: root + "/etc/" + name)
-        }
+        try makeNodeRoot(root)
         let path = try Fixture.writeSnapshot(SnapshotDocument.make(body: body).encoded(), root: root)
         let report = try await Fixture.sync(root, snapshot: path, format: format)
         #expect(report.plan.users.count == 4, "host accounts collide with the fixture: \(report.plan.skipped)")

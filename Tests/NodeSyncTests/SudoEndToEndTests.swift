@@ -65,10 +65,7 @@ struct SudoEndToEndTests {
         let root = try SudoFixture.makeRoot()
         defer { Fixture.remove(root) }
         // The host's local accounts are the floor (its /etc/group has `sudo`, so the snapshot's is skipped).
-        for name in ["passwd", "group", "shells"] {
-            try FileManager.default.removeItem(atPath: root + "/etc/" + name)
-            try FileManager.default.copyItem(atPath: "/etc/" + name, toPath: root + "/etc/" + name)
-        }
+        try makeNodeRoot(root)
         let hostSudoers = FileManager.default.contents(atPath: "/etc/sudoers")
         let hostDropIns = try FileManager.default.contentsOfDirectory(atPath: "/etc/sudoers.d").sorted()
         let rule = SudoRule(groups: ["hpc-admins"], noPassword: true)

@@ -68,13 +68,6 @@ struct TestPKI {
     }
 }
 
-/// A node root with the host's passwd, group and shells, as `sync --root` expects.
-func makeNodeRoot(_ root: String) throws {
-    try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
-    for file in ["passwd", "group", "shells"] {
-        try FileManager.default.copyItem(atPath: "/etc/\(file)", toPath: "\(root)/etc/\(file)")
-    }
-}
 
 /// Writes `text` to `path` with `mode`.
 func writeFile(_ path: String, _ text: String, mode: Int = 0o600) throws {

@@ -50,6 +50,17 @@ public enum Binaries {
 public let repositoryRoot: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent().path
 
+/// Makes `root` a node root whose local accounts are the host's: `/etc/passwd`, `/etc/group` and
+/// `/etc/shells` copied into `root/etc` (replacing any there), as `sync --root` reads them.
+public func makeNodeRoot(_ root: String) throws {
+    let fm = FileManager.default
+    try fm.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
+    for name in ["passwd", "group", "shells"] {
+        if fm.fileExists(atPath: "\(root)/etc/\(name)") { try fm.removeItem(atPath: "\(root)/etc/\(name)") }
+        try fm.copyItem(atPath: "/etc/\(name)", toPath: "\(root)/etc/\(name)")
+    }
+}
+
 /// A fresh directory below the system's temporary directory, `sunk-<label>-<random>`.
 public func temporaryDirectory(_ label: String) throws -> String {
     let path = NSTemporaryDirectory() + "sunk-\(label)-" + UUID().uuidString.prefix(8)

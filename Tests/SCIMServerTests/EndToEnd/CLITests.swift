@@ -31,10 +31,7 @@ struct CLITests {
             #expect(exported == Data(served.body), "export writes exactly what the server serves")
 
             let root = work + "/node"
-            try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
-            for file in ["passwd", "group", "shells"] {
-                try FileManager.default.copyItem(atPath: "/etc/\(file)", toPath: "\(root)/etc/\(file)")
-            }
+            try makeNodeRoot(root)
             try FileManager.default.createDirectory(atPath: root + "/home", withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o755])
             try FileManager.default.createDirectory(atPath: root + "/etc/skel", withIntermediateDirectories: true)

@@ -24,10 +24,7 @@ struct SSHLoginTests {
         }
         // The node root: the host's own account files stand for the node's local accounts.
         let root = work + "/node"
-        try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
-        for file in ["passwd", "group", "shells"] {
-            try FileManager.default.copyItem(atPath: "/etc/\(file)", toPath: "\(root)/etc/\(file)")
-        }
+        try makeNodeRoot(root)
 
         try await withServer(transport: .live) { server in
             let tokenFile = work + "/node-token"

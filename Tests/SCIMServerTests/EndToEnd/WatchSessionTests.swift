@@ -31,8 +31,7 @@ struct WatchSessionTests {
         let key = try String(contentsOfFile: scratch + "/keys/id_ada.pub", encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let root = scratch + "/root"
-        try fm.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
-        for name in ["passwd", "group", "shells"] { try fm.copyItem(atPath: "/etc/" + name, toPath: root + "/etc/" + name) }
+        try makeNodeRoot(root)
         for d in ["", "/etc"] { chmod(root + d, 0o755) }
 
         try await withServer(transport: .live) { server in

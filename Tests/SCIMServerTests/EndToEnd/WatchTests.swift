@@ -14,21 +14,13 @@ struct WatchTests {
     /// SUNK_WATCH_NODES changes it.
     static let nodeCount = ProcessInfo.processInfo.environment["SUNK_WATCH_NODES"].flatMap(Int.init) ?? 100
 
-    /// A node root whose local accounts are the host's.
-    static func makeNode(_ root: String) throws {
-        try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
-        for file in ["passwd", "group", "shells"] {
-            try FileManager.default.copyItem(atPath: "/etc/\(file)", toPath: "\(root)/etc/\(file)")
-        }
-    }
-
     /// One `sync --watch` per node root (made from the host's account files), each logging to `ROOT.log`.
     static func startWatchers(_ roots: [String], bridge: String, server: TestServer, tokenFile: String,
                               trust: String) async throws -> [ChildProcess] {
         var watchers: [ChildProcess] = []
         do {
             for root in roots {
-                try makeNode(root)
+                try makeNodeRoot(root)
                 watchers.append(try await ChildProcess.start(bridge, [
                     "sync", "--watch", "--watch-wait", "30", "--from", server.scimURL + "/export/v1/snapshot",
                     "--token-file", tokenFile, "--trust-key", trust, "--root", root,

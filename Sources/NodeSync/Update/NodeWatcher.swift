@@ -72,8 +72,7 @@ public struct NodeWatcher: Sendable {
                     applied(report, via: "full sync", &status)
                     needFull = false
                 }
-                guard let state = try SyncState.load(paths), let serial = state.serial,
-                      let base = try SystemCall.read(paths.lastSnapshot) else {
+                guard let state = try SyncState.load(paths), let serial = state.serial else {
                     needFull = true
                     throw .fetch(url: source.url, reason: "the node holds no snapshot to continue from")
                 }
@@ -89,6 +88,12 @@ public struct NodeWatcher: Sendable {
                 case .delta(let data, let etag):
                     status.connection = .applying
                     record(&status, paths)
+                    // Read only now, not for every 304: at 100k users the kept snapshot is tens of MB. If a
+                    // timer sync moved the node on meanwhile, the delta no longer continues it and is refused.
+                    guard let base = try SystemCall.read(paths.lastSnapshot) else {
+                        needFull = true
+                        throw .fetch(url: source.url, reason: "the node holds no snapshot to continue from")
+                    }
                     let delta = DeltaSnapshotSource(delta: data, base: Data(base), etag: etag, origin: source, trust: trust)
                     do throws(SyncError) {
                         let report = try await NodeSyncer(source: delta, options: options).run()
@@ -127,7 +132,7 @@ public struct NodeWatcher: Sendable {
 
     private func applied(_ report: SyncReport, via: String, _ status: inout WatchState) {
         let now = options.now()
-        if report.result == .applied || status.lastChangeSerial == nil || status.lastChangeSerial != report.serial {
+        if report.result == .applied || status.lastChangeSerial != report.serial {
             status.lastChangeSerial = report.serial
             status.lastChangeAt = now
         }

@@ -9,19 +9,7 @@ import SunkSnapshot
 /// it says nothing (an entry changed and changed back between two publications is in no step).
 struct PublicationLog: Sendable {
     /// The ids whose entries differ between one publication and the next, and whether the policy did.
-    struct Changes: Sendable, Equatable {
-        var users: Set<String> = []
-        var groups: Set<String> = []
-        var policy = false
-
-        mutating func formUnion(_ other: Changes) {
-            users.formUnion(other.users)
-            groups.formUnion(other.groups)
-            policy = policy || other.policy
-        }
-
-        var count: Int { users.count + groups.count }
-    }
+    typealias Changes = SnapshotDelta.Changes
 
     struct Step: Sendable {
         /// The publication this step leads to.
@@ -54,7 +42,7 @@ struct PublicationLog: Sendable {
     /// steps beyond the limits.
     mutating func record(from old: SnapshotBody, to new: SnapshotBody) {
         precondition(old.serial == latest && new.serial > old.serial, "steps are recorded in order")
-        let changes = Self.changes(from: old, to: new)
+        let changes = SnapshotDelta.changes(from: old, to: new)
         steps.append(Step(serial: new.serial, changes: changes))
         touched += changes.count
         while steps.count > Self.maxSteps || (touched > Self.maxTouched && steps.count > 1) {
@@ -71,24 +59,5 @@ struct PublicationLog: Sendable {
         var all = Changes()
         for step in steps where step.serial > serial { all.formUnion(step.changes) }
         return all
-    }
-
-    /// The ids whose entries differ (added, changed or removed) between two bodies.
-    static func changes(from old: SnapshotBody, to new: SnapshotBody) -> Changes {
-        Changes(users: touched(old.users, new.users, id: \.id), groups: touched(old.groups, new.groups, id: \.id),
-                policy: old.policy != new.policy)
-    }
-
-    private static func touched<Entry: Equatable>(_ old: [Entry], _ new: [Entry], id: KeyPath<Entry, String>)
-        -> Set<String>
-    {
-        var before = Dictionary(old.map { ($0[keyPath: id], $0) }, uniquingKeysWith: { first, _ in first })
-        var ids = Set<String>()
-        for entry in new {
-            let key = entry[keyPath: id]
-            if before.removeValue(forKey: key) != entry { ids.insert(key) }
-        }
-        ids.formUnion(before.keys)   // in old only: removed
-        return ids
     }
 }

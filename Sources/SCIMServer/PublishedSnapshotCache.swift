@@ -73,9 +73,8 @@ actor PublishedSnapshotCache {
               let log = logs[org], log.instance == instance, log.latest == target.serial, since < target.serial,
               let changes = log.changes(since: since) else { return nil }
         if let kept = deltas[org], kept.serial == target.serial, let data = kept.bySince[since] { return (data, target) }
-        let delta = SnapshotDelta.touching(
-            users: changes.users, groups: changes.groups, policyChanged: changes.policy, fromSerial: since,
-            to: target.body, targetKey: target.publicKey, targetSignature: target.signature)
+        let delta = SnapshotDelta.touching(changes, fromSerial: since, to: target.body, targetKey: target.publicKey,
+                                           targetSignature: target.signature)
         let data = try await sign(delta)
         if deltas[org]?.serial != target.serial { deltas[org] = (target.serial, [:]) }
         deltas[org]?.bySince[since] = data

@@ -38,42 +38,68 @@ public struct SnapshotDelta: Codable, Equatable, Sendable {
     public var skipped: [SkippedEntry]
     public var target: Target
 
+    /// The ids whose entries differ (added, changed or removed) between two publications, and
+    /// whether the policy did: what a delta carries, and what a receiver's change log keeps per step.
+    public struct Changes: Sendable, Equatable {
+        public var users: Set<String> = []
+        public var groups: Set<String> = []
+        public var policy = false
+
+        public init(users: Set<String> = [], groups: Set<String> = [], policy: Bool = false) {
+            self.users = users
+            self.groups = groups
+            self.policy = policy
+        }
+
+        public mutating func formUnion(_ other: Changes) {
+            users.formUnion(other.users)
+            groups.formUnion(other.groups)
+            policy = policy || other.policy
+        }
+
+        /// Touched ids, users and groups together.
+        public var count: Int { users.count + groups.count }
+    }
+
+    /// What differs between `old` and `new` (by SCIM id).
+    public static func changes(from old: SnapshotBody, to new: SnapshotBody) -> Changes {
+        Changes(users: touched(old.users, new.users, id: \.id), groups: touched(old.groups, new.groups, id: \.id),
+                policy: old.policy != new.policy)
+    }
+
+    private static func touched<Entry: Equatable>(_ old: [Entry], _ new: [Entry], id: KeyPath<Entry, String>)
+        -> Set<String>
+    {
+        var before = Dictionary(old.map { ($0[keyPath: id], $0) }, uniquingKeysWith: { first, _ in first })
+        var ids = Set<String>()
+        for entry in new {
+            let key = entry[keyPath: id]
+            if before.removeValue(forKey: key) != entry { ids.insert(key) }
+        }
+        ids.formUnion(before.keys)   // in old only: removed
+        return ids
+    }
+
     /// The delta that turns `old` into `new` (both canonical bodies of one org), carrying the
     /// signature of `new`'s published envelope.
     public static func between(_ old: SnapshotBody, _ new: SnapshotBody, target: SignedSnapshot) -> SnapshotDelta {
-        let oldUsers = Dictionary(old.users.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        let newUsers = Set(new.users.map(\.id))
-        let oldGroups = Dictionary(old.groups.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        let newGroups = Set(new.groups.map(\.id))
-        return SnapshotDelta(
-            format: format, org: new.org, fromSerial: old.serial, serial: new.serial,
-            publishedAt: SnapshotTime.format(new.publishedAt),
-            policy: new.policy == old.policy ? nil : new.policy,
-            users: new.users.filter { oldUsers[$0.id] != $0 },
-            removedUsers: old.users.map(\.id).filter { !newUsers.contains($0) },
-            groups: new.groups.filter { oldGroups[$0.id] != $0 },
-            removedGroups: old.groups.map(\.id).filter { !newGroups.contains($0) },
-            skipped: new.skipped,
-            target: Target(key: TrustedKey.algorithm + " " + Data(target.publicKey).base64EncodedString(),
-                           signature: Data(target.signature).base64EncodedString()))
+        touching(changes(from: old, to: new), fromSerial: old.serial, to: new,
+                 targetKey: target.publicKey, targetSignature: target.signature)
     }
 
-    /// The delta from `fromSerial` to `new` when only the entries with the given ids may differ
-    /// (what a receiver's change log knows): each touched id is upserted from `new`, or removed
-    /// when `new` lacks it. An id touched but unchanged costs bytes, never correctness: the node
-    /// verifies the result against `target` either way.
-    public static func touching(users touchedUsers: Set<String>, groups touchedGroups: Set<String>,
-                                policyChanged: Bool, fromSerial: Int64, to new: SnapshotBody,
+    /// The delta from `fromSerial` to `new` when only the entries `changes` names may differ (what
+    /// a receiver's change log knows): each touched id is upserted from `new`, or removed when `new`
+    /// lacks it. An id touched but unchanged costs bytes, never correctness: the node verifies the
+    /// result against `target` either way.
+    public static func touching(_ changes: Changes, fromSerial: Int64, to new: SnapshotBody,
                                 targetKey: [UInt8], targetSignature: [UInt8]) -> SnapshotDelta {
-        let users = new.users.filter { touchedUsers.contains($0.id) }
-        let groups = new.groups.filter { touchedGroups.contains($0.id) }
-        let keptUsers = Set(users.map(\.id))
-        let keptGroups = Set(groups.map(\.id))
+        let users = new.users.filter { changes.users.contains($0.id) }
+        let groups = new.groups.filter { changes.groups.contains($0.id) }
         return SnapshotDelta(
             format: format, org: new.org, fromSerial: fromSerial, serial: new.serial,
-            publishedAt: SnapshotTime.format(new.publishedAt), policy: policyChanged ? new.policy : nil,
-            users: users, removedUsers: touchedUsers.subtracting(keptUsers).sorted(),
-            groups: groups, removedGroups: touchedGroups.subtracting(keptGroups).sorted(),
+            publishedAt: SnapshotTime.format(new.publishedAt), policy: changes.policy ? new.policy : nil,
+            users: users, removedUsers: changes.users.subtracting(users.map(\.id)).sorted(),
+            groups: groups, removedGroups: changes.groups.subtracting(groups.map(\.id)).sorted(),
             skipped: new.skipped,
             target: Target(key: TrustedKey.algorithm + " " + Data(targetKey).base64EncodedString(),
                            signature: Data(targetSignature).base64EncodedString()))

@@ -11,9 +11,8 @@ import SunkStore
 /// the signed delta from a given serial to the latest publication is kept once made, so a
 /// thousand watching nodes at the same serial cost one delta.
 actor PublishedSnapshotCache {
-    private var latest: [String: PublishedSnapshot] = [:]
-    /// The publication key each kept snapshot was built for.
-    private var keys: [String: String] = [:]
+    /// The newest publication of each org and the key it was built for.
+    private var latest: [String: (key: String, snapshot: PublishedSnapshot)] = [:]
     private var building: [String: (key: String, task: Task<PublishedSnapshot, any Error>)] = [:]
     private var logs: [String: PublicationLog] = [:]
     /// Signed deltas to the latest publication (`serial`), by the serial they start from.
@@ -24,7 +23,7 @@ actor PublishedSnapshotCache {
     func snapshot(org: String, key: String?,
                   build: @escaping @Sendable () async throws -> PublishedSnapshot) async throws -> PublishedSnapshot {
         guard let key else { return try await build() }
-        if let hit = latest[org], keys[org] == key { return hit }
+        if let hit = latest[org], hit.key == key { return hit.snapshot }
         let task: Task<PublishedSnapshot, any Error>
         if let flight = building[org], flight.key == key {
             task = flight.task
@@ -37,15 +36,15 @@ actor PublishedSnapshotCache {
         // Every requester settles the result (the first to resume records it, the rest find it
         // recorded), so no requester sees a publication the log does not know yet. A write may have
         // landed while building: keep whichever publication is newer.
-        if (latest[org]?.serial ?? .min) <= built.serial { remember(built, org: org, key: key) }
+        if (latest[org]?.snapshot.serial ?? .min) <= built.serial { remember(built, org: org, key: key) }
         return built
     }
 
     private func remember(_ built: PublishedSnapshot, org: String, key: String) {
-        let previous = latest[org]
-        if let previous, previous.serial == built.serial, previous.digest == built.digest, keys[org] == key { return }
-        latest[org] = built
-        keys[org] = key
+        let kept = latest[org]
+        if let kept, kept.key == key, kept.snapshot.serial == built.serial, kept.snapshot.digest == built.digest { return }
+        latest[org] = (key, built)
+        let previous = kept?.snapshot
         guard let previous, previous.instance == built.instance, previous.serial <= built.serial,
               var log = logs[org], log.instance == built.instance, log.latest == previous.serial else {
             logs[org] = PublicationLog(instance: built.instance, base: built.serial)
@@ -69,7 +68,7 @@ actor PublishedSnapshotCache {
                sign: @Sendable (SnapshotDelta) async throws -> Data) async throws -> (Data, PublishedSnapshot)? {
         // Under a burst of writes a newer publication may have been built since the caller got
         // `published`: lead there (the log is about the newest), rather than send the node away.
-        guard let target = latest[org], target.serial >= published.serial, target.instance == instance,
+        guard let target = latest[org]?.snapshot, target.serial >= published.serial, target.instance == instance,
               let log = logs[org], log.instance == instance, log.latest == target.serial, since < target.serial,
               let changes = log.changes(since: since) else { return nil }
         if let kept = deltas[org], kept.serial == target.serial, let data = kept.bySince[since] { return (data, target) }

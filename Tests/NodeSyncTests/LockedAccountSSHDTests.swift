@@ -151,30 +151,16 @@ struct LockedAccountSSHDTests {
     @Test("--terminate-sessions: the locked user's open SSH session ends when the lock is applied, and a new login is refused")
     func openSessionEnds() async throws {
         try #require(getuid() == 0, "needs root (unshare --mount, bind mounts, sshd, signals)")
-        let fm = FileManager.default
-        let scratch = fm.temporaryDirectory.appendingPathComponent("sunk-session-\(UUID().uuidString.prefix(8))").path
-        defer { try? fm.removeItem(atPath: scratch) }
-        try fm.createDirectory(atPath: scratch + "/keys", withIntermediateDirectories: true)
-        try fm.createDirectory(atPath: scratch + "/home/ada", withIntermediateDirectories: true)
-        chmod(scratch, 0o711)
-        chmod(scratch + "/keys", 0o700)
-        chmod(scratch + "/home", 0o755)
-        chown(scratch + "/home/ada", Self.uid, Self.uid)
-        let (rc, _, err) = try await AKBinaries.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "ada-idp",
-                                                                     "-f", "\(scratch)/keys/id_idp"])
-        try #require(rc == 0, "ssh-keygen: \(err)")
-        let idpKey = try String(contentsOfFile: scratch + "/keys/id_idp.pub", encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        let root = scratch + "/root"
-        try makeNodeRoot(root)
-        for d in ["", "/etc"] { chmod(root + d, 0o755) }
+        let login = try await LoginScratch("session", user: "ada", uid: Self.uid, key: "idp")
+        defer { login.remove() }
+        let (scratch, idpKey, root) = (login.directory, login.publicKey, login.root)
         let active = try Fixture.writeSnapshot(SnapshotDocument.make(body: Self.body(active: true, idpKey: idpKey, serial: 1)).encoded(),
                                                root: root, name: "active.json")
         let locked = try Fixture.writeSnapshot(SnapshotDocument.make(body: Self.body(active: false, idpKey: idpKey, serial: 2)).encoded(),
                                                root: root, name: "locked.json")
         _ = try await Fixture.sync(root, snapshot: active)
         let bridge = try Binaries.sunkBridge()
-        let k = scratch + "/keys"
+        let k = login.keys
         // UsePAM no: the session's processes are sshd's child as ada and the command it runs.
         let out = try await Self.runCases("""
             ok   ada \(k)/id_idp  login while active

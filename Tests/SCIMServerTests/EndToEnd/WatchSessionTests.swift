@@ -18,21 +18,9 @@ struct WatchSessionTests {
     @Test("PATCH active=false → the watcher commits the lock, ends the open session; a new login is refused")
     func openSessionEndsOnPush() async throws {
         try requireRoot("unshare --mount, bind mounts, sshd, signals to another uid")
-        let fm = FileManager.default
-        let scratch = try temporaryDirectory("watch-session")
-        defer { try? fm.removeItem(atPath: scratch) }
-        try fm.createDirectory(atPath: scratch + "/keys", withIntermediateDirectories: true)
-        try fm.createDirectory(atPath: scratch + "/home/ada", withIntermediateDirectories: true)
-        chmod(scratch, 0o711)
-        chmod(scratch + "/keys", 0o700)
-        chmod(scratch + "/home", 0o755)
-        chown(scratch + "/home/ada", Self.uid, Self.uid)
-        try await SSHKeys.generate(at: scratch + "/keys/id_ada", comment: "ada@watch")
-        let key = try String(contentsOfFile: scratch + "/keys/id_ada.pub", encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        let root = scratch + "/root"
-        try makeNodeRoot(root)
-        for d in ["", "/etc"] { chmod(root + d, 0o755) }
+        let login = try await LoginScratch("watch-session", user: "ada", uid: Self.uid, key: "ada")
+        defer { login.remove() }
+        let (scratch, key, root) = (login.directory, login.publicKey, login.root)
 
         try await withServer(transport: .live) { server in
             let ada = try await server.post("/Users", json("""
@@ -44,7 +32,6 @@ struct WatchSessionTests {
             try #require(ada.status == 201, "\(ada.text)")
             let adaID = try #require(ada["id"]?.stringValue)
             try writeFile(scratch + "/node-token", server.nodeToken + "\n", mode: 0o600)
-            try writeFile(scratch + "/idp-token", server.token, mode: 0o600)
             try writeFile(scratch + "/deactivate.json",
                           #"{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "value": {"active": false}}]}"#,
                           mode: 0o644)
@@ -67,16 +54,16 @@ struct WatchSessionTests {
                 + "\(server.scimURL)/Users/\(adaID)"
             try writeFile(scratch + "/auth-header", "Authorization: Bearer \(server.token)\n", mode: 0o600)
             let cases = """
-                ok   ada \(scratch)/keys/id_ada  login while active
-                bg   ada \(scratch)/keys/id_ada  a session left open (sleep 600)
+                ok   ada \(login.privateKey)  login while active
+                bg   ada \(login.privateKey)  a session left open (sleep 600)
                 run  ok  \(patch)
                 bgend 15 the open session ends once the watcher commits the lock
-                fail ada \(scratch)/keys/id_ada  a new login is refused
+                fail ada \(login.privateKey)  a new login is refused
                 """
             try cases.write(toFile: scratch + "/cases", atomically: false, encoding: .utf8)
             var environment = ProcessInfo.processInfo.environment
             environment["USE_PAM"] = "0"
-            environment["HOMES_DIR"] = scratch + "/home"
+            environment["HOMES_DIR"] = login.homes
             let (status, out, err) = try await AKBinaries.run("/bin/bash", [repositoryRoot + "/Tests/e2e/sshd/run.sh", try AKBinaries.helper(),
                                                                              root, scratch + "/cases"], environment: environment)
             #expect(status == 0 && out.contains("ALL 5 CHECKS PASSED"),

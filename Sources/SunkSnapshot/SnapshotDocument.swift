@@ -23,14 +23,10 @@ public struct SnapshotDocument: Equatable, Sendable {
         return SnapshotDocument(body: canonical, digest: digest(of: canonical))
     }
 
-    /// The canonical bytes of a body: `JSONEncoder` with `[.sortedKeys, .withoutEscapingSlashes]`.
+    /// The canonical bytes of a body: what `JSONEncoder` with `[.sortedKeys, .withoutEscapingSlashes]`
+    /// writes, produced by `CanonicalJSON` (the same bytes, many times faster).
     public static func canonicalEncoding(of body: SnapshotBody) -> Data {
-        do {
-            return try canonicalEncoder().encode(body)
-        } catch {
-            // Every field is a string, integer, bool, array or string-keyed object: encoding cannot fail.
-            preconditionFailure("snapshot body failed to encode: \(error)")
-        }
+        Data(CanonicalJSON.encode(body))
     }
 
     /// `"sha256:<lowercase hex>"` of the canonical encoding of `body`.
@@ -43,32 +39,28 @@ public struct SnapshotDocument: Equatable, Sendable {
         "sha256:" + Hex.lowercase(SHA256.hash(data: bytes))
     }
 
-    /// The document as served and written to files (canonical encoder; ends without a newline).
+    /// The document as served and written to files (canonical encoding; ends without a newline).
     public func encoded() -> Data {
-        do {
-            return try Self.canonicalEncoder().encode(Wire(format: Self.format, digest: digest, body: body))
-        } catch {
-            preconditionFailure("snapshot document failed to encode: \(error)")
-        }
+        Data(CanonicalJSON.document(canonicalBody: CanonicalJSON.encode(body), digest: digest, format: Self.format))
     }
 
     /// Parses a document, checks its format and recomputes the digest. Does not check entries: call
     /// `validated()` before using them.
     public static func decode(_ data: Data) throws(SnapshotError) -> SnapshotDocument {
-        let header: Header
-        do {
-            header = try JSONDecoder().decode(Header.self, from: data)
-        } catch {
-            throw classify(error, data: data)
-        }
-        guard let format = header.format else { throw .badFormat(found: "(missing)") }
-        guard format == Self.format else { throw .badFormat(found: format) }
         let wire: Wire
         do {
             wire = try JSONDecoder().decode(Wire.self, from: data)
         } catch {
+            // Only a document that does not decode is read a second time, for its format: the
+            // checks in the order they always had (not JSON, no format, another format, then the
+            // body's own faults).
+            let header: Header
+            do { header = try JSONDecoder().decode(Header.self, from: data) } catch { throw classify(error, data: data) }
+            guard let format = header.format else { throw .badFormat(found: "(missing)") }
+            guard format == Self.format else { throw .badFormat(found: format) }
             throw classify(error, data: data)
         }
+        guard wire.format == Self.format else { throw .badFormat(found: wire.format) }
         let actual = digest(of: wire.body)
         guard wire.digest == actual else { throw .digestMismatch(expected: wire.digest, actual: actual) }
         return SnapshotDocument(body: wire.body, digest: actual)
@@ -80,7 +72,7 @@ public struct SnapshotDocument: Equatable, Sendable {
         var format: String?
     }
 
-    private struct Wire: Codable {
+    private struct Wire: Decodable {
         var format: String
         var digest: String
         var body: SnapshotBody

@@ -131,9 +131,12 @@ public struct SignedSnapshot: Equatable, Sendable {
         guard key.isValidSignature(signature, for: signed) else { throw .badSignature }
     }
 
-    /// Decodes the document and checks that it says what the signed header says.
-    public func decodeDocument() throws(SnapshotError) -> SnapshotDocument {
-        let document = try SnapshotDocument.decode(self.document)
+    /// Decodes the document and checks that it says what the signed header says. With `known` (a
+    /// document the node built itself, from a delta) the parse is replaced by a comparison: `known`
+    /// is used when its own encoding is exactly the document's bytes, else the bytes are decoded.
+    public func decodeDocument(known: SnapshotDocument? = nil) throws(SnapshotError) -> SnapshotDocument {
+        let document = if let known, known.encoded() == self.document { known }
+            else { try SnapshotDocument.decode(self.document) }
         guard document.body.org == org else { throw .wrongOrg(expected: org, found: document.body.org) }
         guard document.body.serial == serial else {
             throw .badEnvelope("header serial \(serial) differs from the document's serial \(document.body.serial)")
@@ -187,7 +190,10 @@ public enum SnapshotOpening {
     /// header's org, signature, the org the node expects (when it knows one); then decodes the
     /// document and checks its org and serial against the header. With `trust == nil` a bare
     /// document is accepted too (`sync --snapshot`/`--db` without `--trust-key`).
-    public static func open(_ data: Data, trust: TrustedKeys?, expectedOrg: String?) throws(SnapshotError) -> Opened {
+    /// `known` (a document the node built itself) spares the parse of a document whose bytes it
+    /// encodes to exactly; every check before it is made as always.
+    public static func open(_ data: Data, trust: TrustedKeys?, expectedOrg: String?,
+                            known: SnapshotDocument? = nil) throws(SnapshotError) -> Opened {
         guard SignedSnapshot.looksSigned(data) else {
             if trust != nil { throw .unsigned }
             let document = try SnapshotDocument.decode(data)
@@ -201,6 +207,6 @@ public enum SnapshotOpening {
         if let expectedOrg, envelope.org != expectedOrg {
             throw .wrongOrg(expected: expectedOrg, found: envelope.org)
         }
-        return Opened(document: try envelope.decodeDocument(), envelope: envelope, bytes: data)
+        return Opened(document: try envelope.decodeDocument(known: known), envelope: envelope, bytes: data)
     }
 }

@@ -170,11 +170,12 @@ public enum DeltaOpening {
               let signature = Data(base64Encoded: delta.target.signature), signature.count == 64 else {
             throw .malformed("delta target is not a key and a signature")
         }
+        let document = SnapshotDocument.make(body: body)
         let rebuilt = SignedSnapshot.assembled(org: delta.org, serial: delta.serial, instance: envelope.instance,
                                                publicKey: [UInt8](key), signature: [UInt8](signature),
-                                               document: SnapshotDocument.make(body: body).encoded())
+                                               document: document.encoded())
         do {
-            return try SnapshotOpening.open(rebuilt.encoded(), trust: trust, expectedOrg: expectedOrg)
+            return try SnapshotOpening.open(rebuilt.encoded(), trust: trust, expectedOrg: expectedOrg, known: document)
         } catch .badSignature {
             throw .deltaMismatch("the snapshot it yields is not the one the receiver signed at serial \(delta.serial)")
         }

@@ -156,6 +156,27 @@ struct SignedSnapshotTests {
         #expect(throws: Never.self) { try lying.verify(trust: try Self.trust(signer.trustLine)) }
     }
 
+
+    /// A document the node built itself (from a delta) spares the parse only when it encodes to
+    /// exactly the signed bytes: any other "known" document is ignored, never trusted in their place.
+    @Test func knownDocumentIsUsedOnlyWhenItIsTheSignedBytes() throws {
+        let signer = Signer()
+        let body = Self.body(serial: 5)
+        let data = try signer.sign(body)
+        let trust = try Self.trust(signer.trustLine)
+        let signed = SnapshotDocument.make(body: body)
+        var other = body
+        other.users[0].keys = [Fixture.key(9, comment: "mallory")]
+        let impostor = SnapshotDocument.make(body: other)
+        #expect(try SnapshotOpening.open(data, trust: trust, expectedOrg: nil, known: impostor).document == signed)
+        #expect(try SnapshotOpening.open(data, trust: trust, expectedOrg: nil, known: signed).document == signed)
+        // The signature is checked first, known document or not.
+        var flipped = [UInt8](data)
+        flipped[flipped.count - 5] ^= 0x01
+        #expect(throws: SnapshotError.badSignature) {
+            try SnapshotOpening.open(Data(flipped), trust: trust, expectedOrg: nil, known: signed)
+        }
+    }
     @Test func rollbackFromTheSameInstanceIsRefusedUntilAccepted() async throws {
         let signer = Signer()
         let trust = try Self.trust(signer.trustLine)

@@ -71,7 +71,7 @@ public struct DeltaSnapshotSource: SnapshotSource {
     public func fetch(ifNoneMatch: String?) async throws(SyncError) -> SnapshotFetch {
         do throws(SnapshotError) {
             let opened = try DeltaOpening.open(delta, base: base, trust: trust, expectedOrg: expectedOrg)
-            return .document(opened.bytes, etag: etag)
+            return .document(opened.bytes, etag: etag, known: opened.document)
         } catch {
             throw .snapshot(error)
         }

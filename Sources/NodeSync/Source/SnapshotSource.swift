@@ -1,12 +1,15 @@
 // Where `sync` gets its snapshot: a file, a server, (later) a local database.
 import Foundation
+import SunkSnapshot
 
 /// The answer of a snapshot source.
 public enum SnapshotFetch: Sendable, Equatable {
     /// The server confirmed the node's current snapshot (HTTP 304).
     case notModified
-    /// A snapshot document (not yet decoded or verified) and its ETag when the source has one.
-    case document(Data, etag: String?)
+    /// A snapshot document (not yet verified) and its ETag when the source has one. `known` is the
+    /// document when the node built these bytes itself (from a delta): `sync` still verifies the
+    /// bytes, and uses `known` instead of parsing them when it encodes to exactly those bytes.
+    case document(Data, etag: String?, known: SnapshotDocument? = nil)
 }
 
 /// A source of snapshot documents. `sync` verifies whatever a source returns (format, digest, every

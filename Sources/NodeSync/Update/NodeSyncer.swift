@@ -93,9 +93,10 @@ public struct NodeSyncer: Sendable {
 
     /// Checks what was received: signature against the node's trust keys (before anything of the
     /// document is parsed), org, format and digest, then every entry.
-    private func open(_ data: Data) throws(SyncError) -> SnapshotOpening.Opened {
+    private func open(_ data: Data, known: SnapshotDocument? = nil) throws(SyncError) -> SnapshotOpening.Opened {
         do throws(SnapshotError) {
-            let opened = try SnapshotOpening.open(data, trust: options.trust, expectedOrg: source.expectedOrg)
+            let opened = try SnapshotOpening.open(data, trust: options.trust, expectedOrg: source.expectedOrg,
+                                                  known: known)
             try opened.document.validated()
             return opened
         } catch {
@@ -142,14 +143,14 @@ public struct NodeSyncer: Sendable {
                 opened = reopened
                 notModified = true
             } else {
-                guard case .document(let data, let e) = try await source.fetch(ifNoneMatch: nil) else {
+                guard case .document(let data, let e, _) = try await source.fetch(ifNoneMatch: nil) else {
                     throw .fetch(url: source.label, reason: "server answered 304 to an unconditional request")
                 }
                 opened = try open(data)
                 etag = e
             }
-        case .document(let data, let e):
-            opened = try open(data)
+        case .document(let data, let e, let known):
+            opened = try open(data, known: known)
             etag = e
         }
         let instanceChange = try checkRollback(opened, state: state)
@@ -238,7 +239,7 @@ public struct NodeSyncer: Sendable {
 
     private func dryRun(_ paths: NodePaths) async throws(SyncError) -> SyncReport {
         let fetched = try await source.fetch(ifNoneMatch: nil)
-        guard case .document(let data, _) = fetched else {
+        guard case .document(let data, _, _) = fetched else {
             throw .fetch(url: source.label, reason: "server answered 304 to an unconditional request")
         }
         let opened = try open(data)

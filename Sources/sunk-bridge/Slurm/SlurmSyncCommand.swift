@@ -108,7 +108,7 @@ struct SlurmSyncCommand: AsyncParsableCommand {
         do {
             snapshots = try source.makeSource()
             trust = try source.loadTrust()
-            guard case .document(let bytes, _) = try await snapshots.fetch(ifNoneMatch: nil) else {
+            guard case .document(let bytes, _, _) = try await snapshots.fetch(ifNoneMatch: nil) else {
                 throw SlurmSyncError.snapshot("\(snapshots.label) answered 304 to an unconditional request")
             }
             data = bytes

@@ -92,6 +92,7 @@ ROWS = [
     ("bridge-getent", "Lookups", "sunk-bridge getent passwd NAME, large, vs the bare CLI start-up"),
     ("bridge-getent-flat", "Lookups", "sunk-bridge getent passwd NAME, large vs small"),
     ("inproc-snapshot-open", "In-process", "open the large signed snapshot (verify + decode), ordo-one/benchmark"),
+    ("inproc-snapshot-encode", "In-process", "canonical encoding of the large snapshot body (digest, publication), ordo-one/benchmark"),
     ("inproc-keys-lookup", "In-process", "keys cache lookup, large vs small cache, ordo-one/benchmark"),
     ("load-5xx", "Load", "32 clients mixing Okta reads and writes: 5xx answers"),
     ("load-locked", "Load", "32 clients: `database is locked` seen"),
@@ -912,6 +913,7 @@ class Suite:
         if not self.args.inprocess:
             reason = "needs the Benchmarks/InProcess build (make bench; --inprocess)"
             T.missing("inproc-snapshot-open", reason)
+            T.missing("inproc-snapshot-encode", reason)
             T.missing("inproc-keys-lookup", reason)
             return
         d = os.path.join(self.work, "inprocess")
@@ -961,6 +963,12 @@ class Suite:
                   "JSONSerialization of the same document", ms(j), o / j)
         else:
             T.missing("inproc-snapshot-open", f"no result (have {sorted(p50)})")
+        e, je = find("snapshot encode"), find("JSONEncoder")
+        if e and je:
+            T.put("inproc-snapshot-encode", f"{ms(e)} p50 ({self.large} users)",
+                  "JSONEncoder writing the same bytes", ms(je), e / je)
+        else:
+            T.missing("inproc-snapshot-encode", f"no result (have {sorted(p50)})")
         l, s_ = find("lookup, large"), find("lookup, small")
         if l and s_:
             T.put("inproc-keys-lookup", f"{l * 1e6:.2f} µs p50 ({self.large} users)", f"same at {self.small} users",

@@ -1,6 +1,7 @@
 // What a node does in-process, each next to a reference measured in the same run:
 //  - opening the large signed snapshot (envelope, Ed25519 signature, document decode) vs
 //    Foundation's JSONSerialization parsing the same document bytes (the JSON floor);
+//  - the canonical encoding of its body (CanonicalJSON) vs JSONEncoder writing the same bytes;
 //  - a keys-cache lookup in the large cache vs the same in the small cache (flat = O(log n)).
 // Inputs come from Benchmarks/run.py (SUNK_BENCH_SNAPSHOT, SUNK_BENCH_TRUST, SUNK_BENCH_KEYS_SMALL,
 // SUNK_BENCH_KEYS_LARGE, SUNK_BENCH_KEYS_NAME_SMALL/LARGE); a benchmark whose input is missing is not
@@ -27,6 +28,22 @@ let benchmarks: @Sendable () -> Void = {
         Benchmark("snapshot open (verify + decode)", configuration: .init(metrics: [.throughput, .wallClock, .mallocCountTotal], maxDuration: .seconds(10), maxIterations: 20)) { benchmark in
             for _ in benchmark.scaledIterations {
                 blackHole(try! SnapshotOpening.open(data, trust: trust, expectedOrg: "default"))
+            }
+        }
+        // The receiver's and the node's canonical encoding of the body (digest, publication) against
+        // JSONEncoder writing the same bytes, the definition it is held to.
+        if let body = try? SnapshotOpening.open(data, trust: trust, expectedOrg: "default").document.body {
+            Benchmark("snapshot encode (canonical)", configuration: .init(metrics: [.throughput, .wallClock, .mallocCountTotal], maxDuration: .seconds(10), maxIterations: 20)) { benchmark in
+                for _ in benchmark.scaledIterations {
+                    blackHole(SnapshotDocument.canonicalEncoding(of: body))
+                }
+            }
+            Benchmark("reference: JSONEncoder of the body", configuration: .init(metrics: [.throughput, .wallClock, .mallocCountTotal], maxDuration: .seconds(10), maxIterations: 20)) { benchmark in
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                for _ in benchmark.scaledIterations {
+                    blackHole(try! encoder.encode(body))
+                }
             }
         }
         Benchmark("reference: JSONSerialization of the document", configuration: .init(metrics: [.throughput, .wallClock, .mallocCountTotal], maxDuration: .seconds(10), maxIterations: 20)) { benchmark in

@@ -21,8 +21,7 @@ enum GroupMapping {
         } catch {
             // A reserved name conflicts with a system group: 409, telling the administrator to rename.
             let base = PosixRules.derivedGroupBaseName(fromDisplayName: displayName, policy: policy)
-            let target = (policy.groupNameMappings[base] ?? base).lowercased()
-            if policy.effectiveReservedGroupNames.contains(target) {
+            if policy.reservesGroupName(policy.groupNameMappings[base] ?? base) {
                 throw SCIMError(status: 409, scimType: .uniqueness, detail: error.description)
             }
             throw error

@@ -170,11 +170,11 @@ public struct Policy: Codable, Equatable, Sendable {
 
     // MARK: - Derived sets
 
-    /// Every group name that is refused under this policy (reserved, plus the legacy console names when
-    /// `reserveLegacyConsoleGroups`), lowercased.
-    public var effectiveReservedGroupNames: [String] {
-        (reservedGroupNames + (reserveLegacyConsoleGroups ? legacyConsoleGroupNames : []))
-            .map(Text.asciiLowercased)
+    /// True when `name` is a group name refused under this policy: one of `reservedGroupNames`, or of
+    /// the legacy console names when `reserveLegacyConsoleGroups`, compared with ASCII case folded.
+    public func reservesGroupName(_ name: String) -> Bool {
+        reservedGroupNames.contains { Text.equalsIgnoringASCIICase($0, name) }
+            || (reserveLegacyConsoleGroups && legacyConsoleGroupNames.contains { Text.equalsIgnoringASCIICase($0, name) })
     }
 
     // MARK: - Validation of the policy itself

@@ -19,8 +19,7 @@ public enum PosixRules {
     /// and not one of `policy.reservedUserNames` (compared case-insensitively). Returns the name.
     public static func userName(_ raw: String, policy: Policy) throws(RuleViolation) -> String {
         try checkNameSyntax(raw, policy: policy, attribute: SCIMAttribute.userName)
-        let lower = Text.asciiLowercased(raw)
-        if policy.reservedUserNames.contains(where: { Text.asciiLowercased($0) == lower }) {
+        if policy.reservedUserNames.contains(where: { Text.equalsIgnoringASCIICase($0, raw) }) {
             throw RuleViolation(attribute: SCIMAttribute.userName,
                                   reason: "\(Text.quoted(raw)) is a reserved system name")
         }
@@ -404,8 +403,7 @@ public enum PosixRules {
     }
 
     static func checkGroupNotReserved(_ name: String, policy: Policy) throws(RuleViolation) {
-        let lower = Text.asciiLowercased(name)
-        if policy.effectiveReservedGroupNames.contains(lower) {
+        if policy.reservesGroupName(name) {
             throw RuleViolation(attribute: SCIMAttribute.groupDisplayName,
                                   reason: "\(Text.quoted(name)) is a reserved system group; rename the group in the IdP or map it with groupNameMappings")
         }

@@ -39,18 +39,23 @@ enum Text {
         quoted(String(decoding: Array(bytes.prefix(limit * 4)), as: UTF8.self), limit: limit)
     }
 
-    /// Lowercases ASCII letters A–Z only; every other scalar is kept as is.
+    /// Lowercases ASCII letters A–Z only; every other scalar is kept as is. A string without one is
+    /// returned as it is (no copy: the rules call this for every entry of a snapshot).
     static func asciiLowercased(_ s: String) -> String {
-        var scalars = String.UnicodeScalarView()
-        for u in s.unicodeScalars {
-            if u.value >= 0x41 && u.value <= 0x5A {
-                scalars.append(Unicode.Scalar(UInt8(u.value + 0x20)))
-            } else {
-                scalars.append(u)
-            }
-        }
-        return String(scalars)
+        guard s.utf8.contains(where: isASCIIUpper) else { return s }
+        // Only A–Z change, one byte for one byte, so the result is valid UTF-8 whenever `s` is.
+        return String(decoding: s.utf8.map { isASCIIUpper($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
     }
+
+    /// True when `a` and `b` are equal once ASCII letters are lowercased (`asciiLowercased`), without
+    /// making either lowercased string.
+    static func equalsIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
+        a.utf8.elementsEqual(b.utf8) { x, y in
+            x == y || (isASCIIUpper(x) ? x + 0x20 : x) == (isASCIIUpper(y) ? y + 0x20 : y)
+        }
+    }
+
+    private static func isASCIIUpper(_ byte: UInt8) -> Bool { byte >= 0x41 && byte <= 0x5A }
 
     /// FNV-1a, 32 bits, over the UTF-8 bytes of `s`.
     static func fnv1a32(_ s: String) -> UInt32 {

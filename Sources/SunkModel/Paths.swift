@@ -20,19 +20,25 @@ enum Paths {
     /// drop a letter with the trailing `/`.
     static func components(_ raw: String, stripTrailingSlash: Bool) throws(PathProblem) -> [Substring] {
         if raw.isEmpty { throw PathProblem(reason: "must not be empty") }
-        for u in raw.unicodeScalars where Text.isUnsafe(u) {
-            throw PathProblem(reason: "must not contain control characters")
-        }
         let slash = UInt8(ascii: "/")
         let utf8 = raw.utf8
-        if utf8.first != slash { throw PathProblem(reason: "must be an absolute path") }
-        // Every "/" must be a Character of its own, so String-level code (split, lastIndex(of:),
-        // hasPrefix) sees the same components as the kernel: a combining mark after it or a Prepend
-        // scalar before it would merge it into a larger Character.
-        var slashCharacters = 0
-        for c in raw where c == "/" { slashCharacters += 1 }
-        if slashCharacters != utf8.reduce(0, { $1 == slash ? $0 + 1 : $0 }) {
-            throw PathProblem(reason: "must not have a combining character next to \"/\"")
+        // The scalar and Character checks below only ever refuse something in non-ASCII text (or an
+        // ASCII control character): an all-ASCII path, nearly every home, skips them.
+        if utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
+            if utf8.first != slash { throw PathProblem(reason: "must be an absolute path") }
+        } else {
+            for u in raw.unicodeScalars where Text.isUnsafe(u) {
+                throw PathProblem(reason: "must not contain control characters")
+            }
+            if utf8.first != slash { throw PathProblem(reason: "must be an absolute path") }
+            // Every "/" must be a Character of its own, so String-level code (split, lastIndex(of:),
+            // hasPrefix) sees the same components as the kernel: a combining mark after it or a
+            // Prepend scalar before it would merge it into a larger Character.
+            var slashCharacters = 0
+            for c in raw where c == "/" { slashCharacters += 1 }
+            if slashCharacters != utf8.reduce(0, { $1 == slash ? $0 + 1 : $0 }) {
+                throw PathProblem(reason: "must not have a combining character next to \"/\"")
+            }
         }
         if utf8.contains(UInt8(ascii: ":")) { throw PathProblem(reason: "must not contain \":\"") }
         var end = utf8.endIndex

@@ -36,8 +36,10 @@ struct SnapshotValidator {
         var homes = Set<String>()
         var previous: String?
         for user in body.users {
-            let label = "user \(Self.quoted(user.name)) (SCIM id \(Self.quoted(user.id)))"
-            func fail(_ reason: String) -> SnapshotError { .invalidEntry("\(label): \(reason)") }
+            // The label is made only for a refusal: this loop runs for every user of every snapshot.
+            func fail(_ reason: String) -> SnapshotError {
+                .invalidEntry("user \(Self.quoted(user.name)) (SCIM id \(Self.quoted(user.id))): \(reason)")
+            }
             do throws(RuleViolation) {
                 try Self.expectCanonical(try PosixRules.userName(user.name, policy: policy), user.name,
                                          SCIMAttribute.userName)
@@ -88,8 +90,9 @@ struct SnapshotValidator {
         var gids = Set<UInt32>()
         var previous: String?
         for group in body.groups {
-            let label = "group \(Self.quoted(group.name)) (SCIM id \(Self.quoted(group.id)))"
-            func fail(_ reason: String) -> SnapshotError { .invalidEntry("\(label): \(reason)") }
+            func fail(_ reason: String) -> SnapshotError {
+                .invalidEntry("group \(Self.quoted(group.name)) (SCIM id \(Self.quoted(group.id))): \(reason)")
+            }
             do throws(RuleViolation) {
                 try Self.expectCanonical(try PosixRules.groupName(group.name, policy: policy), group.name,
                                          SCIMAttribute.groupDisplayName)

@@ -48,8 +48,22 @@ public struct SnapshotDocument: Equatable, Sendable {
     /// `validated()` before using them.
     public static func decode(_ data: Data) throws(SnapshotError) -> SnapshotDocument {
         let wire: Wire
+        if let read = SnapshotReader.read(data) {
+            wire = Wire(format: read.format, digest: read.digest, body: read.body)
+        } else {
+            wire = try decodeWithJSONDecoder(data)
+        }
+        guard wire.format == Self.format else { throw .badFormat(found: wire.format) }
+        let actual = digest(of: wire.body)
+        guard wire.digest == actual else { throw .digestMismatch(expected: wire.digest, actual: actual) }
+        return SnapshotDocument(body: wire.body, digest: actual)
+    }
+
+    /// `JSONDecoder`'s reading of the document: the definition, used whenever `SnapshotReader`'s
+    /// fast path does not read it, and the source of every error message.
+    private static func decodeWithJSONDecoder(_ data: Data) throws(SnapshotError) -> Wire {
         do {
-            wire = try JSONDecoder().decode(Wire.self, from: data)
+            return try JSONDecoder().decode(Wire.self, from: data)
         } catch {
             // Only a document that does not decode is read a second time, for its format: the
             // checks in the order they always had (not JSON, no format, another format, then the
@@ -60,10 +74,6 @@ public struct SnapshotDocument: Equatable, Sendable {
             guard format == Self.format else { throw .badFormat(found: format) }
             throw classify(error, data: data)
         }
-        guard wire.format == Self.format else { throw .badFormat(found: wire.format) }
-        let actual = digest(of: wire.body)
-        guard wire.digest == actual else { throw .digestMismatch(expected: wire.digest, actual: actual) }
-        return SnapshotDocument(body: wire.body, digest: actual)
     }
 
     // MARK: - Wire

@@ -6,7 +6,8 @@
 // tried once more with the digest it names replaced by the digest of the body as decoded, which takes
 // the mutated body through `validated()` too.
 //
-// Properties checked besides "no crash" for every accepted document: its `encoded()` form decodes to
+// Properties checked besides "no crash" for every accepted document: JSONDecoder reads the same body
+// from the same bytes (decode's own fast reader must agree with the definition), its `encoded()` form decodes to
 // an equal document that validates again, it is already canonical (`make(body:)` of its body gives
 // the same document, digest included), and its homes are what validated() promises, byte for byte
 // (`checkHomes`).
@@ -38,11 +39,23 @@ public func fuzz(_ bytes: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     for entry in entryPoints {
         if let document = accept(data, entry.run) {
             checkAccepted(document, by: entry.name)
+            if entry.name == "decode+validated" { checkReadAsJSONDecoderReads(data, document) }
         } else if let patched = withBodyDigest(data, entry.run), let document = accept(patched, entry.run) {
             checkAccepted(document, by: entry.name)
+            if entry.name == "decode+validated" { checkReadAsJSONDecoderReads(patched, document) }
         }
     }
     return 0
+}
+
+/// `decode` reads documents with a fast reader of its own and falls back to JSONDecoder (the
+/// definition): whatever it accepted, JSONDecoder must read to the very same body.
+func checkReadAsJSONDecoderReads(_ data: Data, _ document: SnapshotDocument) {
+    struct Wire: Decodable { var body: SnapshotBody }
+    guard let reference = try? JSONDecoder().decode(Wire.self, from: data) else {
+        fatalError("decode accepted a document JSONDecoder does not read")
+    }
+    if reference.body != document.body { fatalError("decode read another body than JSONDecoder") }
 }
 
 /// The document `run` accepts, or nil when it refuses `data` (the refusal's message is built, as a

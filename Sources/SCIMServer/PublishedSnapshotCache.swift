@@ -33,6 +33,10 @@ actor PublishedSnapshotCache {
         }
         defer { if building[org]?.key == key { building[org] = nil } }
         let built = try await task.value
+        // The build's temporaries are freed by now; without this the receiver's RSS stays at the
+        // build's peak (hundreds of MB at 100k users). Once per build: only the first requester
+        // finds the flight still registered.
+        if building[org]?.key == key { FreedMemory.release() }
         // Every requester settles the result (the first to resume records it, the rest find it
         // recorded), so no requester sees a publication the log does not know yet. A write may have
         // landed while building: keep whichever publication is newer.

@@ -37,6 +37,11 @@ struct RefusalTests {
               idp: ["--variant", "object"], expected: .referenceMismatch, detail: "the element that holds it (\"#_evil"),
         .init(name: "wrapping: evil Response around the signed Response", idp: ["--variant", "wrap-response"],
               expected: .referenceMismatch, detail: "the element that holds it (\"#_evilresponse"),
+        // the signature verifies here (the digest leaves its own Signature out): the count of
+        // Assertions in the posted document refuses it, and the identity would come from the
+        // signed bytes anyway
+        .init(name: "wrapping: evil Assertion inside the signed Response's Signature/Object",
+              idp: ["--variant", "signature-object"], expected: .assertionCount, detail: "holds 2 assertions"),
         .init(name: "wrapping: evil Assertion with the signed one's ID", idp: ["--variant", "duplicate-id"],
               expected: .duplicateID, detail: "two elements carry the ID"),
         .init(name: "EncryptedAssertion", idp: ["--variant", "encrypted"], expected: .encryptedAssertion, detail: "turn off assertion encryption"),

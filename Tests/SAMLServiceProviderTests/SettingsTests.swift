@@ -119,3 +119,16 @@ struct SettingsTests {
         #expect(try provider.startSignIn().id != request.id)
     }
 }
+
+@Suite("SAML refusal messages")
+struct RefusalMessageTests {
+    @Test("text quoted from a posted document is shown with control and bidi characters escaped, and cut")
+    func printable() {
+        let refusal = SAMLRefusal.issuer(found: "evil\n2026-01-01 admin signed in\u{202E}", expected: "https://idp")
+        #expect(refusal.description.contains(#"evil\u{a}2026-01-01 admin signed in\u{202e}""#), "\(refusal)")
+        #expect(!refusal.description.contains("\n"))
+        #expect(refusal.reason == .issuer)
+        let long = SAMLRefusal.audience(found: [String(repeating: "a", count: 5000)], expected: "x").description
+        #expect(long.count == 1001 && long.hasSuffix("…"))
+    }
+}

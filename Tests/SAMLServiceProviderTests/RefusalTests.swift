@@ -65,6 +65,7 @@ struct RefusalTests {
     @Test("refused with its reason", arguments: cases)
     func refused(_ c: RefusalCase) async throws {
         let idp = try await TestIdP.make()
+        defer { idp.remove() }
         let sp = try idp.serviceProvider(idpEntityID: c.idpEntityID)
         let request = try sp.startSignIn()
         let answer = try await idp.respond(sp, to: request, c.idp)
@@ -80,6 +81,7 @@ struct RefusalTests {
     @Test("the genuine response to the same set-up is accepted (the cases above differ only in the attack)")
     func control() async throws {
         let idp = try await TestIdP.make()
+        defer { idp.remove() }
         let sp = try idp.serviceProvider()
         let request = try sp.startSignIn()
         let answer = try await idp.respond(sp, to: request)
@@ -89,6 +91,7 @@ struct RefusalTests {
     @Test("not a SAMLResponse: not base64, not XML, a DOCTYPE, another root, an IdP error status")
     func notAResponse() async throws {
         let idp = try await TestIdP.make()
+        defer { idp.remove() }
         let sp = try idp.serviceProvider()
         let b64 = { (xml: String) in Data(xml.utf8).base64EncodedString() }
         let cases: [(String, SAMLRefusal.Reason)] = [

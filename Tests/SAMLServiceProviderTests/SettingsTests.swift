@@ -10,6 +10,7 @@ struct SettingsTests {
     /// A self-signed certificate for `key` (openssl `-newkey` syntax) in a scratch folder.
     static func certificate(_ key: String, _ options: [String] = []) async throws -> String {
         let dir = try temporaryDirectory("saml-cert")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = try await run("/usr/bin/openssl", ["req", "-x509", "-newkey", key, "-nodes", "-sha256", "-days", "30",
                                                    "-subj", "/O=Example/CN=idp.example.com", "-keyout", dir + "/k.pem",
                                                    "-out", dir + "/c.pem"] + options)
@@ -37,6 +38,7 @@ struct SettingsTests {
         #expect(cert.subject == "CN=idp.example.com,O=Example")
         #expect(cert.key == .rsa(bits: 2048))
         let dir = try temporaryDirectory("saml-fp")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         try pem.write(toFile: dir + "/c.pem", atomically: true, encoding: .utf8)
         let fp = try await run("/usr/bin/openssl", ["x509", "-in", dir + "/c.pem", "-noout", "-fingerprint", "-sha256"])
         #expect(fp.output.trimmingCharacters(in: .whitespacesAndNewlines) == "sha256 Fingerprint=" + cert.sha256Fingerprint)
@@ -103,6 +105,7 @@ struct SettingsTests {
         #expect(xml.contains(#"<md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://bridge.example.com/console/saml/research/acs""#))
         // a real XML parser reads it (the IdP tests load it into pysaml2 as the SP's metadata)
         let dir = try temporaryDirectory("saml-md")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         try xml.write(toFile: dir + "/md.xml", atomically: true, encoding: .utf8)
         let parsed = try await run("/usr/bin/env", ["python3", "-c", """
             import sys, xml.etree.ElementTree as E

@@ -11,6 +11,7 @@ struct SignInTests {
     @Test("SP-initiated: pysaml2 reads our AuthnRequest, and its signed answer signs in with the attributes")
     func spInitiated() async throws {
         let idp = try await TestIdP.make()
+        defer { idp.remove() }
         let sp = try idp.serviceProvider()
         let request = try sp.startSignIn(relayState: "/console/research/users")
         #expect(sp.pendingRequests.count == 1)
@@ -39,6 +40,7 @@ struct SignInTests {
     @Test("IdP-initiated: accepted when the caller allows it, refused as unsolicited when not")
     func idpInitiated() async throws {
         let idp = try await TestIdP.make()
+        defer { idp.remove() }
         let sp = try idp.serviceProvider()
         let first = try await idp.respond(sp, to: nil)
         let identity = try sp.acceptResponse(first.samlResponse, allowIdPInitiated: true)
@@ -52,6 +54,7 @@ struct SignInTests {
     @Test("a signed Assertion alone, and both signed, are accepted", arguments: ["assertion", "both"])
     func signedParts(_ part: String) async throws {
         let idp = try await TestIdP.make()
+        defer { idp.remove() }
         let sp = try idp.serviceProvider()
         let request = try sp.startSignIn()
         let answer = try await idp.respond(sp, to: request, ["--sign", part])
@@ -63,6 +66,7 @@ struct SignInTests {
     @Test("a comment inserted into the NameID after signing: the name is read whole from the signed bytes")
     func commentInNameID() async throws {
         let idp = try await TestIdP.make()
+        defer { idp.remove() }
         let sp = try idp.serviceProvider()
         let request = try sp.startSignIn()
         let answer = try await idp.respond(sp, to: request, ["--variant", "comment-in-nameid"])
@@ -76,6 +80,7 @@ struct SignInTests {
     @Test("the same assertion posted twice: the second is a replay (SP- and IdP-initiated)")
     func replay() async throws {
         let idp = try await TestIdP.make()
+        defer { idp.remove() }
         let sp = try idp.serviceProvider()
         let request = try sp.startSignIn()
         let answer = try await idp.respond(sp, to: request)
@@ -94,6 +99,7 @@ struct LoopbackIdPTests {
     @Test("idp.py serve: GET /sso with our redirect URL answers an auto-posting form whose response signs in")
     func httpIdP() async throws {
         let idp = try await TestIdP.make()
+        defer { idp.remove() }
         // the SP's metadata must exist before the IdP starts; its SSO URL is the served one
         let probe = try idp.serviceProvider()
         let metadata = idp.dir + "/sp.xml"
@@ -128,6 +134,7 @@ struct OneTimeStateTests {
     @Test("one response posted from 16 tasks at once: exactly one signs in, the others are replays")
     func concurrentReplay() async throws {
         let idp = try await TestIdP.make()
+        defer { idp.remove() }
         let sp = try idp.serviceProvider()
         let response = try await idp.respond(sp, to: nil).samlResponse
         let reasons = await withTaskGroup(of: String.self) { group in
@@ -149,6 +156,7 @@ struct OneTimeStateTests {
     @Test("a response to a request that has expired on our side is refused, and the request is gone")
     func expiredRequest() async throws {
         let idp = try await TestIdP.make()
+        defer { idp.remove() }
         let sp = try idp.serviceProvider()
         let request = try sp.startSignIn()
         let answer = try await idp.respond(sp, to: request)

@@ -24,6 +24,9 @@ struct TestIdP {
         return idp
     }
 
+    /// Deletes the scratch folder (keys, metadata).
+    func remove() { try? FileManager.default.removeItem(atPath: dir) }
+
     func certificatePEM(_ name: String = "idp") throws -> String {
         try String(contentsOfFile: "\(dir)/\(name).crt", encoding: .utf8)
     }

@@ -14,11 +14,14 @@ pysaml2 decodes and checks the AuthnRequest, and answers it) or nothing (an IdP-
 --acs/--audience). --variant builds the attacks the SP must refuse (see VARIANTS).
 """
 import argparse
+import atexit
 import base64
 import html
 import copy
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -45,6 +48,7 @@ XENC = "http://www.w3.org/2001/04/xmlenc#"
 # and groups, in the basic name format Okta uses: they go out under those names, not as OIDs.
 NAMES = ["first_name", "last_name", "email", "groups"]
 EMPTY_MAPS = tempfile.mkdtemp(prefix="idp-maps-")
+atexit.register(shutil.rmtree, EMPTY_MAPS, True)
 with open(os.path.join(EMPTY_MAPS, "basic.py"), "w") as _f:
     _pairs = {n: n for n in NAMES}
     _f.write("MAP = " + repr({"identifier": "urn:oasis:names:tc:SAML:2.0:attrname-format:basic",
@@ -373,6 +377,7 @@ def serve(args):
             print(fmt % a, file=sys.stderr)
 
     httpd.RequestHandlerClass = Handler
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))   # so that atexit removes the scratch maps
     print(f"listening on http://127.0.0.1:{httpd.server_address[1]}", flush=True)
     httpd.serve_forever()
 

@@ -99,6 +99,14 @@ let package = Package(
             .product(name: "Configuration", package: "swift-configuration"),
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
+        // Debian's libxmlsec1 (OpenSSL backend) with libxml2, OpenSSL's X.509 reader and zlib:
+        // the XML-signature implementation behind SAML sign-in (apt: libxmlsec1-dev).
+        .systemLibrary(name: "CXMLSec", path: "Sources/CXMLSec", pkgConfig: "xmlsec1-openssl",
+                       providers: [.apt(["libxmlsec1-dev", "libxml2-dev", "libssl-dev", "zlib1g-dev"])]),
+        // SAML 2.0 Web SSO service provider for the console: settings and SP metadata,
+        // AuthnRequests (HTTP-Redirect), and the one trust decision on a posted SAMLResponse. No
+        // store, no server: the console owns where settings live and how sessions start.
+        .target(name: "SAMLServiceProvider", dependencies: ["CXMLSec"], swiftSettings: strict),
         .executableTarget(name: "sunk-bridge", dependencies: [
             "SunkModel", "SunkStore", "SunkSnapshot", "SCIMServer", "NodeSync", "SlurmSync", "NodeDoctor", "SunkConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -149,6 +157,8 @@ let package = Package(
         .testTarget(name: "SunkSnapshotTests", dependencies: [
             "SunkSnapshot", "SunkModel", "TestSupport", "SnapshotTestSupport",
         ]),
+        // Against a real IdP: pysaml2 + xmlsec1 driven by Tests/e2e/saml/idp.py.
+        .testTarget(name: "SAMLServiceProviderTests", dependencies: ["SAMLServiceProvider", "TestSupport"]),
         // The keys cache, the static sshd helper (run as a child) and real sshd.
         .testTarget(name: "AuthorizedKeysTests", dependencies: ["AuthorizedKeys", "SunkModel", "TestSupport"]),
     ]

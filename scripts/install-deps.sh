@@ -28,6 +28,12 @@ packages=(
   slurmctld               # the real controller that refuses jobs without an association
   slurmd                  # one compute node on 127.0.0.1 that runs the accepted job
   slurm-client            # sacctmgr, sbatch, squeue, scancel
+  pkg-config              # SwiftPM finds libxmlsec1's flags through xmlsec1-openssl.pc
+  libxmlsec1-dev          # SAML sign-in: XML signatures with libxmlsec1's OpenSSL backend (links libxmlsec1-openssl)
+  libxml2-dev             # libxml2, which libxmlsec1 and the SAML service provider parse with
+  libssl-dev              # OpenSSL headers: the IdP certificate reader (libxmlsec1-dev's openssl headers need them)
+  zlib1g-dev              # raw DEFLATE for the SAML HTTP-Redirect binding
+  xmlsec1                 # the xmlsec1 binary pysaml2 signs with: the test IdP
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -52,6 +58,11 @@ fi
 if ! python3 -c 'import prometheus_client' 2>/dev/null; then
   echo "deps: installing prometheus-client (PyPI)"
   python3 -m pip install -q prometheus-client
+fi
+# The SAML tests' identity provider (Tests/e2e/saml/idp.py) is pysaml2, signing with xmlsec1.
+if ! python3 -c 'import saml2' 2>/dev/null; then
+  echo "deps: installing pysaml2 (PyPI)"
+  python3 -m pip install -q pysaml2==7.5.5
 fi
 # docs/snapshot.md's independent signature check uses the cryptography package's Ed25519.
 if ! python3 -c 'import cryptography.hazmat.primitives.asymmetric.ed25519' 2>/dev/null; then

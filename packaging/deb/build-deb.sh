@@ -91,7 +91,7 @@ Maintainer: $MAINTAINER
 Section: admin
 Priority: optional
 Installed-Size: $SIZE
-Depends: libc6, libsqlite3-0, libstdc++6, libgcc-s1, zlib1g, adduser
+Depends: libc6, libsqlite3-0, libstdc++6, libgcc-s1, zlib1g, libxmlsec1-openssl | libxmlsec1t64-openssl, libxml2 | libxml2-16, libssl3 | libssl3t64, adduser
 Recommends: libnss-extrausers | libnss-cache, openssh-server
 Description: SCIM 2.0 receiver and Slurm login-node sync for IdP users and SSH keys
  SUNK Bridge receives users and groups from an identity provider (Okta, Entra ID) over

@@ -1,3 +1,5 @@
+import SunkModel
+
 extension SCIMFilter {
     /// Longest filter text accepted, in UTF-8 bytes.
     public static let maximumLength = 4096
@@ -84,30 +86,22 @@ enum FilterLexer {
             guard i + 1 < b.count else { throw fail(i + 1, "unterminated escape") }
             let e = b[i + 1]
             i += 2
-            switch e {
-            case UInt8(ascii: "\""): out.append(e)
-            case UInt8(ascii: "\\"): out.append(e)
-            case UInt8(ascii: "/"): out.append(e)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "u"):
-                var code = try hex4(b, &i)
-                if (0xD800...0xDBFF).contains(code) {
-                    guard i + 1 < b.count, b[i] == UInt8(ascii: "\\"), b[i + 1] == UInt8(ascii: "u") else {
-                        throw fail(i + 1, "unpaired surrogate escape")
-                    }
-                    i += 2
-                    let low = try hex4(b, &i)
-                    guard (0xDC00...0xDFFF).contains(low) else { throw fail(i + 1, "unpaired surrogate escape") }
-                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                }
-                guard let scalar = Unicode.Scalar(code) else { throw fail(i + 1, "unpaired surrogate escape") }
-                out.append(contentsOf: Array(String(Character(scalar)).utf8))
-            default: throw fail(i - 1, "invalid escape sequence")
+            if let simple = JSONStringEscape.byte(for: e) {
+                out.append(simple)
+                continue
             }
+            guard e == UInt8(ascii: "u") else { throw fail(i - 1, "invalid escape sequence") }
+            let code = try hex4(b, &i)
+            var low: UInt32?
+            if JSONStringEscape.isHighSurrogate(code) {
+                guard i + 1 < b.count, b[i] == UInt8(ascii: "\\"), b[i + 1] == UInt8(ascii: "u") else {
+                    throw fail(i + 1, "unpaired surrogate escape")
+                }
+                i += 2
+                low = try hex4(b, &i)
+            }
+            guard let scalar = JSONStringEscape.scalar(code, low: low) else { throw fail(i + 1, "unpaired surrogate escape") }
+            UTF8.encode(scalar) { out.append($0) }
         }
         return String(decoding: out, as: UTF8.self)
     }
@@ -116,14 +110,7 @@ enum FilterLexer {
         guard i + 4 <= b.count else { throw fail(i + 1, "incomplete \\u escape") }
         var v: UInt32 = 0
         for k in 0..<4 {
-            let c = b[i + k]
-            let d: UInt32
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(c - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt32(c - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt32(c - UInt8(ascii: "A") + 10)
-            default: throw fail(i + k + 1, "invalid \\u escape")
-            }
+            guard let d = JSONStringEscape.hexDigit(b[i + k]) else { throw fail(i + k + 1, "invalid \\u escape") }
             v = v * 16 + d
         }
         i += 4

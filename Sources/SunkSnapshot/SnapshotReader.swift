@@ -209,27 +209,20 @@ struct SnapshotReader {
                 guard let text = String(validating: out, as: UTF8.self) else { throw Stop() }
                 return text
             case UInt8(ascii: "\\"):
-                switch try take() {
-                case UInt8(ascii: "\""): out.append(UInt8(ascii: "\""))
-                case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\"))
-                case UInt8(ascii: "/"): out.append(UInt8(ascii: "/"))
-                case UInt8(ascii: "b"): out.append(0x08)
-                case UInt8(ascii: "f"): out.append(0x0C)
-                case UInt8(ascii: "n"): out.append(0x0A)
-                case UInt8(ascii: "r"): out.append(0x0D)
-                case UInt8(ascii: "t"): out.append(0x09)
-                case UInt8(ascii: "u"):
-                    var scalar = try hex4()
-                    if (0xD800..<0xDC00).contains(scalar) {
-                        guard try take() == UInt8(ascii: "\\"), try take() == UInt8(ascii: "u") else { throw Stop() }
-                        let low = try hex4()
-                        guard (0xDC00..<0xE000).contains(low) else { throw Stop() }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    }
-                    guard let unicode = Unicode.Scalar(scalar) else { throw Stop() }
-                    out.append(contentsOf: String(Character(unicode)).utf8)
-                default: throw Stop()
+                let escape = try take()
+                if let simple = JSONStringEscape.byte(for: escape) {
+                    out.append(simple)
+                    continue
                 }
+                guard escape == UInt8(ascii: "u") else { throw Stop() }
+                let code = try hex4()
+                var low: UInt32?
+                if JSONStringEscape.isHighSurrogate(code) {
+                    guard try take() == UInt8(ascii: "\\"), try take() == UInt8(ascii: "u") else { throw Stop() }
+                    low = try hex4()
+                }
+                guard let scalar = JSONStringEscape.scalar(code, low: low) else { throw Stop() }
+                UTF8.encode(scalar) { out.append($0) }
             default:
                 guard byte >= 0x20 else { throw Stop() }
                 out.append(byte)
@@ -240,15 +233,8 @@ struct SnapshotReader {
     private mutating func hex4() throws -> UInt32 {
         var value: UInt32 = 0
         for _ in 0..<4 {
-            let byte = try take()
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-            default: throw Stop()
-            }
-            value = value << 4 | UInt32(digit)
+            guard let digit = JSONStringEscape.hexDigit(try take()) else { throw Stop() }
+            value = value << 4 | digit
         }
         return value
     }

@@ -28,6 +28,8 @@ packages=(
   slurmctld               # the real controller that refuses jobs without an association
   slurmd                  # one compute node on 127.0.0.1 that runs the accepted job
   slurm-client            # sacctmgr, sbatch, squeue, scancel
+  postgresql              # PostgreSQL 15 on Debian 12, the store's second engine: its tests initdb a scratch cluster
+                          # from /usr/lib/postgresql/15/bin, never the packaged service (policy-rc.d keeps it off)
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -41,7 +43,7 @@ fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-# policy-rc.d keeps package scripts from starting sshd, munge, mariadb or slurm on the test machine
+# policy-rc.d keeps package scripts from starting sshd, munge, mariadb, postgresql or slurm on the test machine
 had_policy=0; [ -e /usr/sbin/policy-rc.d ] && had_policy=1
 [ $had_policy = 1 ] || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 0755 /usr/sbin/policy-rc.d; }
 apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -28,17 +28,14 @@ extension PostgresStore {
 
     static func groups(_ db: PostgresConnection, orgID: Int64, lookup: GroupLookup, members withMembers: Bool)
         async throws -> [StoredGroup] {
-        let rows: [PostgresRandomAccessRow]
+        let filter: (column: String, value: String)?
         switch lookup {
-        case .all:
-            rows = try await db.rows("SELECT * FROM scimgroup WHERE orgid = \(orgID) ORDER BY seq")
-        case .displayName(let name):
-            rows = try await db.rows("SELECT * FROM scimgroup WHERE orgid = \(orgID) AND displaynamekey = \(GroupRules.displayNameKey(name)) ORDER BY seq")
-        case .externalID(let value):
-            rows = try await db.rows("SELECT * FROM scimgroup WHERE orgid = \(orgID) AND externalid = \(value) ORDER BY seq")
-        case .id(let value):
-            rows = try await db.rows("SELECT * FROM scimgroup WHERE orgid = \(orgID) AND id = \(value)")
+        case .all: filter = nil
+        case .displayName(let name): filter = ("displaynamekey", GroupRules.displayNameKey(name))
+        case .externalID(let value): filter = ("externalid", value)
+        case .id(let value): filter = ("id", value)
         }
+        let rows = try await db.lookup("scimgroup", orgID: orgID, filter)
         var members: [String: [MemberRef]] = [:]
         if withMembers, !rows.isEmpty {
             let ids = try rows.map { try $0.get("id", as: String.self) }

@@ -41,23 +41,18 @@ public final class PostgresStore: Sendable {
     /// Runs `body` in one read-write transaction. Errors leave as `StoreError` (the caller's own
     /// errors unchanged); the transaction is rolled back on any error.
     func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await withConnection { connection in
-            try await connection.exec("BEGIN")
-            do {
-                let result = try await body(connection)
-                try await connection.exec("COMMIT")
-                return result
-            } catch {
-                try? await connection.exec("ROLLBACK")
-                throw error
-            }
-        }
+        try await transaction(begin: "BEGIN", body)
     }
 
     /// Runs `body` in one read-only transaction that sees one snapshot of the database.
     func read<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
+    }
+
+    private func transaction<T: Sendable>(begin: PostgresQuery, _ body: (PostgresConnection) async throws -> T)
+        async throws -> T {
         try await withConnection { connection in
-            try await connection.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            try await connection.exec(begin)
             do {
                 let result = try await body(connection)
                 try await connection.exec("COMMIT")
@@ -131,6 +126,20 @@ extension PostgresConnection {
     /// The first row of `query`, if any.
     func row(_ query: PostgresQuery) async throws -> PostgresRandomAccessRow? {
         try await rows(query).first
+    }
+
+    /// The rows of `table` (scimuser, scimgroup) in `orgID`, narrowed by one indexed column, in
+    /// creation order.
+    func lookup(_ table: String, orgID: Int64, _ filter: (column: String, value: String)?) async throws
+        -> [PostgresRandomAccessRow] {
+        var binds = PostgresBindings()
+        binds.append(orgID)
+        var sql = "SELECT * FROM \(table) WHERE orgid = $1"
+        if let filter {
+            binds.append(filter.value)
+            sql += " AND \(filter.column) = $2"
+        }
+        return try await rows(PostgresQuery(unsafeSQL: sql + " ORDER BY seq", binds: binds))
     }
 
     /// Runs a statement and drops its rows.

@@ -49,17 +49,14 @@ extension PostgresStore {
     }
 
     static func users(_ db: PostgresConnection, orgID: Int64, lookup: UserLookup) async throws -> [StoredUser] {
-        let rows: [PostgresRandomAccessRow]
+        let filter: (column: String, value: String)?
         switch lookup {
-        case .all:
-            rows = try await db.rows("SELECT * FROM scimuser WHERE orgid = \(orgID) ORDER BY seq")
-        case .userName(let name):
-            rows = try await db.rows("SELECT * FROM scimuser WHERE orgid = \(orgID) AND usernamekey = \(UserKey.fold(name)) ORDER BY seq")
-        case .externalID(let value):
-            rows = try await db.rows("SELECT * FROM scimuser WHERE orgid = \(orgID) AND externalid = \(value) ORDER BY seq")
-        case .id(let value):
-            rows = try await db.rows("SELECT * FROM scimuser WHERE orgid = \(orgID) AND id = \(value)")
+        case .all: filter = nil
+        case .userName(let name): filter = ("usernamekey", UserKey.fold(name))
+        case .externalID(let value): filter = ("externalid", value)
+        case .id(let value): filter = ("id", value)
         }
+        let rows = try await db.lookup("scimuser", orgID: orgID, filter)
         return try await storedUsers(db, rows, allOf: lookup == .all ? orgID : nil)
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import SunkStore
+import Synchronization
 
 /// The PostgreSQL engine of `IdentityStore`, for several receivers on one database. Everything a
 /// receiver guarantees with SQLite holds across processes here through the database's own
@@ -93,15 +94,30 @@ public final class PostgresStore: Sendable {
         }
     }
 
-    /// Readiness: the database answers a trivial read of the schema it needs.
+    /// Readiness: the database answers a trivial read of the schema it needs within
+    /// `readinessLimit`. A load balancer's probe must not hang while the pool waits for a server
+    /// that is gone, so the answer is "no" at the limit, whatever the probe is still waiting for.
     public func isReadable() async -> Bool {
-        do {
-            _ = try await withConnection { try await $0.rows("SELECT count(*) FROM org") }
-            return true
-        } catch {
-            return false
+        let answer = FirstAnswer()
+        let probe = Task {
+            do {
+                _ = try await withConnection { try await $0.rows("SELECT count(*) FROM org") }
+                answer.give(true)
+            } catch {
+                answer.give(false)
+            }
         }
+        let timer = Task {
+            try? await Task.sleep(for: Self.readinessLimit)
+            answer.give(false)
+        }
+        let readable = await answer.value()
+        probe.cancel()
+        timer.cancel()
+        return readable
     }
+
+    static let readinessLimit = Duration.seconds(3)
 
     /// Closes the pool (and so every listener); any later use throws.
     public func close() async throws {
@@ -112,6 +128,31 @@ public final class PostgresStore: Sendable {
     /// maps to `StoreError.uniqueness`).
     package func execute(_ sql: String) async throws {
         try await withConnection { try await $0.exec(PostgresQuery(unsafeSQL: sql)) }
+    }
+}
+
+/// The first of several racing answers; later ones are ignored.
+private final class FirstAnswer: Sendable {
+    private let state = Mutex<(answer: Bool?, waiter: CheckedContinuation<Bool, Never>?)>((nil, nil))
+
+    func give(_ value: Bool) {
+        let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+            guard state.answer == nil else { return nil }
+            state.answer = value
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: value)
+    }
+
+    func value() async -> Bool {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { state -> Bool? in
+                if state.answer == nil { state.waiter = continuation }
+                return state.answer
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
     }
 }
 

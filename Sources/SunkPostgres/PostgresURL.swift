@@ -48,8 +48,11 @@ public struct PostgresURL: Sendable {
             return
         }
         let tls = try Self.tls(mode: query["sslmode"] ?? "prefer", rootCertificate: query["sslrootcert"])
-        configuration = .init(host: host, port: port, username: user, password: password, database: database,
-                              tls: tls)
+        var configuration = PostgresClient.Configuration(host: host, port: port, username: user, password: password,
+                                                         database: database, tls: tls)
+        // A receiver behind a load balancer should fail fast rather than queue behind a dead server.
+        configuration.options.connectTimeout = .seconds(5)
+        self.configuration = configuration
         location = "postgresql://\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)"
     }
 

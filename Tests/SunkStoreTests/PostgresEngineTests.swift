@@ -123,6 +123,21 @@ struct PostgresEngineTests {
         }
     }
 
+    @Test("readiness (/readyz): true while the database answers, false within seconds once it is gone",
+          .timeLimit(.minutes(1)))
+    func readiness() async throws {
+        try await PostgresCluster.shared().withDatabase { url in
+            let store = try await PostgresStore(url: url)
+            #expect(await store.isReadable())
+            let database = String(url.split(separator: "/").last?.split(separator: "?").first ?? "")
+            try await PostgresCluster.shared().sql("DROP DATABASE \(database) WITH (FORCE)")
+            let start = ContinuousClock.now
+            #expect(await store.isReadable() == false)
+            #expect(ContinuousClock.now - start < .seconds(10), "a probe must not hang")
+            try await store.close()
+        }
+    }
+
     @Test("connection URLs: libpq's sslmode values, the password never in the location")
     func urls() throws {
         let url = try PostgresURL("postgresql://sunk:s3cret@db.example.com:6432/sunk?sslmode=verify-full&sslrootcert=/etc/ca.pem")

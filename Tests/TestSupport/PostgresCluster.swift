@@ -35,10 +35,10 @@ public final class PostgresCluster: Sendable {
         do {
             try await body(url(database: name))
         } catch {
-            try? await sql("DROP DATABASE \(name) WITH (FORCE)")
+            try? await sql("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
             throw error
         }
-        try await sql("DROP DATABASE \(name) WITH (FORCE)")
+        try await sql("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
     }
 
     /// One statement through psql as the superuser, on `database`.

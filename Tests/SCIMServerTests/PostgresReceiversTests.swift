@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Synchronization
 import NIOCore
 import NIOHTTP1
 import SCIMProtocol
@@ -94,6 +95,81 @@ struct PostgresReceiversTests {
         }
     }
 
+    @Test("eight writers over two receivers, one SIGKILLed and restarted mid-run: every 201 stored, no uid twice, one serial per user")
+    func receiverKilled() async throws {
+        let binary = try Binaries.sunkBridge()
+        try await PostgresCluster.shared().withDatabase { db in
+            func start(_ name: String) async throws -> (ChildProcess, String) {
+                let process = try await ChildProcess.start(binary, ["serve", "--db", db, "--listen", "127.0.0.1:0"])
+                let url = try #require(await process.waitForLine(startingWith: "listening on "),
+                                       "receiver \(name) did not start: \(process.standardError.output)")
+                return (process, url)
+            }
+            let (a, urlA) = try await start("A")
+            defer { a.signal(SIGKILL) }
+            var (b, urlB) = try await start("B")
+            let scim = try await secret(binary, db, name: "okta", scope: "scim")
+            var configuration = HTTPClient.Configuration()
+            configuration.timeout = .init(connect: .seconds(5), read: .seconds(60))
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            let targets = Locked([urlA, urlB])
+            let answered = Locked(0)
+            // Each writer sends its POSTs to its own receiver; a request that gets no answer is sent
+            // again through A (a 409 then means the first attempt was stored).
+            let outcomes = try await withThrowingTaskGroup(of: [(String, Int, String?)].self) { group in
+                for writer in 0..<8 {
+                    group.addTask {
+                        var results: [(String, Int, String?)] = []
+                        for i in 0..<8 {
+                            let userName = "k\(writer)-\(i)@example.com"
+                            for attempt in 0..<2 {
+                                let base = attempt == 0 ? targets.value.withLock { $0[writer % 2] } : urlA
+                                var request = HTTPClientRequest(url: base + "/scim/default/Users")
+                                request.method = .POST
+                                request.headers.add(name: "Authorization", value: "Bearer \(scim)")
+                                request.headers.add(name: "Content-Type", value: "application/scim+json")
+                                request.body = .bytes(ByteBuffer(bytes: userBody(userName).serialized()))
+                                guard let response = try? await client.execute(request, timeout: .seconds(60)),
+                                      let body = try? await response.body.collect(upTo: 1 << 20) else { continue }
+                                let id = (try? JSONValue.parse(Array(body.readableBytesView)))?["id"]?.stringValue
+                                results.append((userName, Int(response.status.code), id))
+                                answered.value.withLock { $0 += 1 }
+                                break
+                            }
+                        }
+                        return results
+                    }
+                }
+                // Kill B once a quarter of the writes have been answered, start it again at once.
+                while answered.value.withLock({ $0 }) < 16 { try await Task.sleep(for: .milliseconds(5)) }
+                b.signal(SIGKILL)
+                #expect(await b.wait() == .signaled(SIGKILL))
+                #expect(answered.value.withLock { $0 } < 64, "B was killed while writes were still coming")
+                (b, urlB) = try await start("B again")
+                targets.value.withLock { $0[1] = urlB }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            defer { b.signal(SIGKILL) }
+            try? await client.shutdown()
+            #expect(outcomes.allSatisfy { $0.1 == 201 || $0.1 == 409 }, "\(outcomes.map(\.1))")
+            #expect(outcomes.count == 64, "every write got an answer from one receiver or the other")
+
+            let listed = try await run(binary, ["users", "list", "--db", db], error: .separate)
+            #expect(listed.status == 0, "\(listed.error)")
+            let rows = listed.output.split(separator: "\n").dropFirst().map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+            let stored = Set(rows.compactMap { $0.last.map(String.init) })
+            for (userName, status, _) in outcomes where status == 201 {
+                #expect(stored.contains(userName), "\(userName) was answered 201 but is not stored")
+            }
+            #expect(stored == Set(outcomes.map(\.0)), "a 409 on the retry means the first attempt was stored")
+            let uids = rows.compactMap { $0.count > 1 ? String($0[1]) : nil }
+            #expect(uids.count == 64 && Set(uids).count == 64, "no uid twice: \(uids)")
+            let orgs = try await run(binary, ["org", "list", "--db", db], error: .separate)
+            let serial = orgs.output.split(separator: "\n").dropFirst().first?.split(separator: " ", omittingEmptySubsequences: true)[3]
+            #expect(serial == "64", "one serial per stored user: \(orgs.output)")
+        }
+    }
+
     /// A token made with the CLI against the database URL (what an admin does after `serve`).
     private func secret(_ binary: String, _ db: String, name: String, scope: String) async throws -> String {
         let made = try await run(binary, ["token", "create", "--db", db, "--org", "default", "--name", name,
@@ -101,4 +177,10 @@ struct PostgresReceiversTests {
         #expect(made.status == 0, "\(made.error)")
         return made.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
+}
+
+/// A value shared by the writer tasks.
+private final class Locked<Value: Sendable>: Sendable {
+    let value: Mutex<Value>
+    init(_ value: Value) { self.value = Mutex(value) }
 }

@@ -35,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types.git", exact: "1.8.0"),
         .package(url: "https://github.com/apple/swift-system", exact: "1.8.1"),
+        // The PostgreSQL engine of the store (PostgresStore); TLS through NIOSSL, as above.
+        .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
         // Tests only: the one process spawner (TestSupport), safe to call from parallel suites.
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", exact: "1.0.2"),
     ],
@@ -50,6 +52,16 @@ let package = Package(
             "SunkModel", "SCIMProtocol", "SunkSnapshot", "AuthorizedKeys",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: strict),
+        // The PostgreSQL engine of the store, for several receivers on one database. A target of its
+        // own: SunkStore (and so SCIMServer and the node-side targets) never links postgres-nio; only
+        // the command line that opens a store by URL does. The engine-neutral rules it keeps are
+        // SunkStore's `package` API, so each rule is written once.
+        .target(name: "SunkPostgres", dependencies: [
+            "SunkStore", "SunkModel", "SunkSnapshot",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         // Versioned, deterministic export document that nodes consume.
         .target(name: "SunkSnapshot", dependencies: [
@@ -94,7 +106,7 @@ let package = Package(
         // value checked by the rule of the target it configures, and the flag > environment > file >
         // default precedence. No argument parser: commands print its problems their own way.
         .target(name: "SunkConfig", dependencies: [
-            "SunkModel", "SunkStore", "SunkSnapshot", "SCIMServer", "NodeSync", "SlurmSync",
+            "SunkModel", "SunkStore", "SunkPostgres", "SunkSnapshot", "SCIMServer", "NodeSync", "SlurmSync",
             .product(name: "SystemPackage", package: "swift-system"),
             .product(name: "Configuration", package: "swift-configuration"),
             .product(name: "Yams", package: "Yams"),
@@ -109,6 +121,7 @@ let package = Package(
         .target(name: "SAMLServiceProvider", dependencies: ["CXMLSec"], swiftSettings: strict),
         .executableTarget(name: "sunk-bridge", dependencies: [
             "SunkModel", "SunkStore", "SunkSnapshot", "SCIMServer", "NodeSync", "SlurmSync", "NodeDoctor", "SunkConfig",
+            "SunkPostgres",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -129,7 +142,7 @@ let package = Package(
         .testTarget(name: "SunkModelTests", dependencies: ["SunkModel", "TestSupport"]),
         .testTarget(name: "SCIMProtocolTests", dependencies: ["SCIMProtocol", "TestSupport"]),
         .testTarget(name: "SunkStoreTests", dependencies: [
-            "SunkStore", "TestSupport", "SunkModel", "SCIMProtocol", "SunkSnapshot",
+            "SunkStore", "SunkPostgres", "TestSupport", "SunkModel", "SCIMProtocol", "SunkSnapshot",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "SCIMServerTests", dependencies: [

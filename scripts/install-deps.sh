@@ -34,6 +34,8 @@ packages=(
   libssl-dev              # OpenSSL headers: the IdP certificate reader (libxmlsec1-dev's openssl headers need them)
   zlib1g-dev              # raw DEFLATE for the SAML HTTP-Redirect binding
   xmlsec1                 # the xmlsec1 binary pysaml2 signs with: the test IdP
+  postgresql              # PostgreSQL 15 on Debian 12, the store's second engine: its tests initdb a scratch cluster
+                          # from /usr/lib/postgresql/15/bin, never the packaged service (policy-rc.d keeps it off)
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -47,7 +49,7 @@ fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-# policy-rc.d keeps package scripts from starting sshd, munge, mariadb or slurm on the test machine
+# policy-rc.d keeps package scripts from starting sshd, munge, mariadb, postgresql or slurm on the test machine
 had_policy=0; [ -e /usr/sbin/policy-rc.d ] && had_policy=1
 [ $had_policy = 1 ] || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 0755 /usr/sbin/policy-rc.d; }
 apt-get install -y -q --no-install-recommends "${missing[@]}"

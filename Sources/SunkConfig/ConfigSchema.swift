@@ -25,6 +25,7 @@ public enum ConfigSchema {
         "server.tls.key": .string,
         "server.maxBodyBytes": .integer,
         "database.path": .string,
+        "database.url": .string,
         "node.root": .string,
         "node.nssFormat": .string,
         "node.maxDeletePercent": .integer,

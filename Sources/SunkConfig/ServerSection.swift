@@ -1,5 +1,6 @@
 // `server.*` and `database.*`: checked with the rules `serve` applies to its flags.
 import SCIMServer
+import SunkPostgres
 
 extension ConfigLoader {
     static func readServer(_ values: inout ValueReader, into config: inout SunkConfiguration) {
@@ -25,9 +26,22 @@ extension ConfigLoader {
         if let max = config.maxBodyBytes, max < 1024 {
             values.problem("server.maxBodyBytes", "\(max) is too small: at least 1024")
         }
-        config.databasePath = values.string("database.path")
-        if let db = config.databasePath, !db.hasPrefix("/") {
-            values.problem("database.path", "\(quoted(db)) must be an absolute path")
+        // database.path: a file (SQLite) or a postgresql:// URL; database.url: a URL only.
+        let path = values.string("database.path")
+        let url = values.string("database.url")
+        if let path, !path.hasPrefix("/"), !PostgresURL.isURL(path) {
+            values.problem("database.path", "\(quoted(path)) must be an absolute path or a postgresql:// URL")
         }
+        if let url, !PostgresURL.isURL(url) {
+            values.problem("database.url", "must be a postgresql://USER:PASSWORD@HOST:PORT/DATABASE URL")
+        }
+        if path != nil, url != nil {
+            values.problem("database.url", "database.path is set too: give one of them")
+        }
+        for (key, value) in [("database.path", path), ("database.url", url)] {
+            guard let value, PostgresURL.isURL(value) else { continue }
+            do { _ = try PostgresURL(value) } catch { values.problem(key, "\(error)") }
+        }
+        config.databasePath = url ?? path
     }
 }

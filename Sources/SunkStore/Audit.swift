@@ -8,6 +8,11 @@ public struct AuditEntry: Sendable, Equatable {
     public var method: String
     public var resource: String
     public var outcome: String
+
+    package init(at: String, org: String?, actor: String, method: String, resource: String, outcome: String) {
+        self.at = at; self.org = org; self.actor = actor; self.method = method; self.resource = resource
+        self.outcome = outcome
+    }
 }
 
 enum Audit {

@@ -74,6 +74,7 @@ public struct GroupChange: Sendable, Equatable {
 public struct MemberRef: Sendable, Equatable {
     public var id: String
     public var userName: String
+    package init(id: String, userName: String) { self.id = id; self.userName = userName }
 }
 
 public struct StoredGroup: Sendable, Equatable {
@@ -88,6 +89,13 @@ public struct StoredGroup: Sendable, Equatable {
     public var createdAt: String
     public var modifiedAt: String
     public var etag: String { "W/\"\(version)\"" }
+
+    package init(id: String, displayName: String, externalID: String?, document: String, posixName: String,
+                 gid: UInt32, members: [MemberRef], version: Int64, createdAt: String, modifiedAt: String) {
+        self.id = id; self.displayName = displayName; self.externalID = externalID; self.document = document
+        self.posixName = posixName; self.gid = gid; self.members = members; self.version = version
+        self.createdAt = createdAt; self.modifiedAt = modifiedAt
+    }
 }
 
 /// Columns a group listing can be narrowed by with an index.

@@ -4,29 +4,32 @@ import SCIMProtocol
 
 /// A list of ids as the one JSON text SQLite's `json_each(?)` reads, built before the write
 /// transaction is opened.
-struct IDList: Sendable {
+package struct IDList: Sendable {
+    /// The ids, sorted (an engine that binds arrays takes these).
+    package var ids: [String]
     var json: String
-    var count: Int
+    package var count: Int
     /// Nil for an empty set: there is nothing to write.
     init?(_ ids: Set<String>) {
         if ids.isEmpty { return nil }
-        json = SQLiteStore.jsonArray(ids.sorted())
+        self.ids = ids.sorted()
+        json = SQLiteStore.jsonArray(self.ids)
         count = ids.count
     }
 }
 
 /// A `MembershipChange` ready for SQL.
-struct PreparedMembership: Sendable {
-    var replacement: IDList?
-    var added: IDList?
-    var removed: IDList?
-    var toValidate: IDList?
+package struct PreparedMembership: Sendable {
+    package var replacement: IDList?
+    package var added: IDList?
+    package var removed: IDList?
+    package var toValidate: IDList?
     /// True when the change replaces the member list (so an empty `replacement` still empties it).
-    var replaces: Bool
+    package var replaces: Bool
 }
 
 extension MembershipChange {
-    func prepared() -> PreparedMembership {
+    package func prepared() -> PreparedMembership {
         PreparedMembership(replacement: replacement.flatMap(IDList.init), added: IDList(added), removed: IDList(removed),
                            toValidate: IDList((replacement ?? []).union(added)), replaces: replacement != nil)
     }
@@ -34,10 +37,9 @@ extension MembershipChange {
 
 extension StoredGroup {
     init(record: GroupRecord, members: [MemberRef]) {
-        id = record.id; displayName = record.displayName; externalID = record.externalID
-        document = record.document; posixName = record.posixName; gid = UInt32(record.gid)
-        version = record.version; createdAt = record.createdAt; modifiedAt = record.modifiedAt
-        self.members = members
+        self.init(id: record.id, displayName: record.displayName, externalID: record.externalID,
+                  document: record.document, posixName: record.posixName, gid: UInt32(record.gid), members: members,
+                  version: record.version, createdAt: record.createdAt, modifiedAt: record.modifiedAt)
     }
 }
 
@@ -111,7 +113,7 @@ extension SQLiteStore {
                             document: draft.document, posixName: draft.posixName, gid: gid, version: 1,
                             createdAt: now, modifiedAt: now).insert(db)
             let count = try Self.insertMembers(db, groupID: id, members.replacement)
-            mutation.changed("Groups/\(id)", outcome: "201 created \(draft.displayName) (\(count) members)")
+            mutation.changed(AuditOutcome.groupResource(id), outcome: AuditOutcome.groupCreated(draft.displayName, members: count))
             return id
         }
         // Read after the commit, outside the write lock: nobody else knows the id yet.
@@ -169,10 +171,7 @@ extension SQLiteStore {
                 removed += db.changesCount
             }
             if let new = members.added { added += try insertMembers(db, groupID: current.id, new) }
-            let same = added == 0 && removed == 0 && draft.displayName == current.displayName
-                && draft.externalID == current.externalID && draft.document == current.document
-                && draft.posixName == current.posixName
-            if same { return }
+            if added == 0 && removed == 0 && GroupRules.sameRow(draft, as: current) { return }
             guard var record = try GroupRecord.fetchOne(db, key: current.id) else {
                 throw StoreError.notFound("group \(current.id)")
             }
@@ -184,8 +183,8 @@ extension SQLiteStore {
             record.version += 1
             record.modifiedAt = StoreClock.now()
             try record.update(db)
-            mutation.changed("Groups/\(current.id)",
-                             outcome: "200 updated \(draft.displayName) (+\(added) -\(removed) members)")
+            mutation.changed(AuditOutcome.groupResource(current.id),
+                             outcome: AuditOutcome.groupUpdated(draft.displayName, added: added, removed: removed))
         }
     }
 
@@ -215,7 +214,7 @@ extension SQLiteStore {
             let current = try Self.groupHeader(mutation.db, orgID: mutation.org.id, id: id)
             try mutation.require(ifMatch, matches: current.etag)
             _ = try GroupRecord.deleteOne(mutation.db, key: id)
-            mutation.changed("Groups/\(id)", outcome: "204 deleted \(current.displayName)")
+            mutation.changed(AuditOutcome.groupResource(id), outcome: AuditOutcome.groupDeleted(current.displayName))
         }
     }
 

@@ -3,9 +3,12 @@ import SunkModel
 import SunkSnapshot
 
 /// The store of SUNK Bridge as the SCIM server and the CLI see it: orgs, tokens, users, groups,
-/// the audit trail and the signed snapshots nodes fetch. `SQLiteStore` (SQLite through GRDB) is
-/// one engine; another (PostgreSQL) implements the same requirements, and the store's test suite
-/// (`Tests/SunkStoreTests`, `StoreEngine`) runs against every engine.
+/// the audit trail and the signed snapshots nodes fetch. `SQLiteStore` (SQLite through GRDB, one
+/// process) and `PostgresStore` (target SunkPostgres: several receivers on one database) implement
+/// the same requirements, and the store's test suite (`Tests/SunkStoreTests`, `StoreEngine`) runs
+/// against both. The rules that do not depend on an engine (user and group rules, id allocation,
+/// If-Match, snapshot assembly, signing, audit texts, the migration history) are this module's
+/// `package` API, written once; an engine brings only its SQL and transactions.
 ///
 /// The contract every engine keeps:
 /// - Values in and out are domain values (`Org`, `StoredUser`, `StoredGroup`, `SnapshotDocument`…),
@@ -20,6 +23,9 @@ import SunkSnapshot
 ///   snapshot ETags and the node view's cursors derive from it.
 /// - Updates never lose a concurrent update (`updateUser`/`updateGroup` recompute from the stored
 ///   version until they win), and allocated uids/gids are never handed out twice.
+/// - All of the above holds with several processes on one database (the CLI beside a server;
+///   several receivers on PostgreSQL), through the database's own locks and constraints, never
+///   a lock held in one process.
 ///
 /// `SQLiteStore` answers some administrative requirements synchronously (the CLI's); the SCIM
 /// server's requirements are asynchronous in every engine.
@@ -118,9 +124,12 @@ public protocol IdentityStore: Sendable {
     // MARK: Change feed
 
     /// The org's serial now, then each time it moves on (a change nodes can see): what push
-    /// delivery to nodes waits on. Values may be coalesced (a slow consumer sees the latest
-    /// serial, not every step); `.orgNotFound` ends the stream when the org does not exist. The
-    /// stream stops when its consumer stops iterating.
+    /// delivery to nodes waits on. Values only increase and may be coalesced (a slow consumer
+    /// sees the latest serial, not every step); `.orgNotFound` ends the stream when the org does
+    /// not exist. The stream stops when its consumer stops iterating. A change written by another
+    /// process reaches the stream: on PostgreSQL as its transaction commits (LISTEN/NOTIFY, one
+    /// connection per stream); on SQLite with this process's next write (GRDB observes only its
+    /// own process).
     func serials(org: String) -> AsyncThrowingStream<Int64, any Error>
 
     // MARK: Lifecycle

@@ -4,10 +4,22 @@ import GRDB
 /// Append-only schema history. Never edit a registered migration: add a new one.
 /// Schema invariants (NOT NULL, uniqueness, foreign keys, enumerations) live in SQLite itself,
 /// so a bug in Swift code cannot store an inconsistent row.
-enum Migrations {
+package enum Migrations {
+    /// The schema's history, oldest first: every engine registers these identifiers and no others,
+    /// so `schema_migrations`/`grdb_migrations` say the same of two databases at the same version.
+    package static let v1 = "v1-orgs-tokens-users-groups"
+    package static let v2 = "v2-instance-signing-keys"
+    package static let identifiers = [v1, v2]
+
+    /// Refuses a database that has migrations this build does not know (a newer sunk-bridge wrote it).
+    package static func refuseNewer(applied: some Sequence<String>) throws {
+        let unknown = Set(applied).subtracting(identifiers)
+        if !unknown.isEmpty { throw StoreError.newerSchema(unknown.sorted()) }
+    }
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1-orgs-tokens-users-groups") { db in
+        migrator.registerMigration(v1) { db in
             try db.execute(sql: """
                 CREATE TABLE org (
                     id INTEGER PRIMARY KEY,
@@ -101,7 +113,7 @@ enum Migrations {
                 CREATE INDEX auditOrgAt ON audit(orgID, at);
                 """)
         }
-        migrator.registerMigration("v2-instance-signing-keys") { db in
+        migrator.registerMigration(v2) { db in
             // The instance id tells nodes which database published a snapshot (a restored copy keeps
             // it: that is how a node recognises a rollback). Signing keys never leave the database.
             try db.execute(sql: """

@@ -1,46 +1,60 @@
 import GRDB
 
-/// One change to an org, inside its open write transaction. Every write of the store goes
-/// through `SQLiteStore.mutate`, which is where the sequence each of them needs is written once:
-/// read the org as it is now, check `If-Match`, let the caller write, then — only when the caller
-/// says it changed something — bump the org's serial (nodes see a new snapshot) and record the
-/// audit row, in the same transaction. A write that changes nothing leaves no trace.
-struct Mutation {
-    let db: Database
+/// One change to an org, inside its open write transaction on an engine's `Connection`. Every
+/// write of the store goes through its engine's `mutate` (`SQLiteStore.mutate`, PostgreSQL's
+/// likewise), which runs the sequence each of them needs: read (and lock) the org as it is now,
+/// check `If-Match`, let the caller write, then — only when the caller says it changed something
+/// — bump the org's serial (nodes see a new snapshot) and record the audit row, in the same
+/// transaction. A write that changes nothing leaves no trace. What a write marks is kept here,
+/// once for every engine.
+package struct Mutation<Connection> {
+    package let db: Connection
     /// The org as it is inside this transaction (not as the request saw it).
-    let org: Org
-    let actor: String
-    let method: String
-    fileprivate var audit: (resource: String, outcome: String)?
-    fileprivate var serialPending = false
-    fileprivate var serialBumped = false
+    package let org: Org
+    package let actor: String
+    package let method: String
+    /// The audit row to record at the end, if the mutation changed something.
+    package private(set) var audit: (resource: String, outcome: String)?
+    /// The serial must move on at the end (it has not moved yet).
+    package var serialPending: Bool { serialWanted && !serialBumped }
+    private var serialWanted = false
+    package private(set) var serialBumped = false
+
+    package init(db: Connection, org: Org, actor: String, method: String) {
+        self.db = db; self.org = org; self.actor = actor; self.method = method
+    }
 
     /// Refuses the change (`preconditionFailed`, HTTP 412) unless `ifMatch` is absent, `*`, or
     /// names `etag`.
-    func require(_ ifMatch: String?, matches etag: String) throws {
+    package func require(_ ifMatch: String?, matches etag: String) throws {
         try Precondition.check(ifMatch, current: etag)
     }
 
     /// Marks the mutation as a change: `outcome` goes to the audit log; with `visibleToNodes`
     /// (anything a snapshot carries) the serial moves on once, at the end.
-    mutating func changed(_ resource: String, outcome: String, visibleToNodes: Bool = true) {
+    package mutating func changed(_ resource: String, outcome: String, visibleToNodes: Bool = true) {
         audit = (resource, outcome)
-        if visibleToNodes { serialPending = true }
+        if visibleToNodes { serialWanted = true }
     }
 
+    /// Records that the engine moved the serial (it does not move again at the end).
+    package mutating func markSerialBumped() { serialBumped = true }
+}
+
+extension Mutation where Connection == Database {
     /// Moves the serial now, for a change whose later steps must see the new serial (a snapshot
     /// frozen in the same transaction). The end of the mutation does not move it again.
     mutating func bumpSerialNow() throws {
         guard !serialBumped else { return }
         try SQLiteStore.bumpSerial(db, orgID: org.id)
-        serialBumped = true
+        markSerialBumped()
     }
 }
 
 extension SQLiteStore {
     /// Runs `body` as one mutation of org `orgName` in the open write transaction `db`.
     static func mutate<T>(_ db: Database, org orgName: String, actor: String, method: String,
-                          _ body: (inout Mutation) throws -> T) throws -> T {
+                          _ body: (inout Mutation<Database>) throws -> T) throws -> T {
         var mutation = Mutation(db: db, org: try org(db, named: orgName), actor: actor, method: method)
         let result = try body(&mutation)
         if mutation.serialPending { try mutation.bumpSerialNow() }
@@ -53,12 +67,12 @@ extension SQLiteStore {
 
     /// One mutation in its own write transaction.
     func mutate<T: Sendable>(org: String, actor: String, method: String,
-                             _ body: @escaping @Sendable (inout Mutation) throws -> T) async throws -> T {
+                             _ body: @escaping @Sendable (inout Mutation<Database>) throws -> T) async throws -> T {
         try await write { db in try Self.mutate(db, org: org, actor: actor, method: method, body) }
     }
 
     /// One mutation in its own write transaction, for the CLI.
-    func mutateSync<T>(org: String, actor: String, method: String, _ body: (inout Mutation) throws -> T) throws -> T {
+    func mutateSync<T>(org: String, actor: String, method: String, _ body: (inout Mutation<Database>) throws -> T) throws -> T {
         try writeSync { db in try Self.mutate(db, org: org, actor: actor, method: method, body) }
     }
 

@@ -19,17 +19,25 @@ public struct Org: Sendable, Equatable {
 
 extension Org {
     init(record: OrgRecord) throws {
-        id = record.id ?? 0
-        name = record.name
-        scimAPI = record.scimAPI
-        provisioning = record.provisioning
-        policy = try JSONDecoder().decode(Policy.self, from: Data(record.policy.utf8))
-        serial = record.serial
-        createdAt = record.createdAt
-        changedAt = record.changedAt
+        try self.init(id: record.id ?? 0, name: record.name, scimAPI: record.scimAPI, provisioning: record.provisioning,
+                      policyJSON: record.policy, serial: record.serial, createdAt: record.createdAt,
+                      changedAt: record.changedAt)
     }
 
-    static func encode(_ policy: Policy) throws -> String {
+    /// An org from its stored columns (either engine); the policy is stored as `encode`'s JSON.
+    package init(id: Int64, name: String, scimAPI: Bool, provisioning: Bool, policyJSON: String, serial: Int64,
+                 createdAt: String, changedAt: String) throws {
+        self.id = id
+        self.name = name
+        self.scimAPI = scimAPI
+        self.provisioning = provisioning
+        policy = try JSONDecoder().decode(Policy.self, from: Data(policyJSON.utf8))
+        self.serial = serial
+        self.createdAt = createdAt
+        self.changedAt = changedAt
+    }
+
+    package static func encode(_ policy: Policy) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(policy), as: UTF8.self)
@@ -53,9 +61,7 @@ extension SQLiteStore {
     public static let defaultOrg = "default"
 
     public func createOrg(_ name: String, policy: Policy = .default) throws -> Org {
-        try OrgName.validate(name)
-        try policy.validate()
-        let policyJSON = try Org.encode(policy)
+        let policyJSON = try OrgName.checkedPolicy(name, policy)
         return try writeSync { db in
             if try OrgRecord.filter(OrgRecord.Columns.name == name).fetchCount(db) > 0 {
                 throw StoreError.alreadyExists("org \"\(name)\"")
@@ -67,7 +73,7 @@ extension SQLiteStore {
             let orgID = record.id ?? db.lastInsertedRowID
             try SigningKeys.insertCurrent(db, orgID: orgID)
             try Audit.record(db, orgID: orgID, actor: "cli", method: "ORG CREATE",
-                             resource: name, outcome: "created")
+                             resource: name, outcome: AuditOutcome.orgCreated)
             return try Self.org(db, named: name)
         }
     }
@@ -110,7 +116,7 @@ extension SQLiteStore {
             var changes: [String] = []
             if let scimAPI, scimAPI != org.scimAPI {
                 try OrgRecord.filter(key: org.id).updateAll(db, OrgRecord.Columns.scimAPI.set(to: scimAPI))
-                changes.append("scim-api \(scimAPI ? "on" : "off")")
+                changes.append(AuditOutcome.scimAPI(scimAPI))
             }
             if let policy, policy != org.policy {
                 let stranded = try Self.newRefusals(db, org: org, policy: policy)
@@ -120,9 +126,7 @@ extension SQLiteStore {
                 try OrgRecord.filter(key: org.id).updateAll(db, OrgRecord.Columns.policy.set(to: try Org.encode(policy)))
                 // Now, not at the end: a snapshot frozen below carries the new serial.
                 try mutation.bumpSerialNow()
-                changes.append(stranded.isEmpty ? "policy"
-                               : "policy (forced: \(stranded.count) entries no longer exported: "
-                                 + stranded.map { "\($0.kind.rawValue) \($0.name)" }.joined(separator: ", ") + ")")
+                changes.append(AuditOutcome.policy(stranded: stranded))
             }
             if let provisioning, provisioning != org.provisioning {
                 var frozen: Data? = nil
@@ -132,7 +136,7 @@ extension SQLiteStore {
                 }
                 try OrgRecord.filter(key: org.id).updateAll(
                     db, OrgRecord.Columns.provisioning.set(to: provisioning), OrgRecord.Columns.frozenSnapshot.set(to: frozen))
-                changes.append("provisioning \(provisioning ? "on" : "off")")
+                changes.append(AuditOutcome.provisioning(provisioning))
             }
             if !changes.isEmpty {
                 // A switch is not something nodes see (no serial of its own), but it is the org's
@@ -162,6 +166,15 @@ extension SQLiteStore {
     static func bumpSerial(_ db: Database, orgID: Int64) throws {
         try OrgRecord.filter(key: orgID).updateAll(
             db, OrgRecord.Columns.serial += 1, OrgRecord.Columns.changedAt.set(to: StoreClock.now()))
+    }
+}
+
+extension OrgName {
+    /// Checks a new org's name and policy; the policy as stored (`Org.encode`).
+    package static func checkedPolicy(_ name: String, _ policy: Policy) throws -> String {
+        try validate(name)
+        try policy.validate()
+        return try Org.encode(policy)
     }
 }
 

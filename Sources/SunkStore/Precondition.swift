@@ -2,8 +2,8 @@ import Foundation
 
 /// `If-Match` handling (RFC 7644 §3.14): `*` matches anything; otherwise one of the listed
 /// ETags must equal the current one (weak comparison).
-enum Precondition {
-    static func check(_ ifMatch: String?, current: String) throws {
+package enum Precondition {
+    package static func check(_ ifMatch: String?, current: String) throws {
         guard let ifMatch, !ifMatch.trimmingCharacters(in: .whitespaces).isEmpty else { return }
         let wanted = ifMatch.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         if wanted.contains("*") { return }

@@ -87,13 +87,18 @@ struct UserRecord: Codable, Equatable, FetchableRecord, PersistableRecord {
         static let version = Column(CodingKeys.version)
     }
 
+    /// The resolved columns (everything but identity, version and timestamps).
+    var resolved: ResolvedUser {
+        ResolvedUser(userName: userName, externalID: externalID, active: active, document: document, gecos: gecos,
+                     explicitName: explicitName, posixName: posixName, explicitUID: explicitUID,
+                     allocatedUID: allocatedUID, uid: uid, explicitGID: explicitGID, gid: gid,
+                     explicitHome: explicitHome, home: home, explicitShell: explicitShell, shell: shell, keys: keys,
+                     exportProblem: exportProblem)
+    }
+
     /// True when `other` stores the same values: only version and timestamps may differ.
     func sameContent(as other: UserRecord) -> Bool {
-        var other = other
-        other.version = version
-        other.createdAt = createdAt
-        other.modifiedAt = modifiedAt
-        return self == other
+        orgID == other.orgID && id == other.id && resolved == other.resolved
     }
 }
 

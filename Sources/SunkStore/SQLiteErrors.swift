@@ -9,7 +9,7 @@ extension StoreError {
     static func mapping(_ error: any Error) -> any Error {
         switch error {
         case let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT:
-            return StoreError.uniqueness("a value that must be unique in this org is already taken")
+            return StoreError.constraintViolation
         case let error as DatabaseError:
             return StoreError.engine("SQLite \(error.extendedResultCode): \(error.message ?? "no message")")
         case let error as RecordError:

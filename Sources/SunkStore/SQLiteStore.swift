@@ -51,10 +51,7 @@ public final class SQLiteStore: Sendable {
 
     static func migrate(_ pool: DatabasePool) throws {
         let migrator = Migrations.migrator
-        let unknown = try pool.read { db in
-            try migrator.appliedIdentifiers(db).subtracting(migrator.migrations)
-        }
-        if !unknown.isEmpty { throw StoreError.newerSchema(unknown.sorted()) }
+        try Migrations.refuseNewer(applied: try pool.read { db in try migrator.appliedIdentifiers(db) })
         try migrator.migrate(pool)
     }
 
@@ -108,8 +105,8 @@ public typealias SunkDatabase = SQLiteStore
 /// Timestamps are stored as RFC 3339 UTC strings: readable in `sqlite3`, sortable as text, and
 /// exactly what SCIM's `meta.created`/`meta.lastModified` carry. (Not `Clock`: that name is the
 /// standard library's clock protocol.)
-enum StoreClock {
-    static func now() -> String {
+package enum StoreClock {
+    package static func now() -> String {
         Date().formatted(.iso8601)
     }
 }

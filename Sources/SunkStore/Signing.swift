@@ -7,9 +7,9 @@ import SunkSnapshot
 
 /// Key material and ids kept in the database. Private keys never leave it: not in a snapshot, not
 /// in any output; only `SQLiteStore.trustKeys` prints public keys.
-enum SigningKeys {
+package enum SigningKeys {
     /// 16 random bytes as 32 lowercase hex digits.
-    static func newInstanceID() -> String {
+    package static func newInstanceID() -> String {
         var rng = SystemRandomNumberGenerator()
         return Hex.lowercase((0..<16).map { _ in UInt8.random(in: .min ... .max, using: &rng) })
     }
@@ -17,27 +17,21 @@ enum SigningKeys {
     /// Makes a new key and records it as the org's current one.
     @discardableResult
     static func insertCurrent(_ db: Database, orgID: Int64) throws -> TrustedKey {
-        let key = Curve25519.Signing.PrivateKey()
-        try SigningKeyRecord(id: nil, orgID: orgID, privateKey: key.rawRepresentation,
-                             publicKey: key.publicKey.rawRepresentation, state: "current",
-                             createdAt: StoreClock.now()).insert(db)
+        let key = Publication.newKey()
+        try SigningKeyRecord(id: nil, orgID: orgID, privateKey: key.privateKey, publicKey: key.publicKey,
+                             state: "current", createdAt: StoreClock.now()).insert(db)
         let org = try OrgRecord.fetchOne(db, key: orgID)?.name ?? ""
-        return TrustedKey(publicKey: [UInt8](key.publicKey.rawRepresentation), org: org)
+        return TrustedKey(publicKey: [UInt8](key.publicKey), org: org)
     }
 
     static func currentKey(_ db: Database, orgID: Int64) throws -> Curve25519.Signing.PrivateKey {
-        guard let raw = try SigningKeyRecord
+        try Publication.signingKey(try SigningKeyRecord
             .filter(SigningKeyRecord.Columns.orgID == orgID && SigningKeyRecord.Columns.state == "current")
-            .fetchOne(db)?.privateKey
-        else { throw StoreError.unusableFile("org has no signing key; run `sunk-bridge org rotate-signing-key ORG`") }
-        return try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+            .fetchOne(db)?.privateKey)
     }
 
     static func instanceID(_ db: Database) throws -> String {
-        guard let id = try InstanceRecord.fetchOne(db, key: 1)?.instanceID else {
-            throw StoreError.unusableFile("the database has no instance id (damaged schema)")
-        }
-        return id
+        try Publication.instanceID(try InstanceRecord.fetchOne(db, key: 1)?.instanceID)
     }
 }
 
@@ -112,7 +106,7 @@ extension SQLiteStore {
             try keys.filter(state == "previous").updateAll(mutation.db, state.set(to: "retired"))
             try keys.filter(state == "current").updateAll(mutation.db, state.set(to: "previous"))
             let key = try SigningKeys.insertCurrent(mutation.db, orgID: mutation.org.id)
-            mutation.changed(name, outcome: "new key \(TrustedKey.fingerprint(key.publicKey))")
+            mutation.changed(name, outcome: AuditOutcome.keyRotated(key.publicKey))
             return key
         }
     }
@@ -135,38 +129,27 @@ extension SQLiteStore {
     /// (the frozen document decides then). One indexed read: no snapshot is built.
     public func liveETag(org: Org) async throws -> String? {
         guard org.provisioning else { return nil }
-        let instance = try await instanceID()
-        let publishedAt = (try? Date(org.changedAt, strategy: .iso8601)) ?? Date(timeIntervalSince1970: 0)
-        return SnapshotETag.make(instance: instance, serial: org.serial, publishedAt: publishedAt)
+        return Publication.liveETag(org: org, instance: try await instanceID())
     }
 
     static func publishedDocument(_ db: Database, org: Org) throws -> SnapshotDocument {
-        if !org.provisioning, let frozen = try frozenSnapshot(db, orgID: org.id) {
-            return try SnapshotDocument.decode(frozen)
+        try Publication.document(org: org, frozen: try frozenSnapshot(db, orgID: org.id)) {
+            try SnapshotQuery.document(db, org: org)
         }
-        return try SnapshotQuery.document(db, org: org)
     }
 
     static func publishedSnapshot(_ db: Database, orgName: String) throws -> PublishedSnapshot {
         let org = try Self.org(db, named: orgName)
         let document = try publishedDocument(db, org: org)
-        let instance = try SigningKeys.instanceID(db)
-        let signed = try SignedSnapshot.sign(document: document.encoded(), org: org.name, serial: document.body.serial,
-                                             instance: instance, key: try SigningKeys.currentKey(db, orgID: org.id))
-        return PublishedSnapshot(
-            signed: signed.encoded(), serial: document.body.serial, digest: document.digest,
-            etag: SnapshotETag.make(instance: instance, serial: document.body.serial,
-                                    publishedAt: document.body.publishedAt),
-            instance: instance, body: document.body, publicKey: signed.publicKey, signature: signed.signature)
+        return try Publication.signed(document, org: org.name, instance: try SigningKeys.instanceID(db),
+                                      key: try SigningKeys.currentKey(db, orgID: org.id))
     }
 
     /// A delta in the signed envelope of a snapshot, signed with the org's current key.
     public func signedDelta(org: Org, _ delta: SnapshotDelta) async throws -> Data {
         try await read { db in
-            let envelope = try SignedSnapshot.sign(
-                document: delta.encoded(), org: org.name, serial: delta.serial,
-                instance: try SigningKeys.instanceID(db), key: try SigningKeys.currentKey(db, orgID: org.id))
-            return envelope.encoded()
+            try Publication.signedDelta(delta, org: org.name, instance: try SigningKeys.instanceID(db),
+                                        key: try SigningKeys.currentKey(db, orgID: org.id))
         }
     }
 }

@@ -9,7 +9,7 @@ import SunkSnapshot
 /// snapshot passes the node's own `SnapshotDocument.validated()`. The rules are engine-independent
 /// (`assemble(org:policy:users:groups:)` takes stored values); an engine only loads the org's
 /// users and groups.
-enum SnapshotQuery {
+package enum SnapshotQuery {
     static func body(_ db: Database, org: Org) throws -> SnapshotBody {
         try assemble(db, org: org, policy: org.policy).body
     }
@@ -25,7 +25,7 @@ enum SnapshotQuery {
     /// The snapshot body `org` would publish under `policy` given all its users and groups (with
     /// members), and the stored entries it leaves out because of the policy or the gid rule (not
     /// those the store already marked not exportable).
-    static func assemble(org: Org, policy: Policy, users storedUsers: [StoredUser], groups storedGroups: [StoredGroup])
+    package static func assemble(org: Org, policy: Policy, users storedUsers: [StoredUser], groups storedGroups: [StoredGroup])
         -> (body: SnapshotBody, refusals: [ExportRefusal])
     {
         var users: [SnapshotUser] = []
@@ -74,6 +74,19 @@ enum SnapshotQuery {
         return (body, refusals)
     }
 
+    /// The document of `org`'s current state, from all its users and groups (with members).
+    package static func document(org: Org, users: [StoredUser], groups: [StoredGroup]) -> SnapshotDocument {
+        SnapshotDocument.make(body: assemble(org: org, policy: org.policy, users: users, groups: groups).body)
+    }
+
+    /// What a change to `policy` would strand: the entries it refuses that the current policy exports.
+    package static func newRefusals(org: Org, policy: Policy, users: [StoredUser], groups: [StoredGroup])
+        -> [ExportRefusal] {
+        let before = Set(assemble(org: org, policy: org.policy, users: users, groups: groups).refusals.map(\.id))
+        return assemble(org: org, policy: policy, users: users, groups: groups).refusals
+            .filter { !before.contains($0.id) }
+    }
+
     static func allUsers(_ db: Database, org: Org) throws -> [StoredUser] {
         try SQLiteStore.users(db, orgID: org.id, lookup: .all)
     }
@@ -100,8 +113,8 @@ extension SQLiteStore {
     }
 
     static func newRefusals(_ db: Database, org: Org, policy: Policy) throws -> [ExportRefusal] {
-        let before = Set(try SnapshotQuery.assemble(db, org: org, policy: org.policy).refusals.map(\.id))
-        return try SnapshotQuery.assemble(db, org: org, policy: policy).refusals.filter { !before.contains($0.id) }
+        SnapshotQuery.newRefusals(org: org, policy: policy, users: try SnapshotQuery.allUsers(db, org: org),
+                                  groups: try groups(db, orgID: org.id, lookup: .all))
     }
 
     /// The snapshot of the org's current state (what `export` writes and nodes fetch).

@@ -10,6 +10,12 @@ public struct OrgStats: Sendable, Equatable {
     public var serial: Int64
     /// The org's last change nodes could see (or switch change), as Unix seconds.
     public var lastWrite: Double?
+
+    /// `changedAt` is the org's stored RFC 3339 time.
+    package init(org: String, users: Int, groups: Int, serial: Int64, changedAt: String) {
+        self.org = org; self.users = users; self.groups = groups; self.serial = serial
+        lastWrite = (try? Date(changedAt, strategy: .iso8601))?.timeIntervalSince1970
+    }
 }
 
 extension SQLiteStore {
@@ -31,9 +37,8 @@ extension SQLiteStore {
             FROM org ORDER BY org.name
             """)
         return rows.map { row in
-            let changedAt: String = row["changedAt"]
-            return OrgStats(org: row["name"], users: row["users"], groups: row["groups"], serial: row["serial"],
-                            lastWrite: (try? Date(changedAt, strategy: .iso8601))?.timeIntervalSince1970)
+            OrgStats(org: row["name"], users: row["users"], groups: row["groups"], serial: row["serial"],
+                     changedAt: row["changedAt"])
         }
     }
 

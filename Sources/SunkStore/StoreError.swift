@@ -24,6 +24,11 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     /// types to `StoreError`, so nothing above the store depends on an engine's library.
     case engine(String)
 
+    /// What a unique index or constraint of any engine reports: the checks in Swift back it up,
+    /// so reaching it means a race those checks could not see (409 `uniqueness`).
+    package static let constraintViolation = StoreError.uniqueness(
+        "a value that must be unique in this org is already taken")
+
     public var description: String {
         switch self {
         case .orgNotFound(let name): "no org named \"\(name)\" (see `sunk-bridge org list`)"

@@ -15,6 +15,10 @@ public struct TokenInfo: Sendable, Equatable {
     public var scope: TokenScope
     public var createdAt: String
     public var lastUsedAt: String?
+
+    package init(org: String, name: String, scope: TokenScope, createdAt: String, lastUsedAt: String?) {
+        self.org = org; self.name = name; self.scope = scope; self.createdAt = createdAt; self.lastUsedAt = lastUsedAt
+    }
 }
 
 /// The identity behind an authenticated request.
@@ -23,15 +27,19 @@ public struct Principal: Sendable, Equatable {
     public var org: String
     public var tokenName: String
     public var scope: TokenScope
+
+    package init(orgID: Int64, org: String, tokenName: String, scope: TokenScope) {
+        self.orgID = orgID; self.org = org; self.tokenName = tokenName; self.scope = scope
+    }
 }
 
 /// Token secrets: 32 random bytes, URL-safe base64, with a recognisable prefix so a leaked
 /// secret is easy to grep for. Because they are high-entropy, a single SHA-256 is a safe
 /// storage hash; lookup is by hash, and the final comparison is constant-time.
-enum TokenSecret {
-    static let prefix = "sbt_"
+package enum TokenSecret {
+    package static let prefix = "sbt_"
 
-    static func generate() -> String {
+    package static func generate() -> String {
         var rng = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &rng) }
         let base64 = Data(bytes).base64EncodedString()
@@ -41,37 +49,61 @@ enum TokenSecret {
         return prefix + base64
     }
 
-    static func hash(_ secret: String) -> Data {
+    package static func hash(_ secret: String) -> Data {
         Data(SHA256.hash(data: Data(secret.utf8)))
     }
 
     /// Constant-time equality of two digests.
-    static func equal(_ a: Data, _ b: Data) -> Bool {
+    package static func equal(_ a: Data, _ b: Data) -> Bool {
         guard a.count == b.count else { return false }
         var difference: UInt8 = 0
         for (x, y) in zip(a, b) { difference |= x ^ y }
         return difference == 0
+    }
+
+    /// True when "last used" is worth writing again: never written, or a minute old. (Not a
+    /// change: no serial, no audit row.)
+    package static func lastUseIsStale(_ lastUsed: String?, now: Date) -> Bool {
+        lastUsed.flatMap { try? Date($0, strategy: .iso8601) }.map { now.timeIntervalSince($0) >= 60 } ?? true
+    }
+}
+
+/// Token names: what `token create` accepts.
+package enum TokenName {
+    /// The trimmed name, or `.invalidValue`.
+    package static func checked(_ name: String) throws -> String {
+        let trimmed = name.trimmingCharacters(in: .whitespaces)
+        guard (1...128).contains(trimmed.count),
+              !trimmed.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f })
+        else { throw StoreError.invalidValue("token name must be 1–128 printable characters") }
+        return trimmed
+    }
+
+    package static func taken(_ name: String, org: String) -> StoreError {
+        .alreadyExists("token \"\(name)\" in org \"\(org)\"")
+    }
+
+    package static func missing(_ name: String, org: String) -> StoreError {
+        .notFound("token \"\(name)\" in org \"\(org)\"")
     }
 }
 
 extension SQLiteStore {
     /// Creates a token and returns its secret. The secret is not stored and cannot be shown again.
     public func createToken(org orgName: String, name: String, scope: TokenScope) throws -> String {
-        let trimmed = name.trimmingCharacters(in: .whitespaces)
-        guard (1...128).contains(trimmed.count), !trimmed.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f })
-        else { throw StoreError.invalidValue("token name must be 1–128 printable characters") }
+        let trimmed = try TokenName.checked(name)
         let secret = TokenSecret.generate()
         let hash = TokenSecret.hash(secret)
         try mutateSync(org: orgName, actor: "cli", method: "TOKEN CREATE") { mutation in
             let db = mutation.db
             let mine = TokenRecord.filter(TokenRecord.Columns.orgID == mutation.org.id)
             if try mine.filter(TokenRecord.Columns.name == trimmed).fetchCount(db) > 0 {
-                throw StoreError.alreadyExists("token \"\(trimmed)\" in org \"\(orgName)\"")
+                throw TokenName.taken(trimmed, org: orgName)
             }
             try TokenRecord(id: nil, orgID: mutation.org.id, name: trimmed, scope: scope.rawValue, secretHash: hash,
                             createdAt: StoreClock.now(), lastUsedAt: nil).insert(db)
             // A token is not something nodes see: no new serial.
-            mutation.changed(trimmed, outcome: "created (\(scope.rawValue))", visibleToNodes: false)
+            mutation.changed(trimmed, outcome: AuditOutcome.tokenCreated(scope), visibleToNodes: false)
         }
         return secret
     }
@@ -99,8 +131,8 @@ extension SQLiteStore {
             let deleted = try TokenRecord
                 .filter(TokenRecord.Columns.orgID == mutation.org.id && TokenRecord.Columns.name == name)
                 .deleteAll(mutation.db)
-            guard deleted == 1 else { throw StoreError.notFound("token \"\(name)\" in org \"\(orgName)\"") }
-            mutation.changed(name, outcome: "revoked", visibleToNodes: false)
+            guard deleted == 1 else { throw TokenName.missing(name, org: orgName) }
+            mutation.changed(name, outcome: AuditOutcome.tokenRevoked, visibleToNodes: false)
         }
     }
 
@@ -121,8 +153,7 @@ extension SQLiteStore {
         }
         guard let (principal, lastUsed) = found else { return nil }
         let now = Date()
-        let stale = lastUsed.flatMap { try? Date($0, strategy: .iso8601) }.map { now.timeIntervalSince($0) >= 60 } ?? true
-        if stale {
+        if TokenSecret.lastUseIsStale(lastUsed, now: now) {
             let stamp = now.formatted(.iso8601)
             _ = try await write { db in
                 try TokenRecord.filter(TokenRecord.Columns.secretHash == hash)

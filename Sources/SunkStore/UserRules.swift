@@ -4,25 +4,36 @@ import SunkModel
 /// Turns a validated draft into stored columns: checks every uniqueness rule against the rest
 /// of the org, fills in defaults (derived name, home `PREFIX/NAME`, default shell, gid = uid)
 /// and allocates a uid when the IdP sent none. Runs inside the write transaction.
-struct ResolvedUser {
-    var userName: String
-    var externalID: String?
-    var active: Bool
-    var document: String
-    var gecos: String
-    var explicitName: String?
-    var posixName: String?
-    var explicitUID: Int64?
-    var allocatedUID: Int64?
-    var uid: Int64
-    var explicitGID: Int64?
-    var gid: Int64
-    var explicitHome: String?
-    var home: String?
-    var explicitShell: String?
-    var shell: String
-    var keys: String
-    var exportProblem: String?
+package struct ResolvedUser: Sendable, Equatable {
+    package var userName: String
+    package var externalID: String?
+    package var active: Bool
+    package var document: String
+    package var gecos: String
+    package var explicitName: String?
+    package var posixName: String?
+    package var explicitUID: Int64?
+    package var allocatedUID: Int64?
+    package var uid: Int64
+    package var explicitGID: Int64?
+    package var gid: Int64
+    package var explicitHome: String?
+    package var home: String?
+    package var explicitShell: String?
+    package var shell: String
+    package var keys: String
+    package var exportProblem: String?
+
+    package init(userName: String, externalID: String?, active: Bool, document: String, gecos: String,
+                 explicitName: String?, posixName: String?, explicitUID: Int64?, allocatedUID: Int64?, uid: Int64,
+                 explicitGID: Int64?, gid: Int64, explicitHome: String?, home: String?, explicitShell: String?,
+                 shell: String, keys: String, exportProblem: String?) {
+        self.userName = userName; self.externalID = externalID; self.active = active; self.document = document
+        self.gecos = gecos; self.explicitName = explicitName; self.posixName = posixName
+        self.explicitUID = explicitUID; self.allocatedUID = allocatedUID; self.uid = uid
+        self.explicitGID = explicitGID; self.gid = gid; self.explicitHome = explicitHome; self.home = home
+        self.explicitShell = explicitShell; self.shell = shell; self.keys = keys; self.exportProblem = exportProblem
+    }
 
     /// The row to store, with its identity, version and timestamps.
     func record(id: String, orgID: Int64, version: Int64, createdAt: String, modifiedAt: String) -> UserRecord {
@@ -39,7 +50,7 @@ struct ResolvedUser {
 /// What the user rules ask the engine, inside its write transaction, about the org's other users
 /// (`except` is the user being written, `""` for a new one). Each answer is the userName of a
 /// holder, for the message. An engine implements these with its indexes; the rules stay here.
-protocol UserLookups {
+package protocol UserLookups {
     /// A user whose folded userName is `key`.
     func userNameHolder(key: String, except selfID: String) throws -> String?
     /// A user whose effective POSIX name is `name`.
@@ -56,8 +67,8 @@ protocol UserLookups {
 
 /// The user rules, engine-independent: uniqueness (explicit values refused with 409, derived
 /// values leaving the user stored but not exported, with the reason), defaults, allocation.
-enum UserResolver {
-    static func resolve(_ lookups: some UserLookups, org: Org, draft: UserDraft, existing: StoredUser?) throws -> ResolvedUser {
+package enum UserResolver {
+    package static func resolve(_ lookups: some UserLookups, org: Org, draft: UserDraft, existing: StoredUser?) throws -> ResolvedUser {
         let selfID = existing?.id ?? ""
         let policy = org.policy
 
@@ -105,8 +116,7 @@ enum UserResolver {
                 throw StoreError.uniqueness("sunkPreferredHomeDirectory \"\(explicit)\" equals or nests with the home of user \"\(holder)\"")
             }
             home = explicit
-        } else if let name = posixName, let prefix = policy.homePrefixes.first {
-            let derived = (prefix.hasSuffix("/") ? prefix : prefix + "/") + name
+        } else if let name = posixName, let derived = defaultHome(name: name, policy: policy) {
             if let holder = try lookups.homeHolder(derived, except: selfID) {
                 problem = "the default home \"\(derived)\" equals or nests with the home of \"\(holder)\"; set sunkPreferredHomeDirectory"
             } else {
@@ -127,13 +137,21 @@ enum UserResolver {
 
 }
 
+extension UserResolver {
+    /// The home a user named `name` gets when the IdP sends none: `PREFIX/NAME` under the first
+    /// allowed prefix.
+    package static func defaultHome(name: String, policy: Policy) -> String? {
+        policy.homePrefixes.first.map { ($0.hasSuffix("/") ? $0 : $0 + "/") + name }
+    }
+}
+
 /// Id allocation: a per-org cursor that only moves forward, so an id handed out once is never
 /// handed out again, even after its user is deleted. Ids the IdP chose are skipped, and so are ids
 /// that would make a user and a group share a gid (gid integrity: the engine's `taken` says which).
-enum IDAllocation {
+package enum IDAllocation {
     /// The first id from `cursor` (or the range's start) that the policy allows and `taken` does
     /// not refuse; the caller moves the cursor past it.
-    static func next(kind: Kind, policy: Policy, cursor: Int64?, taken: (Int64) throws -> Bool) throws -> Int64 {
+    package static func next(kind: Kind, policy: Policy, cursor: Int64?, taken: (Int64) throws -> Bool) throws -> Int64 {
         let range = kind == .uid ? policy.allocatedUserIDRange : policy.allocatedGroupIDRange
         var next = max(cursor ?? Int64(range.lower), Int64(range.lower))
         while next <= Int64(range.upper) {
@@ -147,5 +165,36 @@ enum IDAllocation {
         throw StoreError.exhausted("the \(kind.rawValue) allocation range \(range.lower)–\(range.upper) is used up; widen \(field)")
     }
 
-    enum Kind: String { case uid, gid }
+    package enum Kind: String, Sendable { case uid, gid }
+}
+
+
+extension StoredUser {
+    /// A stored user from its resolved columns (either engine's row) and its groups.
+    package init(id: String, resolved row: ResolvedUser, version: Int64, createdAt: String, modifiedAt: String,
+                 groups: [GroupRef]) throws {
+        self.id = id
+        userName = row.userName
+        externalID = row.externalID
+        active = row.active
+        document = row.document
+        gecos = row.gecos
+        explicitName = row.explicitName
+        posixName = row.posixName
+        explicitUID = row.explicitUID.map { UInt32($0) }
+        uid = UInt32(row.uid)
+        uidAllocated = explicitUID == nil
+        explicitGID = row.explicitGID.map { UInt32($0) }
+        gid = UInt32(row.gid)
+        explicitHome = row.explicitHome
+        home = row.home
+        explicitShell = row.explicitShell
+        shell = row.shell
+        keys = try JSONDecoder().decode([String].self, from: Data(row.keys.utf8))
+        exportProblem = row.exportProblem
+        self.version = version
+        self.createdAt = createdAt
+        self.modifiedAt = modifiedAt
+        self.groups = groups
+    }
 }

@@ -69,6 +69,7 @@ public struct StoredUser: Sendable, Equatable {
 public struct GroupRef: Sendable, Equatable {
     public var id: String
     public var displayName: String
+    package init(id: String, displayName: String) { self.id = id; self.displayName = displayName }
 }
 
 /// How to order and slice a listing. SCIM's `startIndex` is 1-based.

@@ -4,29 +4,8 @@ import SunkModel
 
 extension StoredUser {
     init(record: UserRecord, groups: [GroupRef]) throws {
-        id = record.id
-        userName = record.userName
-        externalID = record.externalID
-        active = record.active
-        document = record.document
-        gecos = record.gecos
-        explicitName = record.explicitName
-        posixName = record.posixName
-        explicitUID = record.explicitUID.map { UInt32($0) }
-        uid = UInt32(record.uid)
-        uidAllocated = explicitUID == nil
-        explicitGID = record.explicitGID.map { UInt32($0) }
-        gid = UInt32(record.gid)
-        explicitHome = record.explicitHome
-        home = record.home
-        explicitShell = record.explicitShell
-        shell = record.shell
-        keys = try JSONDecoder().decode([String].self, from: Data(record.keys.utf8))
-        exportProblem = record.exportProblem
-        version = record.version
-        createdAt = record.createdAt
-        modifiedAt = record.modifiedAt
-        self.groups = groups
+        try self.init(id: record.id, resolved: record.resolved, version: record.version, createdAt: record.createdAt,
+                      modifiedAt: record.modifiedAt, groups: groups)
     }
 }
 
@@ -117,7 +96,7 @@ extension SQLiteStore {
             let lookups = SQLiteUserLookups(db: db, org: mutation.org)
             let resolved = try UserResolver.resolve(lookups, org: mutation.org, draft: draft, existing: nil)
             try resolved.record(id: id, orgID: mutation.org.id, version: 1, createdAt: now, modifiedAt: now).insert(db)
-            mutation.changed("Users/\(id)", outcome: "201 created \(draft.userName)")
+            mutation.changed(AuditOutcome.userResource(id), outcome: AuditOutcome.userCreated(draft.userName))
             return try Self.user(db, orgID: mutation.org.id, id: id)
         }
     }
@@ -158,7 +137,7 @@ extension SQLiteStore {
                                           createdAt: stored.createdAt, modifiedAt: StoreClock.now())
             if updated.sameContent(as: stored) { return current }
             try updated.update(db)
-            mutation.changed("Users/\(current.id)", outcome: "200 updated \(draft.userName)")
+            mutation.changed(AuditOutcome.userResource(current.id), outcome: AuditOutcome.userUpdated(draft.userName))
             return try Self.user(db, orgID: mutation.org.id, id: current.id)
         }
     }
@@ -174,7 +153,7 @@ extension SQLiteStore {
                 .filter(sql: "id IN (SELECT groupID FROM membership WHERE userID = ?)", arguments: [id])
                 .updateAll(db, GroupRecord.Columns.version += 1, GroupRecord.Columns.modifiedAt.set(to: StoreClock.now()))
             _ = try UserRecord.deleteOne(db, key: id)
-            mutation.changed("Users/\(id)", outcome: "204 deleted \(current.userName)")
+            mutation.changed(AuditOutcome.userResource(id), outcome: AuditOutcome.userDeleted(current.userName))
         }
     }
 }

@@ -10,6 +10,7 @@ struct SunkBridgeCommand: AsyncParsableCommand {
         version: SunkBridgeVersion.current,
         subcommands: [
             ServeCommand.self, OrgCommand.self, TokenCommand.self, UsersCommand.self, GroupsCommand.self,
-            AuditCommand.self, ExportCommand.self, DoctorCommand.self, BackupCommand.self, ConfigCommand.self,
+            AuditCommand.self, ExportCommand.self, DoctorCommand.self, BackupCommand.self, MigrateStoreCommand.self,
+            ConfigCommand.self,
         ] + NodeCommands.all + [SlurmCommandGroup.self])
 }

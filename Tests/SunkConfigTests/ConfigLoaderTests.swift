@@ -188,3 +188,24 @@ struct ConfigProblemTests {
         #expect(ConfigSchema.environmentName("node.tokenFile") == "SUNK_BRIDGE_NODE_TOKEN_FILE")
     }
 }
+
+@Suite("SunkConfig: the database")
+struct ConfigDatabaseTests {
+    @Test("database.url (or database.path) takes a postgresql:// URL; a bad one or both keys are problems, never echoing the password")
+    func databaseURL() async throws {
+        let url = "postgresql://sunk:s3cret@db.example.com/sunk?sslmode=verify-full"
+        let good = try ConfigScratch("database:\n  url: \"\(url)\"\n")
+        let config = await good.load()
+        #expect(config.problems.isEmpty, "\(config.problems)")
+        #expect(config.databasePath == url)
+        #expect(await (try ConfigScratch("database:\n  path: \"\(url)\"\n")).load().problems.isEmpty)
+        #expect(await good.load(["SUNK_BRIDGE_DATABASE_URL": "postgresql://h/other"]).databasePath == "postgresql://h/other")
+
+        let badMode = await (try ConfigScratch("database:\n  url: \"postgresql://u:s3cret@h/d?sslmode=sometimes\"\n")).load()
+        #expect(badMode.problems.map(\.key) == ["database.url"])
+        #expect(badMode.problems.allSatisfy { !$0.message.contains("s3cret") }, "\(badMode.problems)")
+        #expect(await (try ConfigScratch("database:\n  url: /var/lib/x.sqlite\n")).load().problems.map(\.key) == ["database.url"])
+        let both = await (try ConfigScratch("database:\n  path: /var/lib/x.sqlite\n  url: \"\(url)\"\n")).load()
+        #expect(both.problems.map(\.key) == ["database.url"])
+    }
+}

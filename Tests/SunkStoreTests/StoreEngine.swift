@@ -1,16 +1,19 @@
 import Foundation
 import SunkModel
+import SunkPostgres
 import Testing
+import TestSupport
 @testable import SunkStore
 
 /// The engines the store's contract suite runs against. Every test that takes a `StoreEngine`
-/// argument speaks only `IdentityStore`, so a second engine joins by adding a case here and its
-/// branch in `withStore` (a PostgreSQL engine: a fresh schema or database per test, dropped after).
+/// argument speaks only `IdentityStore`: each runs on SQLite and on a real PostgreSQL (the test
+/// process's `PostgresCluster`, a fresh database per test, dropped after). PostgreSQL is never
+/// skipped: without it, its cases fail with the way to install it (`make deps`).
 enum StoreEngine: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite
+    case postgres
 
-    /// Every engine this build can run. An engine that needs a server may leave itself out when
-    /// its environment (a connection URL) is missing.
+    /// Every engine.
     static var all: [StoreEngine] { allCases }
 
     var testDescription: String { rawValue }
@@ -21,7 +24,24 @@ enum StoreEngine: String, CaseIterable, Sendable, CustomTestStringConvertible {
         switch self {
         case .sqlite:
             try await withDatabase { database in try await body(database) }
+        case .postgres:
+            try await withPostgresStore { store in try await body(store) }
         }
+    }
+}
+
+/// A PostgresStore on a fresh database holding org `default`, closed and dropped afterwards.
+func withPostgresStore(_ body: (PostgresStore) async throws -> Void) async throws {
+    try await PostgresCluster.shared().withDatabase { url in
+        let store = try await PostgresStore(url: url)
+        do {
+            _ = try await store.createOrg("default", policy: .default)
+            try await body(store)
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        try await store.close()
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SunkPostgres
 import SunkStore
 
 /// `sunk-bridge backup`: a consistent copy of the database while the server runs. The database
@@ -32,6 +33,9 @@ struct BackupCommand: AsyncParsableCommand {
 
     func run() async throws {
         let path = try await database.resolvedPath(command: "backup")
+        if PostgresURL.isURL(path) {
+            throw ValidationError("backup copies an SQLite database; for PostgreSQL use pg_dump (pg_dump -Fc -f FILE DATABASE), which takes a consistent copy while receivers keep writing")
+        }
         let source = URL(fileURLWithPath: path).standardizedFileURL.path
         let target = URL(fileURLWithPath: out).standardizedFileURL.path
         if target == source || target.hasPrefix(source + "-") {

@@ -4,13 +4,14 @@
 import ArgumentParser
 @preconcurrency import Foundation
 import SunkConfig
+import SunkPostgres
 import SunkStore
 
 /// `--db PATH` and `--config FILE` for every command that opens the database.
 struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "SQLite database file.",
-        discussion: "Default: $SUNK_BRIDGE_DB, else database.path from the configuration, else \(SQLiteStore.defaultPath) (as root) or ~/.local/share/sunk-bridge/sunk-bridge.sqlite."))
+        "SQLite database file, or a postgresql://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=… URL.",
+        discussion: "Default: $SUNK_BRIDGE_DB, else database.url or database.path from the configuration, else \(SQLiteStore.defaultPath) (as root) or ~/.local/share/sunk-bridge/sunk-bridge.sqlite."))
     var db: String?
 
     @Option(name: .customLong("config"),
@@ -41,14 +42,28 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     /// The existing store of an admin command. Commands reach the store through `IdentityStore`;
-    /// which engine serves it is decided here (SQLite today).
+    /// which engine serves it is decided here: a `postgresql://` URL opens PostgreSQL, anything
+    /// else is an SQLite file.
     func store(command: String) async throws -> any IdentityStore {
-        try await open(command: command)
+        try await Self.openStore(at: await resolvedPath(command: command), create: false)
     }
 
-    /// Opens the existing SQLite database of an admin command, for what only that engine does.
-    func open(command: String) async throws -> SQLiteStore {
-        try Self.openExisting(at: await resolvedPath(command: command))
+    /// Opens the store at `location` (a URL or a file); a file that does not exist is created only
+    /// with `create` (admin commands never create one by accident). A PostgreSQL database is
+    /// created by its operator; the schema is made on first open.
+    static func openStore(at location: String, create: Bool) async throws -> any IdentityStore {
+        if PostgresURL.isURL(location) { return try await PostgresStore(url: location) }
+        return create ? try SQLiteStore(path: location) : try openExisting(at: location)
+    }
+
+    /// Opens the existing SQLite database of an admin command, for what only that engine does;
+    /// on a PostgreSQL URL, says so and what to use instead (`instead`).
+    func open(command: String, instead: String) async throws -> SQLiteStore {
+        let path = try await resolvedPath(command: command)
+        if PostgresURL.isURL(path) {
+            throw ValidationError("\(command) works on an SQLite database only; for PostgreSQL, \(instead)")
+        }
+        return try Self.openExisting(at: path)
     }
 
     /// Opens an existing database; admin commands never create one by accident.

@@ -14,8 +14,9 @@ struct OrgCommand: AsyncParsableCommand {
         @Argument(help: "Org name: a–z, 0–9 and '-'.") var name: String
 
         func run() async throws {
-            let db = try SunkDatabase(path: await database.resolvedPath(command: "org create"))
-            let org = try db.createOrg(name)
+            let db = try await DatabaseOptions.openStore(at: await database.resolvedPath(command: "org create"),
+                                                         create: true)
+            let org = try await db.createOrg(name, policy: .default)
             say("created org \(org.name) (SCIM API on, provisioning on)")
         }
     }
@@ -25,8 +26,8 @@ struct OrgCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let db = try await database.open(command: "org list")
-            let rows = try db.orgs().map { org in
+            let db = try await database.store(command: "org list")
+            let rows = try await db.orgs().map { org in
                 [org.name, org.scimAPI ? "on" : "off", org.provisioning ? "on" : "off", "\(org.serial)", org.changedAt]
             }
             say(Table.render(header: ["ORG", "SCIM-API", "PROVISIONING", "SERIAL", "CHANGED"], rows: rows))
@@ -39,7 +40,7 @@ struct OrgCommand: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            let org = try await database.open(command: "org show").org(named: name)
+            let org = try await database.store(command: "org show").org(named: name)
             say(OrgDescription.render(org))
         }
     }
@@ -64,7 +65,7 @@ struct OrgCommand: AsyncParsableCommand {
         var policyFlags: [String] = []
 
         func run() async throws {
-            let db = try await database.open(command: "org set")
+            let db = try await database.store(command: "org set")
             let patch = try PolicyFlags.patch(policyFlags)
             var policy = patch.applied(to: try await db.org(named: name).policy)
             for mapping in groupMappings {
@@ -73,10 +74,10 @@ struct OrgCommand: AsyncParsableCommand {
                 policy.groupNameMappings[parts[0]] = parts[1].isEmpty ? nil : parts[1]
             }
             do { try policy.validate() } catch { throw ValidationError("policy refused: \(error)") }
-            let stranded = try db.policyRefusals(org: name, policy: policy)
+            let stranded = try await db.policyRefusals(org: name, policy: policy)
             let org: Org
             do {
-                org = try db.updateOrg(
+                org = try await db.updateOrg(
                     name, scimAPI: scimAPI?.isOn, provisioning: provisioning?.isOn, policy: policy, force: force)
             } catch StoreError.invalidValue(let message) {
                 printError("sunk-bridge org set: \(message)")

@@ -6,6 +6,7 @@ import Logging
 import NodeSync
 import SCIMServer
 import SunkConfig
+import SunkPostgres
 import SunkStore
 
 /// `sunk-bridge serve`: the SCIM receiver. On a database that does not exist yet it creates the
@@ -83,17 +84,26 @@ struct ServeCommand: AsyncParsableCommand {
         }
 
         let path = database.path(configured: file.databasePath)
-        let fresh = !SQLiteStore.exists(at: path)
-        let db = try SQLiteStore(path: path)
-        if fresh { try Bootstrap.run(db, path: path) }
-        try Self.applyPolicies(file, to: db, force: forcePolicy)
+        let db: any IdentityStore
+        if PostgresURL.isURL(path) {
+            let store = try await PostgresStore(url: path)
+            logger.info("store: PostgreSQL", metadata: ["database": "\(store.location)"])
+            if try await store.orgs().isEmpty { try await Bootstrap.run(store) }
+            db = store
+        } else {
+            let fresh = !SQLiteStore.exists(at: path)
+            let store = try SQLiteStore(path: path)
+            if fresh { try Bootstrap.run(store, path: path) }
+            db = store
+        }
+        try await Self.applyPolicies(file, to: db, force: forcePolicy)
 
         let (host, port) = ServerConfiguration.parseListen(listen)!
         if tls == nil && !HTTPSnapshotSource.isLoopback(host) {
             printError("warning: serving plain HTTP on \(host): Okta requires HTTPS; use --tls-cert/--tls-key or a TLS proxy")
         }
         let configuration = ServerConfiguration(host: host, port: port, publicURL: publicURL, maxBodyBytes: maxBodyBytes)
-        let orgs = try db.orgs().map(\.name)
+        let orgs = try await db.orgs().map(\.name)
         let reloader = SignalReloader { [logger] in
             if let tls { tls.reload() } else { logger.notice("SIGHUP: no TLS certificate configured, nothing to reload") }
         }
@@ -119,21 +129,21 @@ struct ServeCommand: AsyncParsableCommand {
     /// values, keys left out keep them; an org named there that does not exist is created.
     /// A policy that would refuse stored entries the org exports now stops `serve` (listing them)
     /// unless `force` (`--force-policy`).
-    static func applyPolicies(_ file: SunkConfiguration, to db: SQLiteStore, force: Bool = false) throws {
-        let existing = Set(try db.orgs().map(\.name))
+    static func applyPolicies(_ file: SunkConfiguration, to db: any IdentityStore, force: Bool = false) async throws {
+        let existing = Set(try await db.orgs().map(\.name))
         for (name, overrides) in file.orgs {
             do {
                 if existing.contains(name) {
-                    let org = try db.org(named: name)
+                    let org = try await db.org(named: name)
                     let policy = overrides.applied(to: org.policy)
                     if policy != org.policy {
-                        let stranded = try db.policyRefusals(org: name, policy: policy)
-                        _ = try db.updateOrg(name, policy: policy, force: force)
+                        let stranded = try await db.policyRefusals(org: name, policy: policy)
+                        _ = try await db.updateOrg(name, scimAPI: nil, provisioning: nil, policy: policy, force: force)
                         say("applied the configured policy to org \(name)")
                         for entry in stranded { say("  not exported to nodes from now on (--force-policy): \(entry)") }
                     }
                 } else {
-                    _ = try db.createOrg(name, policy: overrides.applied(to: .default))
+                    _ = try await db.createOrg(name, policy: overrides.applied(to: .default))
                     say("created org \(name) from the configuration")
                 }
             } catch StoreError.invalidValue(let message) {
@@ -151,6 +161,17 @@ struct ServeCommand: AsyncParsableCommand {
 /// First start: the `default` org and a bootstrap token written to an owner-only file. The
 /// token is printed only to a terminal, never to a log or a pipe.
 enum Bootstrap {
+    /// First start on an empty PostgreSQL database: the `default` org only. There is no folder of
+    /// ours to hold a token file, and receivers may start together: an admin makes the token.
+    static func run(_ db: PostgresStore) async throws {
+        do {
+            _ = try await db.createOrg(SQLiteStore.defaultOrg, policy: .default)
+            say("created org \"\(SQLiteStore.defaultOrg)\" in \(db.location); make its SCIM token with `sunk-bridge token create --org default --name NAME --db URL`")
+        } catch StoreError.alreadyExists, StoreError.uniqueness {
+            // Another receiver bootstrapped it first.
+        }
+    }
+
     static func run(_ db: SQLiteStore, path: String) throws {
         _ = try db.createOrg(SQLiteStore.defaultOrg)
         let secret = try db.createToken(org: SQLiteStore.defaultOrg, name: "bootstrap", scope: .scim)

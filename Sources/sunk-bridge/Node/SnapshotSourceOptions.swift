@@ -50,6 +50,10 @@ struct SnapshotSourceOptions: ParsableArguments {
         if from == nil && (tokenFile != nil || caFile != nil) {
             throw ValidationError("--token-file and --ca-file only apply to --from")
         }
+        // A node never opens the receiver's PostgreSQL database: it reads what a receiver publishes.
+        if let db, db.hasPrefix("postgresql://") || db.hasPrefix("postgres://") {
+            throw ValidationError("--db reads an SQLite file on a single-node setup; with PostgreSQL, sync from a receiver: --from https://RECEIVER/scim/ORG/export/v1/snapshot --token-file FILE --trust-key FILE")
+        }
     }
 
     /// The source the flags name (after `check`).

@@ -47,9 +47,10 @@ let package = Package(
         // SCIM wire format: JSON values, filters, PATCH, errors, schemas (RFC 7643/7644).
         .target(name: "SCIMProtocol", dependencies: ["SunkModel"], swiftSettings: strict),
         // The only SQLite user: migrations, records, allocation, tokens, audit. AuthorizedKeys for
-        // the one atomic file writer (the backup's temp name, syncs and publication).
+        // the one atomic file writer (the backup's temp name, syncs and publication);
+        // SAMLServiceProvider for the one check of the console's IdP settings before they are stored.
         .target(name: "SunkStore", dependencies: [
-            "SunkModel", "SCIMProtocol", "SunkSnapshot", "AuthorizedKeys",
+            "SunkModel", "SCIMProtocol", "SunkSnapshot", "AuthorizedKeys", "SAMLServiceProvider",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: strict),

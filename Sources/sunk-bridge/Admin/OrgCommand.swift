@@ -78,7 +78,7 @@ struct OrgCommand: AsyncParsableCommand {
             let org: Org
             do {
                 org = try await db.updateOrg(
-                    name, scimAPI: scimAPI?.isOn, provisioning: provisioning?.isOn, policy: policy, force: force)
+                    name, scimAPI: scimAPI?.isOn, provisioning: provisioning?.isOn, policy: policy, force: force, actor: "cli")
             } catch StoreError.invalidValue(let message) {
                 printError("sunk-bridge org set: \(message)")
                 throw ExitCode.failure

@@ -122,7 +122,7 @@ let package = Package(
         .target(name: "SAMLServiceProvider", dependencies: ["CXMLSec"], swiftSettings: strict),
         .executableTarget(name: "sunk-bridge", dependencies: [
             "SunkModel", "SunkStore", "SunkSnapshot", "SCIMServer", "NodeSync", "SlurmSync", "NodeDoctor", "SunkConfig",
-            "SunkPostgres",
+            "SunkPostgres", "SAMLServiceProvider",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -171,6 +171,8 @@ let package = Package(
         .testTarget(name: "SunkSnapshotTests", dependencies: [
             "SunkSnapshot", "SunkModel", "TestSupport", "SnapshotTestSupport",
         ]),
+        // The console: its settings on the CLI.
+        .testTarget(name: "ConsoleTests", dependencies: ["SunkStore", "TestSupport"]),
         // Against a real IdP: pysaml2 + xmlsec1 driven by Tests/e2e/saml/idp.py.
         .testTarget(name: "SAMLServiceProviderTests", dependencies: ["SAMLServiceProvider", "TestSupport"]),
         // The keys cache, the static sshd helper (run as a child) and real sshd.

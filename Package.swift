@@ -37,6 +37,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", exact: "1.8.1"),
         // The PostgreSQL engine of the store (PostgresStore); TLS through NIOSSL, as above.
         .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
+        // The console's server-rendered pages.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", exact: "2.1.1"),
         // Tests only: the one process spawner (TestSupport), safe to call from parallel suites.
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", exact: "1.0.2"),
     ],
@@ -69,9 +71,19 @@ let package = Package(
             "SunkModel",
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: strict),
+        // The admin console under /console/ on the receiver's listener: SAML sign-in through the
+        // org's IdP, server-side sessions, CSRF-checked forms, server-rendered pages (Mustache).
+        .target(name: "Console", dependencies: [
+            "SunkModel", "SunkStore", "SAMLServiceProvider",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Mustache", package: "swift-mustache"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
         // HTTP routes, bearer auth, error mapping.
         .target(name: "SCIMServer", dependencies: [
-            "SunkModel", "SCIMProtocol", "SunkStore", "SunkSnapshot", "AuthorizedKeys",
+            "SunkModel", "SCIMProtocol", "SunkStore", "SunkSnapshot", "AuthorizedKeys", "Console",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -171,8 +183,15 @@ let package = Package(
         .testTarget(name: "SunkSnapshotTests", dependencies: [
             "SunkSnapshot", "SunkModel", "TestSupport", "SnapshotTestSupport",
         ]),
-        // The console: its settings on the CLI.
-        .testTarget(name: "ConsoleTests", dependencies: ["SunkStore", "TestSupport"]),
+        // The console in process (and a real browser), signed in through the real IdP of
+        // Tests/e2e/saml/idp.py.
+        .testTarget(name: "ConsoleTests", dependencies: [
+            "Console", "SCIMServer", "SunkStore", "SunkModel", "SAMLServiceProvider", "TestSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Against a real IdP: pysaml2 + xmlsec1 driven by Tests/e2e/saml/idp.py.
         .testTarget(name: "SAMLServiceProviderTests", dependencies: ["SAMLServiceProvider", "TestSupport"]),
         // The keys cache, the static sshd helper (run as a child) and real sshd.

@@ -113,6 +113,8 @@ extension ConsoleRoutes {
                                     message: "You signed in as \(who), who is not an admin of org \(org)'s console. Ask an admin to add you (sunk-bridge org admins add \(org) EMAIL) or to add you to the console admin group in your IdP.",
                                     status: .forbidden)
         }
+        // a new id on every sign-in; a session the browser had before ends (no fixation)
+        if let previous = ConsoleCookie.sessionID(request) { await sessions.remove(id: previous) }
         let session = await sessions.create(org: org, admin: who, grant: grant, now: now)
         await audit(org: org, actor: who, outcome: "signed in (admin by \(grant); "
                     + (identity.inResponseTo == nil ? "IdP-initiated)" : "SP-initiated)"))

@@ -120,10 +120,26 @@ struct ConsoleSignInTests {
         }
     }
 
-    @Test("an expired session sends the admin through sign-in again")
+    @Test("signing in again replaces the session; an expired session sends the admin through sign-in again")
     func expiredSession() async throws {
         try await ConsoleHarness.with { h in
             #expect(try await h.signedIn(as: "ada@example.com").status == .ok)
+            #expect(try await h.browser.get("/console/default/users").status == .ok)
+            // signing in again gives a new id and ends the session the browser had
+            let first = h.browser.cookie
+            h.browser.cookie = nil   // to be sent to the IdP; the cookie comes back for the ACS
+            let redirect = try await h.browser.get("/console/default/users")
+            let answer = try await h.idp.respond(requestURL: try #require(redirect.headers[.location]),
+                                                 metadata: try await h.metadataFile(), email: "ada@example.com")
+            h.browser.cookie = first
+            let acs = try await h.browser.post("/console/saml/default/acs", form: [
+                ("SAMLResponse", answer.response), ("RelayState", try #require(answer.relayState))])
+            #expect(acs.status == .seeOther)
+            #expect(h.browser.cookie != first)
+            let second = h.browser.cookie
+            h.browser.cookie = first
+            #expect(try await h.browser.get("/console/default/users").status == .found, "the earlier session ended")
+            h.browser.cookie = second
             #expect(try await h.browser.get("/console/default/users").status == .ok)
             h.clock.advance(8 * 3600 + 1)
             let expired = try await h.browser.get("/console/default/users")

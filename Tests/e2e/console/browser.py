@@ -72,7 +72,9 @@ def main():
             box = driver.find_element(By.NAME, "provisioning")
             if box.is_selected() != on:
                 box.click()
-            driver.find_element(By.XPATH, "//form[contains(@action,'/scim/switches')]//button").click()
+            button = driver.find_element(By.XPATH, "//form[contains(@action,'/scim/switches')]//button")
+            button.click()
+            wait.until(EC.staleness_of(button))   # the answer page, not the one the form was on
             return wait.until(EC.presence_of_element_located((By.ID, "provisioning-state"))).text
         seen["provisioningOff"] = set_provisioning(False)
         shot("03-provisioning-off")
@@ -87,7 +89,9 @@ def main():
             seen["pushStatus"] = response.status
         driver.get(console + "/users")
         shot("05-users")
-        driver.find_element(By.LINK_TEXT, "View Details").click()
+        link = driver.find_element(By.LINK_TEXT, "View Details")
+        link.click()
+        wait.until(EC.staleness_of(link))
         wait.until(EC.presence_of_element_located((By.ID, "posix-name")))
         seen["posixName"] = driver.find_element(By.ID, "posix-name").text
         seen["uid"] = driver.find_element(By.ID, "uid").text
@@ -96,6 +100,7 @@ def main():
 
         # 5. sign out
         driver.find_element(By.XPATH, "//form[@class='signout']//button").click()
+        wait.until(EC.url_contains("/signed-out"))
         seen["afterSignOut"] = driver.current_url
         shot("07-signed-out")
     finally:

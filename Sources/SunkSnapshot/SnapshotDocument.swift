@@ -11,16 +11,27 @@ public struct SnapshotDocument: Equatable, Sendable {
     public let body: SnapshotBody
     /// `"sha256:"` + lowercase hex SHA-256 of `SnapshotDocument.canonicalEncoding(of: body)`.
     public let digest: String
+    /// The canonical bytes of `body` when this document was just made: `encoded()`, which follows
+    /// `make` on the receiver and for a delta on the node, then does not write them a second time. A
+    /// decoded document does not keep them (a node would hold tens of MB for nothing).
+    private let canonicalBody: [UInt8]?
 
-    private init(body: SnapshotBody, digest: String) {
+    private init(body: SnapshotBody, digest: String, canonicalBody: [UInt8]?) {
         self.body = body
         self.digest = digest
+        self.canonicalBody = canonicalBody
     }
 
     /// Canonicalises the body (sort order) and computes its digest.
     public static func make(body: SnapshotBody) -> SnapshotDocument {
         let canonical = body.canonicalized()
-        return SnapshotDocument(body: canonical, digest: digest(of: canonical))
+        let bytes = CanonicalJSON.encode(canonical)
+        return SnapshotDocument(body: canonical, digest: sha256(bytes), canonicalBody: bytes)
+    }
+
+    /// Equal body and digest; whether the canonical bytes are kept is not part of a document's value.
+    public static func == (a: SnapshotDocument, b: SnapshotDocument) -> Bool {
+        a.body == b.body && a.digest == b.digest
     }
 
     /// The canonical bytes of a body: what `JSONEncoder` with `[.sortedKeys, .withoutEscapingSlashes]`
@@ -41,7 +52,8 @@ public struct SnapshotDocument: Equatable, Sendable {
 
     /// The document as served and written to files (canonical encoding; ends without a newline).
     public func encoded() -> Data {
-        Data(CanonicalJSON.document(canonicalBody: CanonicalJSON.encode(body), digest: digest, format: Self.format))
+        Data(CanonicalJSON.document(canonicalBody: canonicalBody ?? CanonicalJSON.encode(body), digest: digest,
+                                    format: Self.format))
     }
 
     /// Parses a document, checks its format and recomputes the digest. Does not check entries: call
@@ -56,7 +68,7 @@ public struct SnapshotDocument: Equatable, Sendable {
         guard wire.format == Self.format else { throw .badFormat(found: wire.format) }
         let actual = digest(of: wire.body)
         guard wire.digest == actual else { throw .digestMismatch(expected: wire.digest, actual: actual) }
-        return SnapshotDocument(body: wire.body, digest: actual)
+        return SnapshotDocument(body: wire.body, digest: actual, canonicalBody: nil)
     }
 
     /// `JSONDecoder`'s reading of the document: the definition, used whenever `SnapshotReader`'s

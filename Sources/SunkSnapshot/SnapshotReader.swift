@@ -12,7 +12,7 @@ import SunkModel
 /// (and error message) stands. What it does read is held by the same digest check as ever: the
 /// body is re-encoded canonically and must hash to `digest`, so a value read wrongly cannot pass.
 /// The policy (small, once per document) is decoded by `JSONDecoder` from its own bytes.
-struct SnapshotReader {
+package struct SnapshotReader {
     struct Wire {
         var format: String
         var digest: String
@@ -29,6 +29,18 @@ struct SnapshotReader {
             guard let wire = try? reader.wire() else { return nil }
             reader.skipSpace()
             return reader.index == buffer.count ? wire : nil
+        }
+    }
+
+    /// A JSON array of strings (the store's stored key lists), or nil when the fast path does not
+    /// read it exactly; the caller then decodes with `JSONDecoder`.
+    package static func stringArray(_ text: String) -> [String]? {
+        var text = text
+        return text.withUTF8 { utf8 in
+            var reader = SnapshotReader(bytes: UnsafeRawBufferPointer(utf8))
+            guard let list = try? reader.array({ try $0.string() }) else { return nil }
+            reader.skipSpace()
+            return reader.index == utf8.count ? list : nil
         }
     }
 

@@ -87,8 +87,28 @@ package enum SnapshotQuery {
             .filter { !before.contains($0.id) }
     }
 
+    /// Every user of the org as `assemble` reads them: without the SCIM document (most of each
+    /// row's bytes) and without the group list, neither of which a snapshot carries, read by
+    /// position from an explicit column list rather than through the record's `Decodable`. At 100k
+    /// users the generic path was a fifth of a publication's time.
     static func allUsers(_ db: Database, org: Org) throws -> [StoredUser] {
-        try SQLiteStore.users(db, orgID: org.id, lookup: .all)
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT id, userName, externalID, active, gecos, explicitName, posixName, explicitUID, allocatedUID, uid,
+                   explicitGID, gid, explicitHome, home, explicitShell, shell, keys, exportProblem, version,
+                   createdAt, modifiedAt
+            FROM scimUser WHERE orgID = ? ORDER BY rowid
+            """, arguments: [org.id])
+        var users: [StoredUser] = []
+        while let row = try rows.next() {
+            let resolved = ResolvedUser(
+                userName: row[1], externalID: row[2], active: row[3], document: "", gecos: row[4],
+                explicitName: row[5], posixName: row[6], explicitUID: row[7], allocatedUID: row[8], uid: row[9],
+                explicitGID: row[10], gid: row[11], explicitHome: row[12], home: row[13], explicitShell: row[14],
+                shell: row[15], keys: row[16], exportProblem: row[17])
+            users.append(try StoredUser(id: row[0], resolved: resolved, version: row[18], createdAt: row[19],
+                                        modifiedAt: row[20], groups: []))
+        }
+        return users
     }
 
     static func document(_ db: Database, org: Org) throws -> SnapshotDocument {

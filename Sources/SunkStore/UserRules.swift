@@ -1,5 +1,6 @@
 import Foundation
 import SunkModel
+import SunkSnapshot
 
 /// Turns a validated draft into stored columns: checks every uniqueness rule against the rest
 /// of the org, fills in defaults (derived name, home `PREFIX/NAME`, default shell, gid = uid)
@@ -190,7 +191,8 @@ extension StoredUser {
         home = row.home
         explicitShell = row.explicitShell
         shell = row.shell
-        keys = try JSONDecoder().decode([String].self, from: Data(row.keys.utf8))
+        // The fast reader for the common case, JSONDecoder (the definition) for anything else.
+        keys = try SnapshotReader.stringArray(row.keys) ?? JSONDecoder().decode([String].self, from: Data(row.keys.utf8))
         exportProblem = row.exportProblem
         self.version = version
         self.createdAt = createdAt

@@ -66,6 +66,18 @@ import Testing
         #expect(SnapshotReader.read(Data(text.utf8)) == nil)
     }
 
+    @Test("the store's key lists: JSONEncoder's output (slashes escaped) reads back; anything else steps aside")
+    func stringArrays() throws {
+        let keys = ["ssh-ed25519 AAAA/x+y== a@b", "k \"quoted\" é", ""]
+        let stored = String(decoding: try JSONEncoder().encode(keys), as: UTF8.self)
+        #expect(stored.contains("\\/"), "JSONEncoder escapes slashes by default: the case that matters")
+        #expect(SnapshotReader.stringArray(stored) == keys)
+        #expect(SnapshotReader.stringArray(" [ ] ") == [])
+        for other in ["", "[1]", "[\"a\",]", "[\"a\"] x", "{\"a\":1}", "[null]"] {
+            #expect(SnapshotReader.stringArray(other) == nil, "\(other)")
+        }
+    }
+
     @Test("decode's errors are JSONDecoder's whatever the fast path did")
     func errorsUnchanged() {
         #expect(throws: SnapshotError.badFormat(found: "(missing)")) {

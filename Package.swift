@@ -37,6 +37,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", exact: "1.8.1"),
         // The PostgreSQL engine of the store (PostgresStore); TLS through NIOSSL, as above.
         .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
+        // The console's server-rendered pages.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", exact: "2.1.1"),
         // Tests only: the one process spawner (TestSupport), safe to call from parallel suites.
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", exact: "1.0.2"),
     ],
@@ -47,9 +49,10 @@ let package = Package(
         // SCIM wire format: JSON values, filters, PATCH, errors, schemas (RFC 7643/7644).
         .target(name: "SCIMProtocol", dependencies: ["SunkModel"], swiftSettings: strict),
         // The only SQLite user: migrations, records, allocation, tokens, audit. AuthorizedKeys for
-        // the one atomic file writer (the backup's temp name, syncs and publication).
+        // the one atomic file writer (the backup's temp name, syncs and publication);
+        // SAMLServiceProvider for the one check of the console's IdP settings before they are stored.
         .target(name: "SunkStore", dependencies: [
-            "SunkModel", "SCIMProtocol", "SunkSnapshot", "AuthorizedKeys",
+            "SunkModel", "SCIMProtocol", "SunkSnapshot", "AuthorizedKeys", "SAMLServiceProvider",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: strict),
@@ -68,9 +71,19 @@ let package = Package(
             "SunkModel",
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: strict),
+        // The admin console under /console/ on the receiver's listener: SAML sign-in through the
+        // org's IdP, server-side sessions, CSRF-checked forms, server-rendered pages (Mustache).
+        .target(name: "Console", dependencies: [
+            "SunkModel", "SunkStore", "SAMLServiceProvider",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Mustache", package: "swift-mustache"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
         // HTTP routes, bearer auth, error mapping.
         .target(name: "SCIMServer", dependencies: [
-            "SunkModel", "SCIMProtocol", "SunkStore", "SunkSnapshot", "AuthorizedKeys",
+            "SunkModel", "SCIMProtocol", "SunkStore", "SunkSnapshot", "AuthorizedKeys", "Console",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -121,7 +134,7 @@ let package = Package(
         .target(name: "SAMLServiceProvider", dependencies: ["CXMLSec"], swiftSettings: strict),
         .executableTarget(name: "sunk-bridge", dependencies: [
             "SunkModel", "SunkStore", "SunkSnapshot", "SCIMServer", "NodeSync", "SlurmSync", "NodeDoctor", "SunkConfig",
-            "SunkPostgres",
+            "SunkPostgres", "SAMLServiceProvider",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -169,6 +182,15 @@ let package = Package(
         ]),
         .testTarget(name: "SunkSnapshotTests", dependencies: [
             "SunkSnapshot", "SunkModel", "TestSupport", "SnapshotTestSupport",
+        ]),
+        // The console in process (and a real browser), signed in through the real IdP of
+        // Tests/e2e/saml/idp.py.
+        .testTarget(name: "ConsoleTests", dependencies: [
+            "Console", "SCIMServer", "SunkStore", "SunkModel", "SAMLServiceProvider", "TestSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // Against a real IdP: pysaml2 + xmlsec1 driven by Tests/e2e/saml/idp.py.
         .testTarget(name: "SAMLServiceProviderTests", dependencies: ["SAMLServiceProvider", "TestSupport"]),

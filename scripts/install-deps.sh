@@ -34,6 +34,8 @@ packages=(
   libssl-dev              # OpenSSL headers: the IdP certificate reader (libxmlsec1-dev's openssl headers need them)
   zlib1g-dev              # raw DEFLATE for the SAML HTTP-Redirect binding
   xmlsec1                 # the xmlsec1 binary pysaml2 signs with: the test IdP
+  chromium                # the console's real-browser test (headless, driven by selenium)
+  chromium-driver         # chromedriver for that test: selenium never downloads a browser or driver
   postgresql              # PostgreSQL 15 on Debian 12, the store's second engine: its tests initdb a scratch cluster
                           # from /usr/lib/postgresql/15/bin, never the packaged service (policy-rc.d keeps it off)
 )
@@ -65,6 +67,11 @@ fi
 if ! python3 -c 'import saml2' 2>/dev/null; then
   echo "deps: installing pysaml2 (PyPI)"
   python3 -m pip install -q pysaml2==7.5.5
+fi
+# The console's real-browser test (Tests/e2e/console/browser.py) drives chromium with selenium.
+if ! python3 -c 'import selenium' 2>/dev/null; then
+  echo "deps: installing selenium (PyPI)"
+  python3 -m pip install -q selenium==4.51.0
 fi
 # docs/snapshot.md's independent signature check uses the cryptography package's Ed25519.
 if ! python3 -c 'import cryptography.hazmat.primitives.asymmetric.ed25519' 2>/dev/null; then

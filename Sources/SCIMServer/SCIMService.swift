@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
+import Console
 import Logging
 import SCIMProtocol
 import SunkStore
@@ -30,9 +31,12 @@ final class SCIMService: Sendable {
 
     /// `https://public.example/scim/ORG` (or the bound address when no public URL is set).
     func baseURL(org: String) -> String {
-        let root = configuration.publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
-            ?? boundURL.withLock { $0 }
-        return "\(root)/scim/\(org)"
+        "\(rootURL())/scim/\(org)"
+    }
+
+    /// `https://public.example` without a trailing slash, or the bound address.
+    func rootURL() -> String {
+        configuration.publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? boundURL.withLock { $0 }
     }
 
     /// Runs a handler and turns anything it throws into a SCIM error response.
@@ -81,10 +85,11 @@ final class SCIMService: Sendable {
 /// with every route.
 public enum SCIMServerApp {
     /// `onListening` gets the bound base URL once the port is open; `ready` replaces the
-    /// `/readyz` probe (default: the database answers a read).
+    /// `/readyz` probe (default: the database answers a read). The console (`/console/`) uses
+    /// `console`, with `Secure` cookies whenever the server or its public URL speaks https.
     public static func make(
         database: any IdentityStore, configuration: ServerConfiguration, logger: Logger,
-        server: HTTPServerBuilder = .http1(), scheme: String = "http",
+        server: HTTPServerBuilder = .http1(), scheme: String = "http", console: ConsoleConfiguration = .init(),
         onListening: @escaping @Sendable (String) async -> Void = { _ in },
         ready: (@Sendable () async -> Bool)? = nil
     ) -> some ApplicationProtocol {
@@ -102,6 +107,11 @@ public enum SCIMServerApp {
         groups.register(on: router)
         RootSearchRoute(users: users, groups: groups).register(on: router)
         NodeRoutes(service: service, watch: watch).register(on: router)
+        var console = console
+        console.secureCookies = console.secureCookies || scheme == "https"
+            || configuration.publicURL?.lowercased().hasPrefix("https://") == true
+        ConsoleRoutes(database: database, configuration: console, logger: logger, publicBase: { service.rootURL() })
+            .register(on: router)
         return Application(
             router: router,
             server: server,

@@ -5,7 +5,7 @@ import SunkStore
 extension PostgresStore {
     /// Copies `dump` (an SQLite store's rows, `SQLiteStore.dump()`) into this database, which must
     /// hold no org yet, in one transaction: every id, serial, allocation cursor, token hash,
-    /// signing key, audit row and the instance id are kept, so nodes see the same publications.
+    /// signing key, audit row, console setting and the instance id are kept, so nodes see the same publications.
     /// The identity sequences move past the copied ids.
     package func load(_ dump: StoreDump) async throws {
         try await transaction { db in
@@ -58,6 +58,18 @@ extension PostgresStore {
                     INSERT INTO audit (id, orgid, at, actor, method, resource, outcome) OVERRIDING SYSTEM VALUE
                     VALUES (\(entry.id), \(entry.orgID), \(entry.at), \(entry.actor), \(entry.method),
                         \(entry.resource), \(entry.outcome))
+                    """)
+            }
+            for row in dump.console {
+                try await db.exec("""
+                    INSERT INTO consolesettings (orgid, idpssourl, idpentityid, idpcertificate, admingroup, changedat)
+                    VALUES (\(row.orgID), \(row.ssoURL), \(row.entityID), \(row.certificate), \(row.adminGroup),
+                        \(row.changedAt))
+                    """)
+            }
+            for admin in dump.consoleAdmins {
+                try await db.exec("""
+                    INSERT INTO consoleadmin (orgid, email, createdat) VALUES (\(admin.orgID), \(admin.email), \(admin.createdAt))
                     """)
             }
             for table in ["org", "audit"] {

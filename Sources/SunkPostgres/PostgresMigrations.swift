@@ -42,6 +42,8 @@ enum PostgresMigrations {
                     VALUES (\(try row.get("id", as: Int64.self)), \(key.privateKey), \(key.publicKey), 'current', \(StoreClock.now()))
                     """)
             }
+        case Migrations.v3:
+            for statement in v3 { try await db.exec(PostgresQuery(unsafeSQL: statement)) }
         default:
             throw StoreError.engine("no PostgreSQL schema for migration \(identifier)")
         }
@@ -173,5 +175,27 @@ enum PostgresMigrations {
         """,
         "CREATE UNIQUE INDEX signingkeycurrent ON signingkey(orgid) WHERE state = 'current'",
         "CREATE UNIQUE INDEX signingkeyprevious ON signingkey(orgid) WHERE state = 'previous'",
+    ]
+
+    static let v3 = [
+        """
+        CREATE TABLE consolesettings (
+            orgid BIGINT PRIMARY KEY REFERENCES org(id) ON DELETE CASCADE,
+            idpssourl TEXT,
+            idpentityid TEXT,
+            idpcertificate TEXT,
+            admingroup TEXT CHECK (admingroup IS NULL OR length(admingroup) BETWEEN 1 AND 256),
+            changedat TEXT NOT NULL,
+            CHECK ((idpssourl IS NULL) = (idpentityid IS NULL) AND (idpentityid IS NULL) = (idpcertificate IS NULL))
+        )
+        """,
+        """
+        CREATE TABLE consoleadmin (
+            orgid BIGINT NOT NULL REFERENCES org(id) ON DELETE CASCADE,
+            email TEXT COLLATE "C" NOT NULL CHECK (length(email) BETWEEN 3 AND 320 AND email = lower(email)),
+            createdat TEXT NOT NULL,
+            PRIMARY KEY (orgid, email)
+        )
+        """,
     ]
 }

@@ -53,10 +53,10 @@ extension PostgresStore {
     }
 
     /// `SQLiteStore.updateOrg`'s steps, as SQL; the rules (refusal, audit words) are shared.
-    public func updateOrg(_ name: String, scimAPI: Bool?, provisioning: Bool?, policy: Policy?, force: Bool)
-        async throws -> Org {
+    public func updateOrg(_ name: String, scimAPI: Bool?, provisioning: Bool?, policy: Policy?, force: Bool,
+                          actor: String) async throws -> Org {
         if let policy { try policy.validate() }
-        return try await mutate(org: name, actor: "cli", method: "ORG SET") { mutation in
+        return try await mutate(org: name, actor: actor, method: "ORG SET") { mutation in
             let db = mutation.db
             var org = mutation.org
             var changes: [String] = []

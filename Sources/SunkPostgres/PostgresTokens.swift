@@ -3,11 +3,11 @@ import PostgresNIO
 import SunkStore
 
 extension PostgresStore {
-    public func createToken(org orgName: String, name: String, scope: TokenScope) async throws -> String {
+    public func createToken(org orgName: String, name: String, scope: TokenScope, actor: String) async throws -> String {
         let trimmed = try TokenName.checked(name)
         let secret = TokenSecret.generate()
         let hash = TokenSecret.hash(secret)
-        try await mutate(org: orgName, actor: "cli", method: "TOKEN CREATE") { mutation in
+        try await mutate(org: orgName, actor: actor, method: "TOKEN CREATE") { mutation in
             let db = mutation.db
             if try await db.row("SELECT 1 AS found FROM token WHERE orgid = \(mutation.org.id) AND name = \(trimmed)") != nil {
                 throw TokenName.taken(trimmed, org: orgName)
@@ -37,8 +37,8 @@ extension PostgresStore {
         }
     }
 
-    public func revokeToken(org orgName: String, name: String) async throws {
-        try await mutate(org: orgName, actor: "cli", method: "TOKEN REVOKE") { mutation in
+    public func revokeToken(org orgName: String, name: String, actor: String) async throws {
+        try await mutate(org: orgName, actor: actor, method: "TOKEN REVOKE") { mutation in
             let deleted = try await mutation.db.rows("""
                 DELETE FROM token WHERE orgid = \(mutation.org.id) AND name = \(name) RETURNING id
                 """)

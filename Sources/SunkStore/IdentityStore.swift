@@ -43,8 +43,8 @@ public protocol IdentityStore: Sendable {
     func createOrg(_ name: String, policy: Policy) async throws -> Org
     /// Changes an org's switches and policy in one transaction (nil leaves a setting as it is).
     /// A policy that would stop exporting stored entries is refused unless `force`.
-    func updateOrg(_ name: String, scimAPI: Bool?, provisioning: Bool?, policy: Policy?, force: Bool) async throws
-        -> Org
+    func updateOrg(_ name: String, scimAPI: Bool?, provisioning: Bool?, policy: Policy?, force: Bool,
+                   actor: String) async throws -> Org
     /// The stored entries `policy` would keep from the nodes that the org's current policy exports.
     func policyRefusals(org name: String, policy: Policy) async throws -> [ExportRefusal]
     /// The stored entries the org's current policy (or the gid rule) keeps from the nodes.
@@ -55,13 +55,27 @@ public protocol IdentityStore: Sendable {
     // MARK: Tokens
 
     /// Creates a token and returns its secret, which is stored only as a hash.
-    func createToken(org: String, name: String, scope: TokenScope) async throws -> String
+    func createToken(org: String, name: String, scope: TokenScope, actor: String) async throws -> String
     /// Tokens of one org (or all), by org and name; never a secret.
     func tokens(org: String?) async throws -> [TokenInfo]
     /// Deletes a token; `.notFound` when there is none of that name.
-    func revokeToken(org: String, name: String) async throws
+    func revokeToken(org: String, name: String, actor: String) async throws
     /// The principal a presented secret stands for in `org`, or nil.
     func authenticate(secret: String, org: String) async throws -> Principal?
+
+    // MARK: Console
+
+    /// The org's console settings: its IdP, admin group and admin emails (empty until set).
+    func consoleSettings(org: String) async throws -> ConsoleSettings
+    /// Sets the org's IdP and/or console admin group in one audited transaction: nil leaves a
+    /// value as it is, an admin group of "" removes it. Values are checked by
+    /// `ConsoleSettingsRules` (`.invalidValue` naming the field); nodes see no change.
+    func updateConsoleSettings(org: String, identityProvider: ConsoleIdentityProvider?, adminGroup: String?,
+                               actor: String) async throws -> ConsoleSettings
+    /// Names a console admin by email (compared in lower case); `.alreadyExists` when listed.
+    func addConsoleAdmin(org: String, email: String, actor: String) async throws
+    /// `.notFound` when the email is not listed.
+    func removeConsoleAdmin(org: String, email: String, actor: String) async throws
 
     // MARK: Users
 

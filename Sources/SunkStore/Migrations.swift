@@ -9,7 +9,8 @@ package enum Migrations {
     /// so `schema_migrations`/`grdb_migrations` say the same of two databases at the same version.
     package static let v1 = "v1-orgs-tokens-users-groups"
     package static let v2 = "v2-instance-signing-keys"
-    package static let identifiers = [v1, v2]
+    package static let v3 = "v3-console-settings"
+    package static let identifiers = [v1, v2, v3]
 
     /// Refuses a database that has migrations this build does not know (a newer sunk-bridge wrote it).
     package static func refuseNewer(applied: some Sequence<String>) throws {
@@ -144,6 +145,29 @@ package enum Migrations {
                     sql: "INSERT INTO signingKey (orgID, privateKey, publicKey, state, createdAt) VALUES (?, ?, ?, 'current', ?)",
                     arguments: [orgID, key.rawRepresentation, key.publicKey.rawRepresentation, StoreClock.now()])
             }
+        }
+        migrator.registerMigration(v3) { db in
+            // The console's sign-in (the org's IdP: all three values or none) and who may use it.
+            // Values are checked by `ConsoleSettingsRules` before they get here; the CHECKs keep
+            // the shape whatever writes.
+            try db.execute(sql: """
+                CREATE TABLE consoleSettings (
+                    orgID INTEGER PRIMARY KEY REFERENCES org(id) ON DELETE CASCADE,
+                    idpSSOURL TEXT,
+                    idpEntityID TEXT,
+                    idpCertificate TEXT,
+                    adminGroup TEXT CHECK (adminGroup IS NULL OR length(adminGroup) BETWEEN 1 AND 256),
+                    changedAt TEXT NOT NULL,
+                    CHECK ((idpSSOURL IS NULL) = (idpEntityID IS NULL)
+                           AND (idpEntityID IS NULL) = (idpCertificate IS NULL))
+                );
+                CREATE TABLE consoleAdmin (
+                    orgID INTEGER NOT NULL REFERENCES org(id) ON DELETE CASCADE,
+                    email TEXT NOT NULL CHECK (length(email) BETWEEN 3 AND 320 AND email = lower(email)),
+                    createdAt TEXT NOT NULL,
+                    PRIMARY KEY (orgID, email)
+                ) WITHOUT ROWID;
+                """)
         }
         return migrator
     }

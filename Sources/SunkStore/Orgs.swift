@@ -107,10 +107,10 @@ extension SQLiteStore {
     /// exported" with the reason, and the rest of the snapshot keeps reaching the nodes.
     public func updateOrg(
         _ name: String, scimAPI: Bool? = nil, provisioning: Bool? = nil,
-        policy: Policy? = nil, force: Bool = false
+        policy: Policy? = nil, force: Bool = false, actor: String = "cli"
     ) throws -> Org {
         if let policy { try policy.validate() }
-        return try mutateSync(org: name, actor: "cli", method: "ORG SET") { mutation in
+        return try mutateSync(org: name, actor: actor, method: "ORG SET") { mutation in
             let db = mutation.db
             var org = mutation.org
             var changes: [String] = []

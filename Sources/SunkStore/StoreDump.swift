@@ -23,6 +23,13 @@ package struct StoreDump: Sendable {
         package var id: Int64, orgID: Int64?, at: String, actor: String, method: String, resource: String
         package var outcome: String
     }
+    package struct ConsoleRow: Sendable {
+        package var orgID: Int64, ssoURL: String?, entityID: String?, certificate: String?, adminGroup: String?
+        package var changedAt: String
+    }
+    package struct ConsoleAdminRow: Sendable {
+        package var orgID: Int64, email: String, createdAt: String
+    }
     package struct KeyRow: Sendable {
         package var orgID: Int64, privateKey: Data, publicKey: Data, state: String, createdAt: String
     }
@@ -35,6 +42,8 @@ package struct StoreDump: Sendable {
     package var memberships: [(groupID: String, userID: String)] = []
     package var audit: [AuditRow] = []
     package var keys: [KeyRow] = []
+    package var console: [ConsoleRow] = []
+    package var consoleAdmins: [ConsoleAdminRow] = []
 }
 
 extension SQLiteStore {
@@ -70,6 +79,13 @@ extension SQLiteStore {
             dump.keys = try SigningKeyRecord.order(SigningKeyRecord.Columns.id).fetchAll(db).map {
                 .init(orgID: $0.orgID, privateKey: $0.privateKey, publicKey: $0.publicKey, state: $0.state,
                       createdAt: $0.createdAt)
+            }
+            dump.console = try Row.fetchAll(db, sql: "SELECT * FROM consoleSettings ORDER BY orgID").map {
+                .init(orgID: $0["orgID"], ssoURL: $0["idpSSOURL"], entityID: $0["idpEntityID"],
+                      certificate: $0["idpCertificate"], adminGroup: $0["adminGroup"], changedAt: $0["changedAt"])
+            }
+            dump.consoleAdmins = try Row.fetchAll(db, sql: "SELECT * FROM consoleAdmin ORDER BY orgID, email").map {
+                .init(orgID: $0["orgID"], email: $0["email"], createdAt: $0["createdAt"])
             }
             return dump
         }

@@ -90,11 +90,11 @@ package enum TokenName {
 
 extension SQLiteStore {
     /// Creates a token and returns its secret. The secret is not stored and cannot be shown again.
-    public func createToken(org orgName: String, name: String, scope: TokenScope) throws -> String {
+    public func createToken(org orgName: String, name: String, scope: TokenScope, actor: String = "cli") throws -> String {
         let trimmed = try TokenName.checked(name)
         let secret = TokenSecret.generate()
         let hash = TokenSecret.hash(secret)
-        try mutateSync(org: orgName, actor: "cli", method: "TOKEN CREATE") { mutation in
+        try mutateSync(org: orgName, actor: actor, method: "TOKEN CREATE") { mutation in
             let db = mutation.db
             let mine = TokenRecord.filter(TokenRecord.Columns.orgID == mutation.org.id)
             if try mine.filter(TokenRecord.Columns.name == trimmed).fetchCount(db) > 0 {
@@ -126,8 +126,8 @@ extension SQLiteStore {
     }
 
     /// Revokes (deletes) a token; a running server refuses it from the next request on.
-    public func revokeToken(org orgName: String, name: String) throws {
-        try mutateSync(org: orgName, actor: "cli", method: "TOKEN REVOKE") { mutation in
+    public func revokeToken(org orgName: String, name: String, actor: String = "cli") throws {
+        try mutateSync(org: orgName, actor: actor, method: "TOKEN REVOKE") { mutation in
             let deleted = try TokenRecord
                 .filter(TokenRecord.Columns.orgID == mutation.org.id && TokenRecord.Columns.name == name)
                 .deleteAll(mutation.db)

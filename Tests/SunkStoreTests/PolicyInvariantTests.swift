@@ -115,7 +115,7 @@ struct PolicyInvariantTests {
                         let force = Bool.random(using: &rng)
                         let stranded = try await database.policyRefusals(org: "default", policy: policy)
                         do {
-                            _ = try await database.updateOrg("default", scimAPI: nil, provisioning: nil, policy: policy, force: force)
+                            _ = try await database.updateOrg("default", scimAPI: nil, provisioning: nil, policy: policy, force: force, actor: "prop")
                             #expect(force || stranded.isEmpty, "a stranding change went through without force")
                             if !stranded.isEmpty { forcedChanges += 1 }
                         } catch StoreError.invalidValue(let message) {

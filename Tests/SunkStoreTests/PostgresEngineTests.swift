@@ -119,7 +119,7 @@ struct PostgresEngineTests {
             let org = try await a.org(named: "default")
             var feed = a.serials(org: "default").makeAsyncIterator()
             #expect(try await feed.next() == org.serial)
-            _ = try await b.createToken(org: "default", name: "not-a-change", scope: .node)
+            _ = try await b.createToken(org: "default", name: "not-a-change", scope: .node, actor: "test")
             _ = try await b.createUser(org: org, draft: draft("elsewhere@example.com"), actor: "b")
             #expect(try await feed.next() == org.serial + 1)
         }

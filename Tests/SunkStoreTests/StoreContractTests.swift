@@ -29,7 +29,7 @@ struct OrgAndTokenContractTests {
           arguments: StoreEngine.all)
     func tokens(engine: StoreEngine) async throws {
         try await engine.withStore { store in
-            let secret = try await store.createToken(org: "default", name: "okta-hash-test", scope: .scim)
+            let secret = try await store.createToken(org: "default", name: "okta-hash-test", scope: .scim, actor: "test")
             #expect(secret.hasPrefix("sbt_"))
             #expect(secret.count > 40)
             let principal = try await store.authenticate(secret: secret, org: "default")
@@ -41,14 +41,14 @@ struct OrgAndTokenContractTests {
             #expect(listed.map(\.name) == ["okta-hash-test"])
             #expect(listed.first?.lastUsedAt != nil, "authenticate records the last use")
             // Two tokens never share a secret.
-            let another = try await store.createToken(org: "default", name: "second", scope: .node)
+            let another = try await store.createToken(org: "default", name: "second", scope: .node, actor: "test")
             #expect(another != secret)
             #expect(try await store.authenticate(secret: another, org: "default")?.scope == .node)
             await #expect(throws: StoreError.self) {
-                _ = try await store.createToken(org: "default", name: "second", scope: .node)
+                _ = try await store.createToken(org: "default", name: "second", scope: .node, actor: "test")
             }
             _ = try await store.createOrg("b-org", policy: .default)
-            _ = try await store.createToken(org: "b-org", name: "a", scope: .scim)
+            _ = try await store.createToken(org: "b-org", name: "a", scope: .scim, actor: "test")
             #expect(try await store.tokens(org: nil).map { "\($0.org)/\($0.name)" }
                         == ["b-org/a", "default/okta-hash-test", "default/second"])
         }
@@ -57,12 +57,12 @@ struct OrgAndTokenContractTests {
     @Test("a revoked token no longer authenticates; revoking twice is notFound", arguments: StoreEngine.all)
     func revoke(engine: StoreEngine) async throws {
         try await engine.withStore { store in
-            let secret = try await store.createToken(org: "default", name: "gone", scope: .scim)
-            try await store.revokeToken(org: "default", name: "gone")
+            let secret = try await store.createToken(org: "default", name: "gone", scope: .scim, actor: "test")
+            try await store.revokeToken(org: "default", name: "gone", actor: "test")
             #expect(try await store.authenticate(secret: secret, org: "default") == nil)
-            await #expect(throws: StoreError.self) { try await store.revokeToken(org: "default", name: "gone") }
+            await #expect(throws: StoreError.self) { try await store.revokeToken(org: "default", name: "gone", actor: "test") }
             await #expect(throws: StoreError.self) {
-                _ = try await store.createToken(org: "default", name: "  ", scope: .scim)
+                _ = try await store.createToken(org: "default", name: "  ", scope: .scim, actor: "test")
             }
         }
     }
@@ -130,7 +130,7 @@ struct UserContractTests {
     @Test("the serial bumps on every write, not on reads, authentication or no-op updates", arguments: StoreEngine.all)
     func serial(engine: StoreEngine) async throws {
         try await engine.withStore { store in
-            let secret = try await store.createToken(org: "default", name: "serial", scope: .scim)
+            let secret = try await store.createToken(org: "default", name: "serial", scope: .scim, actor: "test")
             var org = try await store.org(named: "default")
             let start = org.serial
             _ = try await store.authenticate(secret: secret, org: "default")
@@ -164,9 +164,9 @@ struct UserContractTests {
             // A policy change is a change too; a switch is not.
             var policy = org.policy
             policy.defaultShell = "/bin/zsh"
-            _ = try await store.updateOrg("default", scimAPI: nil, provisioning: nil, policy: policy, force: false)
+            _ = try await store.updateOrg("default", scimAPI: nil, provisioning: nil, policy: policy, force: false, actor: "test")
             #expect(try await store.org(named: "default").serial == start + 4)
-            _ = try await store.updateOrg("default", scimAPI: false, provisioning: nil, policy: nil, force: false)
+            _ = try await store.updateOrg("default", scimAPI: false, provisioning: nil, policy: nil, force: false, actor: "test")
             #expect(try await store.org(named: "default").serial == start + 4)
             #expect(try await store.org(named: "default").scimAPI == false)
         }
@@ -257,7 +257,7 @@ struct UserContractTests {
             var org = try await store.org(named: "default")
             _ = try await store.createUser(org: org, draft: draft("before@example.com"), actor: "t")
             #expect(try await store.frozenSnapshot(org: org) == nil)
-            org = try await store.updateOrg("default", scimAPI: nil, provisioning: false, policy: nil, force: false)
+            org = try await store.updateOrg("default", scimAPI: nil, provisioning: false, policy: nil, force: false, actor: "test")
             #expect(org.provisioning == false)
             #expect(try await store.liveETag(org: org) == nil)
             let frozen = try #require(try await store.frozenSnapshot(org: org))
@@ -269,7 +269,7 @@ struct UserContractTests {
             #expect(try await store.frozenSnapshot(org: org) == frozen)
             #expect(try await store.publishedDocument(org: org).digest == frozenDocument.digest)
             #expect(try await store.snapshot(org: org).body.users.map(\.name).sorted() == ["after", "before"])
-            org = try await store.updateOrg("default", scimAPI: nil, provisioning: true, policy: nil, force: false)
+            org = try await store.updateOrg("default", scimAPI: nil, provisioning: true, policy: nil, force: false, actor: "test")
             #expect(try await store.frozenSnapshot(org: org) == nil)
             let published = try await store.publishedSnapshot(org: org)
             #expect(published.etag == (try await store.liveETag(org: org)))
@@ -370,7 +370,7 @@ struct ChangeFeedContractTests {
             let org = try await store.org(named: "default")
             var feed = store.serials(org: "default").makeAsyncIterator()
             #expect(try await feed.next() == org.serial)
-            _ = try await store.createToken(org: "default", name: "not-a-change", scope: .node)
+            _ = try await store.createToken(org: "default", name: "not-a-change", scope: .node, actor: "test")
             _ = try await store.createUser(org: org, draft: draft("feed@example.com"), actor: "t")
             #expect(try await feed.next() == org.serial + 1)
             await #expect(throws: StoreError.orgNotFound("nope")) {

@@ -7,7 +7,7 @@ import TestSupport
 
 @Suite("migrate-store: SQLite into PostgreSQL")
 struct StoreMigrationTests {
-    @Test("every id, serial, cursor, token hash, key and audit row kept: both publish the same snapshots")
+    @Test("every id, serial, cursor, token hash, key, audit row and console setting kept: both publish the same snapshots")
     func copy() async throws {
         try await withDatabase { sqlite in
             // A store with some history: deletions (cursors past the live ids), a rotated key, a
@@ -22,6 +22,12 @@ struct StoreMigrationTests {
             _ = try sqlite.createOrg("paused")
             _ = try await sqlite.createUser(org: try await sqlite.org(named: "paused"), draft: draft("p@example.com"), actor: "t")
             _ = try sqlite.updateOrg("paused", provisioning: false)
+            _ = try await sqlite.updateConsoleSettings(
+                org: "default", identityProvider: ConsoleIdentityProvider(
+                    ssoURL: "https://idp.example/sso", entityID: "http://www.okta.com/exk1",
+                    certificatePEM: try await testCertificate()),
+                adminGroup: "console admins", actor: "cli")
+            try await sqlite.addConsoleAdmin(org: "default", email: "ada@example.com", actor: "cli")
 
             try await PostgresCluster.shared().withDatabase { url in
                 let postgres = try await PostgresStore(url: url)
@@ -39,6 +45,9 @@ struct StoreMigrationTests {
                 let copied = try await postgres.org(named: "default")
                 #expect(try await postgres.users(org: copied, lookup: .all) == (try sqlite.users(org: org)))
                 #expect(try await postgres.authenticate(secret: secret, org: "default")?.tokenName == "okta")
+                let console = try await postgres.consoleSettings(org: "default")
+                #expect(console == (try await sqlite.consoleSettings(org: "default")))
+                #expect(console.identityProvider != nil && console.adminEmails == ["ada@example.com"])
                 let audit = try await sqlite.auditEntries(org: nil, since: nil, limit: 1000)
                 #expect(try await postgres.auditEntries(org: nil, since: nil, limit: 1000) == audit)
                 // The cursors came along: the next uid and gid are the ones SQLite would hand out.

@@ -6,7 +6,8 @@ import SunkStore
 struct OrgCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "org", abstract: "Create, list and configure orgs.",
-        subcommands: [Create.self, List.self, Set.self, Show.self, TrustKey.self, RotateSigningKey.self])
+        subcommands: [Create.self, List.self, Set.self, Show.self, TrustKey.self, RotateSigningKey.self,
+                      OrgSAMLCommand.self, OrgAdminsCommand.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an org (its SCIM base URL is /scim/ORG).")
@@ -57,6 +58,9 @@ struct OrgCommand: AsyncParsableCommand {
         var provisioning: Switch?
         @Option(name: .customLong("map-group"), help: "DERIVED=POSIX: add or change one group name mapping ('DERIVED=' removes it; repeat).")
         var groupMappings: [String] = []
+        @Option(name: .customLong("console-admin-group"),
+                help: "A SCIM group's displayName whose members may use the org's console ('' for none).")
+        var consoleAdminGroup: String?
         @Flag(help: "Apply a policy that refuses stored users or groups: they become \"not exported\" (with the reason) instead of the change being refused.")
         var force = false
 
@@ -78,12 +82,19 @@ struct OrgCommand: AsyncParsableCommand {
             let org: Org
             do {
                 org = try await db.updateOrg(
-                    name, scimAPI: scimAPI?.isOn, provisioning: provisioning?.isOn, policy: policy, force: force)
+                    name, scimAPI: scimAPI?.isOn, provisioning: provisioning?.isOn, policy: policy, force: force, actor: "cli")
             } catch StoreError.invalidValue(let message) {
                 printError("sunk-bridge org set: \(message)")
                 throw ExitCode.failure
             }
             say(OrgDescription.render(org))
+            if let consoleAdminGroup {
+                let settings = try await consoleCall {
+                    try await db.updateConsoleSettings(org: name, identityProvider: nil, adminGroup: consoleAdminGroup,
+                                                          actor: "cli")
+                }
+                say("  console admin group: " + (settings.adminGroup.map { "\"\($0)\"" } ?? "none"))
+            }
             if force && !stranded.isEmpty {
                 say("not exported to nodes from now on (--force):")
                 for entry in stranded { say("  \(entry)") }

@@ -138,7 +138,7 @@ struct ServeCommand: AsyncParsableCommand {
                     let policy = overrides.applied(to: org.policy)
                     if policy != org.policy {
                         let stranded = try await db.policyRefusals(org: name, policy: policy)
-                        _ = try await db.updateOrg(name, scimAPI: nil, provisioning: nil, policy: policy, force: force)
+                        _ = try await db.updateOrg(name, scimAPI: nil, provisioning: nil, policy: policy, force: force, actor: "cli")
                         say("applied the configured policy to org \(name)")
                         for entry in stranded { say("  not exported to nodes from now on (--force-policy): \(entry)") }
                     }

@@ -18,7 +18,7 @@ struct TokenCommand: AsyncParsableCommand {
         @Flag(help: "Print only the secret, on one line (for scripts).") var quiet = false
 
         func run() async throws {
-            let secret = try await database.store(command: "token create").createToken(org: org.org, name: name, scope: scope)
+            let secret = try await database.store(command: "token create").createToken(org: org.org, name: name, scope: scope, actor: "cli")
             if quiet {
                 say(secret)
             } else {
@@ -49,7 +49,7 @@ struct TokenCommand: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            try await database.store(command: "token revoke").revokeToken(org: org.org, name: name)
+            try await database.store(command: "token revoke").revokeToken(org: org.org, name: name, actor: "cli")
             say("revoked token \"\(name)\" of org \(org.org)")
         }
     }

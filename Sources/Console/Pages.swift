@@ -121,14 +121,14 @@ extension ConsoleRoutes {
             (total, users) = try await database.userPage(
                 org: org, page: Page(startIndex: (page - 1) * Self.pageSize + 1, count: Self.pageSize))
         } else {
-            users = try await database.users(org: org, lookup: .userName(query))
+            users = try await database.users(org: org, lookup: .userNamePrefix(query))
             total = users.count
         }
         let rows = users.map { user -> [String: Any] in
             ["id": user.id, "userName": user.userName, "posixName": user.posixName ?? "—", "uid": user.uid,
              "active": user.active ? "yes" : "no", "exported": user.exportProblem == nil ? "yes" : "no"]
         }
-        var values: [String: Any] = ["users": rows, "total": total, "query": query]
+        var values: [String: Any] = ["users": rows, "total": total, "query": query, "limit": UserLookup.prefixLimit]
         if query.isEmpty {
             if page > 1 { values["previous"] = page - 1 }
             if page * Self.pageSize < total { values["next"] = page + 1 }

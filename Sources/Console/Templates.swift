@@ -81,9 +81,9 @@ enum Templates {
         """
 
     static let users = """
-        <form method="get" action="/console/{{org}}/users"><label>userName<input name="q" value="{{query}}"></label>
+        <form method="get" action="/console/{{org}}/users"><label>userName starts with<input name="q" value="{{query}}"></label>
         <button type="submit">Search</button></form>
-        <p>{{total}} users{{#query}} named {{query}}{{/query}}.</p>
+        <p>{{total}} users{{#query}} whose userName starts with {{query}} (at most {{limit}} shown){{/query}}.</p>
         <table><thead><tr><th>userName</th><th>POSIX name</th><th>uid</th><th>Active</th><th>Exported</th><th></th></tr></thead><tbody>
         {{#users}}<tr><td>{{userName}}</td><td>{{posixName}}</td><td>{{uid}}</td><td>{{active}}</td><td>{{exported}}</td>
         <td><a href="/console/{{org}}/users/{{id}}">View Details</a></td></tr>{{/users}}

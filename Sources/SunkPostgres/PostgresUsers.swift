@@ -53,6 +53,17 @@ extension PostgresStore {
         switch lookup {
         case .all: filter = nil
         case .userName(let name): filter = ("usernamekey", UserKey.fold(name))
+        case .userNamePrefix(let prefix):
+            let range = UserLookup.prefixRange(prefix)
+            var binds = PostgresBindings()
+            binds.append(orgID)
+            binds.append(range.lower)
+            binds.append(range.upper)
+            let rows = try await db.rows(PostgresQuery(unsafeSQL: """
+                SELECT * FROM scimuser WHERE orgid = $1 AND usernamekey >= $2 AND usernamekey < $3
+                ORDER BY seq LIMIT \(UserLookup.prefixLimit)
+                """, binds: binds))
+            return try await storedUsers(db, rows, allOf: nil)
         case .externalID(let value): filter = ("externalid", value)
         case .id(let value): filter = ("id", value)
         }

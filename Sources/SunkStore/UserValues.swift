@@ -83,8 +83,22 @@ public struct Page: Sendable, Equatable {
 public enum UserLookup: Sendable, Equatable {
     case all
     case userName(String)
+    /// Users whose userName starts with this text, compared case-insensitively like `userName`
+    /// (an index range, not a scan): the console's search box. At most `prefixLimit` of them.
+    case userNamePrefix(String)
     case externalID(String)
     case id(String)
+
+    /// The most users a `userNamePrefix` lookup answers.
+    public static let prefixLimit = 100
+
+    /// The range of folded userName keys a prefix covers: `lower ≤ key < upper`. Keys are compared
+    /// as bytes (SQLite's BINARY, PostgreSQL's "C" collation), so every key that starts with `lower`
+    /// sorts below it followed by the highest scalar.
+    public static func prefixRange(_ prefix: String) -> (lower: String, upper: String) {
+        let lower = UserKey.fold(prefix)
+        return (lower, lower + "\u{10FFFF}")
+    }
 }
 
 /// userName is case-insensitive for uniqueness and filtering (RFC 7643 `caseExact: false`).

@@ -51,6 +51,10 @@ extension SQLiteStore {
         switch lookup {
         case .all: break
         case .userName(let name): request = request.filter(UserRecord.Columns.userNameKey == UserKey.fold(name))
+        case .userNamePrefix(let prefix):
+            let range = UserLookup.prefixRange(prefix)
+            request = request.filter(UserRecord.Columns.userNameKey >= range.lower
+                                     && UserRecord.Columns.userNameKey < range.upper).limit(UserLookup.prefixLimit)
         case .externalID(let value): request = request.filter(UserRecord.Columns.externalID == value)
         case .id(let value): request = request.filter(UserRecord.Columns.id == value)
         }

@@ -232,6 +232,29 @@ struct UserContractTests {
         }
     }
 
+    @Test("a userName prefix finds the users it starts, case-insensitively, in creation order, at most the limit",
+          arguments: StoreEngine.all)
+    func userNamePrefix(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let org = try await store.org(named: "default")
+            for name in ["ada@example.com", "Adam@example.com", "bob@example.com", "ad_x@example.com", "a%b@example.com"] {
+                _ = try await store.createUser(org: org, draft: draft(name), actor: "t")
+            }
+            func names(_ prefix: String) async throws -> [String] {
+                try await store.users(org: org, lookup: .userNamePrefix(prefix)).map(\.userName)
+            }
+            #expect(try await names("AD") == ["ada@example.com", "Adam@example.com", "ad_x@example.com"])
+            #expect(try await names("ada") == ["ada@example.com", "Adam@example.com"])
+            #expect(try await names("ad_") == ["ad_x@example.com"], "_ is a character, not a wildcard")
+            #expect(try await names("a%") == ["a%b@example.com"], "% is a character, not a wildcard")
+            #expect(try await names("zz").isEmpty)
+            for n in 0..<(UserLookup.prefixLimit + 5) {
+                _ = try await store.createUser(org: org, draft: draft("many\(n)@example.com"), actor: "t")
+            }
+            #expect(try await names("many").count == UserLookup.prefixLimit)
+        }
+    }
+
     @Test("concurrent writers never surface a locking error", arguments: StoreEngine.all)
     func concurrentWriters(engine: StoreEngine) async throws {
         try await engine.withStore { store in

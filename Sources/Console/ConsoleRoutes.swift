@@ -63,6 +63,8 @@ public final class ConsoleRoutes: Sendable {
         }
         let forms: [(String, @Sendable (ConsoleSession, FormFields) async throws -> Response)] = [
             ("/console/:org/saml", { s, f in try await self.saveSAML(s, f) }),
+            ("/console/:org/saml/admins", { s, f in try await self.addAdmin(s, f) }),
+            ("/console/:org/saml/admins/remove", { s, f in try await self.removeAdmin(s, f) }),
             ("/console/:org/scim/switches", { s, f in try await self.saveSwitches(s, f) }),
             ("/console/:org/scim/tokens", { s, f in try await self.createToken(s, f) }),
             ("/console/:org/scim/tokens/revoke", { s, f in try await self.revokeToken(s, f) }),

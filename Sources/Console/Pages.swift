@@ -56,6 +56,31 @@ extension ConsoleRoutes {
         return try await samlPage(session, notice: "Saved. Sign-in uses these values from now on.")
     }
 
+    /// Adds a console admin by email, as the signed-in admin (audited by the store).
+    func addAdmin(_ session: ConsoleSession, _ form: FormFields) async throws -> Response {
+        let email = form["email"] ?? ""
+        do {
+            try await database.addConsoleAdmin(org: session.org, email: email, actor: session.admin)
+        } catch let error as StoreError {
+            switch error {
+            case .invalidValue, .alreadyExists: return try await samlPage(session, error: "Not added: \(error)")
+            default: throw error
+            }
+        }
+        return try await samlPage(session, notice: "\(email.lowercased()) may now sign in to the console.")
+    }
+
+    /// Removes a console admin by email; their next sign-in is refused (a live session runs out).
+    func removeAdmin(_ session: ConsoleSession, _ form: FormFields) async throws -> Response {
+        let email = form["email"] ?? ""
+        do {
+            try await database.removeConsoleAdmin(org: session.org, email: email, actor: session.admin)
+        } catch StoreError.notFound(let what) {
+            return try await samlPage(session, error: "Not removed: \(what) not found.")
+        }
+        return try await samlPage(session, notice: "\(email.lowercased()) is no longer a console admin (from their next sign-in).")
+    }
+
     // MARK: SCIM Configuration
 
     func scimPage(_ session: ConsoleSession, secret: (name: String, value: String)? = nil, error: String? = nil,

@@ -51,8 +51,13 @@ enum Templates {
         <label>Console admin group (a pushed group's name; empty for none)<input name="admin_group" value="{{adminGroup}}"></label>
         <button type="submit">Save</button></form>
         <h2>Console admins by email</h2>
-        <ul>{{#adminEmails}}<li>{{.}}</li>{{/adminEmails}}{{^adminEmails}}<li>none</li>{{/adminEmails}}</ul>
-        <p>Change with <code>sunk-bridge org admins add|remove {{org}} EMAIL</code>.</p>
+        <ul>{{#adminEmails}}<li>{{.}} <form class="inline" method="post" action="/console/{{org}}/saml/admins/remove">
+        <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="email" value="{{.}}">
+        <button type="submit">Remove</button></form></li>{{/adminEmails}}{{^adminEmails}}<li>none</li>{{/adminEmails}}</ul>
+        <form method="post" action="/console/{{org}}/saml/admins"><input type="hidden" name="csrf" value="{{csrf}}">
+        <label>Email<input name="email" type="email" required maxlength="254"></label>
+        <button type="submit">Add admin</button></form>
+        <p>The same on the command line: <code>sunk-bridge org admins add|remove {{org}} EMAIL</code>.</p>
         """
 
     static let scim = """

@@ -127,6 +127,22 @@ struct ConsolePagesTests {
             #expect(stored.identityProvider?.certificatePEM.contains(other.split(separator: "\n")[1]) == true)
             #expect(ConsoleHarness.element(good.text, id: "idp-fingerprint")?.count == 95)
 
+            // Admins by email, from the page: added, refused twice, removed; each audited as the admin.
+            let added = try await h.browser.post("/console/default/saml/admins", form: [("csrf", csrf), ("email", "Grace@Example.com")])
+            #expect(added.status == .ok && added.text.contains("grace@example.com may now sign in"), "\(added.text)")
+            #expect(try await h.database.consoleSettings(org: "default").adminEmails.contains("grace@example.com"))
+            let twice = try await h.browser.post("/console/default/saml/admins", form: [("csrf", csrf), ("email", "grace@example.com")])
+            #expect(twice.status == .badRequest && twice.text.contains("Not added"))
+            let forged = try await h.browser.post("/console/default/saml/admins/remove", form: [("email", "grace@example.com")])
+            #expect(forged.status == .forbidden, "no CSRF token, no change")
+            let removed = try await h.browser.post("/console/default/saml/admins/remove",
+                                                   form: [("csrf", csrf), ("email", "grace@example.com")])
+            #expect(removed.status == .ok && removed.text.contains("no longer a console admin"))
+            #expect(try await h.database.consoleSettings(org: "default").adminEmails.contains("grace@example.com") == false)
+            let missing = try await h.browser.post("/console/default/saml/admins/remove",
+                                                   form: [("csrf", csrf), ("email", "grace@example.com")])
+            #expect(missing.status == .badRequest && missing.text.contains("Not removed"))
+
             let org = try await h.database.org(named: "default")
             let user = try await h.database.createUser(org: org, draft: UserDraft(
                 userName: "grace@example.com", externalID: nil, active: true, document: "{}", gecos: "",

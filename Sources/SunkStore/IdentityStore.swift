@@ -128,8 +128,8 @@ public protocol IdentityStore: Sendable {
     /// sees the latest serial, not every step); `.orgNotFound` ends the stream when the org does
     /// not exist. The stream stops when its consumer stops iterating. A change written by another
     /// process reaches the stream: on PostgreSQL as its transaction commits (LISTEN/NOTIFY on one
-    /// connection per store, re-established when it drops); on SQLite with this process's next write (GRDB observes only its
-    /// own process).
+    /// connection per store, re-established when it drops); on SQLite with this process's next
+    /// write (GRDB observes only its own process).
     func serials(org: String) -> AsyncThrowingStream<Int64, any Error>
 
     // MARK: Lifecycle

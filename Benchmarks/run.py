@@ -12,7 +12,9 @@ sizes in seconds (the Swift test `BenchmarkSmokeTests` does the same inside `mak
 Env: BENCH_SIZES=1000,10000,100000 (users of the three datasets), BENCH_ROUNDS, BENCH_LOAD_SECONDS.
 
 Everything talks to 127.0.0.1 only. Needs root (root-owned keys cache, mount namespaces for NSS,
-chown for homes), cc and libsqlite3-dev (the C references), python3. Optional: eatmydata (fast
+chown for homes), cc and libsqlite3-dev (the C references), python3, PostgreSQL 15 (`make deps`; the
+ingest rows on PostgreSQL run `serve` on a scratch cluster made as the tests make theirs,
+Benchmarks/pgcluster.py, with durable settings). Optional: eatmydata (fast
 seeding of the datasets through the real API), wrk (not used), a venv with `scim2-server` from PyPI
 (the peer; created under .build/bench/venv on a full run; a row says so when it cannot be).
 
@@ -43,6 +45,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from httpclient import Conn  # noqa: E402
 import push  # noqa: E402
+from pgcluster import PostgresCluster  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -61,6 +64,8 @@ ROWS = [
     ("ingest-c8", "SCIM ingest", "8-way concurrent creates/s"),
     ("ingest-c32", "SCIM ingest", "32-way concurrent creates/s"),
     ("ingest-c8-peer", "SCIM ingest", "8-way concurrent creates/s vs scim2-server"),
+    ("ingest-pg-seq-rate", "SCIM ingest", "sequential durable creates/s on PostgreSQL vs SQLite"),
+    ("ingest-pg-c8", "SCIM ingest", "8-way concurrent creates/s on PostgreSQL vs SQLite"),
     ("filter-username-p50", "SCIM ingest", "filter userName eq p50, large vs small"),
     ("filter-username-p99", "SCIM ingest", "filter userName eq p99, large vs small"),
     ("filter-externalid-p50", "SCIM ingest", "filter externalId eq p50, large vs small"),
@@ -202,8 +207,11 @@ def rss_kb(pid):
 class Bridge:
     """`sunk-bridge serve` on DB, on a free loopback port."""
 
-    def __init__(self, binary, db, work, eat=False):
+    def __init__(self, binary, db, work, eat=False, token_dir=None):
+        """`db` is a file (SQLite) or a postgresql:// URL; the SCIM token is read from
+        `bootstrap-token` in `token_dir` (default: the database file's folder)."""
         self.binary, self.db, self.work, self.eat = binary, db, work, eat
+        self.token_dir = token_dir or os.path.dirname(db)
         self.proc = None
 
     def start(self):
@@ -225,7 +233,7 @@ class Bridge:
         if not m:
             raise RuntimeError(f"unexpected base URL {base}")
         self.port, self.prefix = int(m.group(1)), m.group(2)
-        self.token = open(os.path.join(os.path.dirname(self.db), "bootstrap-token")).read().strip()
+        self.token = open(os.path.join(self.token_dir, "bootstrap-token")).read().strip()
         return self
 
     def stop(self):
@@ -447,7 +455,7 @@ class Suite:
 
     # -- SCIM ingest --------------------------------------------------------------------------
     def bench_ingest(self):
-        self.log("ingest: bare SQLite loop, sunk-bridge and scim2-server, sequential and concurrent")
+        self.log("ingest: bare SQLite loop, sunk-bridge on SQLite and PostgreSQL, scim2-server, sequential and concurrent")
         peer_py, peer_reason = self.peer_python()
         res = {k: [] for k in ["ref_rate", "ref_p50", "ref_p99", "seq_rate", "seq_p50", "seq_p99", "c8", "c32",
                                "peer_seq", "peer_c8"]}
@@ -462,17 +470,12 @@ class Suite:
 
             copy_db(self.db["small"], os.path.join(d, "b", "sunk.sqlite"))
             b = Bridge(self.args.bridge, os.path.join(d, "b", "sunk.sqlite"), d).start()
-            try:
-                rate, lats = asyncio.run(self.creates(b.port, b.prefix, b.conn, self.seq_creates, 1, f"s{r}x"))
-                res["seq_rate"].append(rate)
-                res["seq_p50"].append(pct(lats, 50))
-                res["seq_p99"].append(pct(lats, 99))
-                rate, _ = asyncio.run(self.creates(b.port, b.prefix, b.conn, self.conc_creates, 8, f"e{r}x"))
-                res["c8"].append(rate)
-                rate, _ = asyncio.run(self.creates(b.port, b.prefix, b.conn, self.conc_creates, 32, f"t{r}x"))
-                res["c32"].append(rate)
-            finally:
-                b.stop()
+            rate, lats, conc = self.receiver_creates(b, str(r), [8, 32])
+            res["seq_rate"].append(rate)
+            res["seq_p50"].append(pct(lats, 50))
+            res["seq_p99"].append(pct(lats, 99))
+            res["c8"].append(conc[8])
+            res["c32"].append(conc[32])
             if peer_py:
                 peer = self.start_peer(peer_py, d)
                 try:
@@ -487,6 +490,7 @@ class Suite:
                 finally:
                     peer[0].terminate()
                     peer[0].wait()
+        self.ingest_postgres(res)
         self.ingest = res
         T = self.table
         ref = f"bare SQLite commit loop (C, WAL, synchronous=FULL, {self.seq_creates} rows)"
@@ -517,6 +521,49 @@ class Suite:
               + (": creates are committed one by one (no group commit)" if scale < 1.5 else ""))
         T.put("ingest-c32", rates("c32"), "bare loop (sequential)", rates("ref_rate"),
               med(res["c32"]) / med(res["ref_rate"]))
+        if res["pg_seq"]:
+            T.put("ingest-pg-seq-rate", rates("pg_seq"), "SQLite, sequential (ingest-seq-rate)", rates("seq_rate"),
+                  med(res["pg_seq"]) / med(res["seq_rate"]))
+            T.put("ingest-pg-c8", rates("pg_c8"), "SQLite, 8-way (ingest-c8)", rates("c8"),
+                  med(res["pg_c8"]) / med(res["c8"]))
+        else:
+            T.missing("ingest-pg-seq-rate", res["pg_reason"])
+            T.missing("ingest-pg-c8", res["pg_reason"])
+
+    def ingest_postgres(self, res):
+        """The same creates, same client, against `serve` on PostgreSQL: a scratch cluster made
+        here (Benchmarks/pgcluster.py), one database per round holding the small dataset (copied
+        in by `migrate-store`, so both engines start from the same store)."""
+        res["pg_seq"], res["pg_c8"], res["pg_reason"] = [], [], ""
+        try:
+            pg = PostgresCluster()
+        except Exception as e:   # noqa: BLE001
+            res["pg_reason"] = f"no PostgreSQL: {e}"
+            return
+        try:
+            for r in range(self.rounds):
+                d = os.path.join(self.work, f"ingest{r}", "pg")
+                copy_db(self.db["small"], os.path.join(d, "sunk.sqlite"))
+                url = pg.create_database(f"ingest{r}")
+                sh([self.args.bridge, "migrate-store", "--from", os.path.join(d, "sunk.sqlite"), "--to", url])
+                b = Bridge(self.args.bridge, url, d, token_dir=d).start()
+                rate, _, conc = self.receiver_creates(b, f"p{r}", [8])
+                res["pg_seq"].append(rate)
+                res["pg_c8"].append(conc[8])
+        finally:
+            pg.stop()
+
+    def receiver_creates(self, b, tag, ways):
+        """The ingest measurement of one started receiver `b` (stopped after), the same client
+        whatever its engine: sequential creates (rate, latencies), then one concurrent run per
+        count of clients in `ways` (rate each)."""
+        try:
+            rate, lats = asyncio.run(self.creates(b.port, b.prefix, b.conn, self.seq_creates, 1, f"s{tag}x"))
+            conc = {n: asyncio.run(self.creates(b.port, b.prefix, b.conn, self.conc_creates, n, f"c{n}t{tag}x"))[0]
+                    for n in ways}
+        finally:
+            b.stop()
+        return rate, lats, conc
 
     def start_peer(self, py, d):
         port = free_port()

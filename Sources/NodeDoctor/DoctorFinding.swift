@@ -25,15 +25,19 @@ public struct DoctorFinding: Sendable, Equatable {
     /// What to do about it; empty for `ok`.
     public var fix: String
 
-    static func ok(_ check: String, _ finding: String) -> DoctorFinding {
+    public init(level: DoctorLevel, check: String, finding: String, fix: String) {
+        self.level = level; self.check = check; self.finding = finding; self.fix = fix
+    }
+
+    public static func ok(_ check: String, _ finding: String) -> DoctorFinding {
         DoctorFinding(level: .ok, check: check, finding: finding, fix: "")
     }
 
-    static func warn(_ check: String, _ finding: String, fix: String) -> DoctorFinding {
+    public static func warn(_ check: String, _ finding: String, fix: String) -> DoctorFinding {
         DoctorFinding(level: .warn, check: check, finding: finding, fix: fix)
     }
 
-    static func fail(_ check: String, _ finding: String, fix: String) -> DoctorFinding {
+    public static func fail(_ check: String, _ finding: String, fix: String) -> DoctorFinding {
         DoctorFinding(level: .fail, check: check, finding: finding, fix: fix)
     }
 
@@ -48,6 +52,8 @@ public struct DoctorFinding: Sendable, Equatable {
 /// Every finding of one run, and the verdict.
 public struct DoctorReport: Sendable {
     public var findings: [DoctorFinding] = []
+
+    public init(findings: [DoctorFinding] = []) { self.findings = findings }
 
     mutating func add(_ finding: DoctorFinding) { findings.append(finding) }
     mutating func add(contentsOf more: [DoctorFinding]) { findings.append(contentsOf: more) }

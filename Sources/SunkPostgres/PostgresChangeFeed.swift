@@ -4,8 +4,9 @@ import SunkStore
 
 /// Serial changes between receivers: every mutation that moves an org's serial sends
 /// `NOTIFY sunk_bridge_serial, 'SERIAL ORG'` in its own transaction (delivered at commit, never
-/// for a rollback), and each `serials(org:)` stream listens on a connection of its own, so a
-/// receiver learns of a write through any other receiver (or the CLI) as it commits.
+/// for a rollback), and the store's one listening connection (`PostgresListener`) hands each to
+/// the `serials(org:)` streams of that org, so a receiver learns of a write through any other
+/// receiver (or the CLI) as it commits.
 enum PostgresChangeFeed {
     static let channel = "sunk_bridge_serial"
 
@@ -19,30 +20,40 @@ enum PostgresChangeFeed {
 
 extension PostgresStore {
     /// The org's serial now, then each new one as its transaction commits, from whichever
-    /// receiver. `LISTEN` is in place before the current serial is read, so no change falls in
-    /// between; older or repeated values are dropped, and a slow consumer sees the latest.
+    /// receiver. The serial is read again whenever notifications may have been missed (once
+    /// `LISTEN` is in place, and while the listening connection is down), so no change falls
+    /// in between; older or repeated values are dropped, and a slow consumer sees the latest.
+    /// The stream ends only with `.orgNotFound` (or an error) on its first read, or when the
+    /// store closes.
     public func serials(org name: String) -> AsyncThrowingStream<Int64, any Error> {
         AsyncThrowingStream(bufferingPolicy: .bufferingNewest(1)) { continuation in
+            let (id, events) = self.listener.subscribe(org: name)
             let task = Task {
                 do {
-                    try await self.withConnection { db in
-                        try await db.listen(on: PostgresChangeFeed.channel) { notifications in
-                            var last = try await Self.org(db, named: name).serial
-                            continuation.yield(last)
-                            for try await notification in notifications {
-                                guard let change = PostgresChangeFeed.parse(notification.payload), change.org == name,
-                                      change.serial > last else { continue }
-                                last = change.serial
-                                continuation.yield(last)
-                            }
+                    var last = try await self.org(named: name).serial
+                    continuation.yield(last)
+                    for await event in events {
+                        let serial: Int64
+                        switch event {
+                        case .changed(let changed): serial = changed
+                        case .reread:
+                            // The database may be the thing that is down: keep the last, try again.
+                            guard let read = try? await self.org(named: name).serial else { continue }
+                            serial = read
                         }
+                        guard serial > last else { continue }
+                        last = serial
+                        continuation.yield(last)
                     }
                     continuation.finish()
                 } catch {
-                    continuation.finish(throwing: Self.mapping(error, location: self.location))
+                    continuation.finish(throwing: error)
                 }
             }
-            continuation.onTermination = { _ in task.cancel() }
+            continuation.onTermination = { _ in
+                task.cancel()
+                self.listener.unsubscribe(id)
+            }
         }
     }
 }

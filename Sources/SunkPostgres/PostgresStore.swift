@@ -18,6 +18,8 @@ public final class PostgresStore: Sendable {
     private let runner: Task<Void, Never>
     let url: PostgresURL
     let logger: Logger
+    /// The one LISTEN connection behind every `serials(org:)` stream.
+    let listener: PostgresListener
 
     /// Connects to the database at `url` (see `PostgresURL`) and migrates it. Refuses a schema
     /// newer than this build knows (`StoreError.newerSchema`).
@@ -30,6 +32,7 @@ public final class PostgresStore: Sendable {
         self.logger = logger
         self.location = url.location
         self.client = client
+        listener = PostgresListener(client: client)
         runner = Task { await client.run() }
         do {
             try await PostgresMigrations.migrate(self)
@@ -121,6 +124,7 @@ public final class PostgresStore: Sendable {
 
     /// Closes the pool (and so every listener); any later use throws.
     public func close() async throws {
+        listener.stop()
         runner.cancel()
     }
 

@@ -141,9 +141,9 @@ public protocol IdentityStore: Sendable {
     /// delivery to nodes waits on. Values only increase and may be coalesced (a slow consumer
     /// sees the latest serial, not every step); `.orgNotFound` ends the stream when the org does
     /// not exist. The stream stops when its consumer stops iterating. A change written by another
-    /// process reaches the stream: on PostgreSQL as its transaction commits (LISTEN/NOTIFY, one
-    /// connection per stream); on SQLite with this process's next write (GRDB observes only its
-    /// own process).
+    /// process reaches the stream: on PostgreSQL as its transaction commits (LISTEN/NOTIFY on one
+    /// connection per store, re-established when it drops); on SQLite with this process's next
+    /// write (GRDB observes only its own process).
     func serials(org: String) -> AsyncThrowingStream<Int64, any Error>
 
     // MARK: Lifecycle

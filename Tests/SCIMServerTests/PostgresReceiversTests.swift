@@ -17,14 +17,10 @@ struct PostgresReceiversTests {
     func twoReceivers() async throws {
         let binary = try Binaries.sunkBridge()
         try await PostgresCluster.shared().withDatabase { db in
-            let a = try await ChildProcess.start(binary, ["serve", "--db", db, "--listen", "127.0.0.1:0"])
+            let (a, urlA) = try await receiver(binary, db, "A")
             defer { a.signal(SIGKILL) }
-            let urlA = try #require(await a.waitForLine(startingWith: "listening on "),
-                                    "receiver A did not start: \(a.standardOutput.output)\n\(a.standardError.output)")
-            let b = try await ChildProcess.start(binary, ["serve", "--db", db, "--listen", "127.0.0.1:0"])
+            let (b, urlB) = try await receiver(binary, db, "B")
             defer { b.signal(SIGKILL) }
-            let urlB = try #require(await b.waitForLine(startingWith: "listening on "),
-                                    "receiver B did not start: \(b.standardOutput.output)\n\(b.standardError.output)")
             let scim = try await secret(binary, db, name: "okta", scope: "scim")
             let node = try await secret(binary, db, name: "nodes", scope: "node")
             let client = HTTPClient(eventLoopGroupProvider: .singleton)
@@ -99,12 +95,7 @@ struct PostgresReceiversTests {
     func receiverKilled() async throws {
         let binary = try Binaries.sunkBridge()
         try await PostgresCluster.shared().withDatabase { db in
-            func start(_ name: String) async throws -> (ChildProcess, String) {
-                let process = try await ChildProcess.start(binary, ["serve", "--db", db, "--listen", "127.0.0.1:0"])
-                let url = try #require(await process.waitForLine(startingWith: "listening on "),
-                                       "receiver \(name) did not start: \(process.standardError.output)")
-                return (process, url)
-            }
+            func start(_ name: String) async throws -> (ChildProcess, String) { try await receiver(binary, db, name) }
             let (a, urlA) = try await start("A")
             defer { a.signal(SIGKILL) }
             var (b, urlB) = try await start("B")
@@ -168,6 +159,43 @@ struct PostgresReceiversTests {
             let serial = orgs.output.split(separator: "\n").dropFirst().first?.split(separator: " ", omittingEmptySubsequences: true)[3]
             #expect(serial == "64", "one serial per stored user: \(orgs.output)")
         }
+    }
+
+    @Test("README's Okta sequence, each request sent to the other of two receivers: every answer as with one receiver")
+    func oktaAcrossReceivers() async throws {
+        let binary = try Binaries.sunkBridge()
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        defer { _ = client.shutdown() }
+        /// Replays the sequence on a new database over `count` receivers, request i to receiver i % count.
+        func replay(receivers count: Int) async throws -> [OktaReplay.Answer] {
+            var answers: [OktaReplay.Answer] = []
+            try await PostgresCluster.shared().withDatabase { db in
+                var started: [(ChildProcess, String)] = []
+                defer { for (process, _) in started { process.signal(SIGKILL) } }
+                for name in ["A", "B"].prefix(count) { started.append(try await receiver(binary, db, name)) }
+                let scim = try await secret(binary, db, name: "okta", scope: "scim")
+                var turn = 0
+                answers = try await OktaReplay.run({ method, path, body, headers in
+                    defer { turn += 1 }
+                    return try await TestServer.send(client, method, started[turn % count].1 + "/scim/default" + path,
+                                                     body: body?.serialized(), bearer: scim, headers: headers)
+                })
+                #expect(turn == answers.count, "every request went out")
+            }
+            return answers
+        }
+        let alone = try await replay(receivers: 1)
+        let shared = try await replay(receivers: 2)
+        #expect(alone.count == 15 && shared.count == alone.count)
+        for (one, two) in zip(alone, shared) { #expect(two == one) }
+    }
+
+    /// A `serve` on `db` at a free loopback port, and its base URL once it listens.
+    private func receiver(_ binary: String, _ db: String, _ name: String) async throws -> (ChildProcess, String) {
+        let process = try await ChildProcess.start(binary, ["serve", "--db", db, "--listen", "127.0.0.1:0"])
+        let url = try #require(await process.waitForLine(startingWith: "listening on "),
+                               "receiver \(name) did not start: \(process.standardOutput.output)\n\(process.standardError.output)")
+        return (process, url)
     }
 
     /// A token made with the CLI against the database URL (what an admin does after `serve`).

@@ -8,67 +8,14 @@ struct ReplayTests {
     @Test("Okta: existence check, create, read, profile push (PUT), deactivate, still readable, reactivate")
     func oktaUserSession() async throws {
         try await withServer { server in
-            let existence = "/Users?filter=userName%20eq%20%22ada.lovelace%40example.com%22&startIndex=1&count=100"
-            // 1. Existence check before create: an empty ListResponse with JSON integers.
-            let absent = try await server.request(.GET, existence, headers: [("Accept", "application/scim+json"),
-                                                                          ("User-Agent", "Okta SCIM Client 1.0.0")])
-            #expect(absent.status == 200)
-            #expect(absent.json == ListResponse.json(resources: [], totalResults: 0, startIndex: 1, itemsPerPage: 0))
-
-            // 2. Create.
-            let created = try await server.post("/Users", Fixtures.oktaCreateUser)
-            #expect(created.status == 201)
-            let id = try #require(created.id)
-            #expect(created.headers.first(name: "Location") == created.json?.at("meta", "location")?.stringValue)
-
-            // 3. The existence check now finds it (case-insensitively too).
-            let present = try await server.get(existence)
-            #expect(present["totalResults"] == .int(1))
-            #expect(present.resources.first?["id"] == .string(id))
-            let upper = try await server.get("/Users?filter=userName%20eq%20%22ADA.LOVELACE%40EXAMPLE.COM%22")
-            #expect(upper.resources.first?["id"] == .string(id))
-
-            // 4. A duplicate create is 409 uniqueness.
-            expectSCIMError(try await server.post("/Users", Fixtures.oktaCreateUser), status: 409, scimType: "uniqueness")
-
-            // 5. Profile push: GET then PUT of fixture 03 with the real id.
-            #expect(try await server.get("/Users/\(id)").status == 200)
-            let put = try await server.put("/Users/\(id)", Fixtures.oktaPutUser(id: id))
-            #expect(put.status == 200, "\(put.text)")
-            #expect(put.ext?["sunkLoginShell"] == .string("/bin/zsh"))
-            #expect(put.ext?["sunkSshKeys"] == .array([.string(adaWorkstationKey)]))
-            #expect(put.ext?["sunkPosixUserId"] == .int(100001))
-            #expect(put.json?.at("meta", "created") == created.json?.at("meta", "created"))
-
-            // 5b. Okta also PUTs back exactly what it read (id, meta and schemas included).
-            var readBack = try #require(try await server.get("/Users/\(id)").json?.objectValue)
-            readBack["displayName"] = .string("Ada King")
-            let putBack = try await server.put("/Users/\(id)", .object(readBack))
-            #expect(putBack.status == 200, "\(putBack.text)")
-            #expect(putBack["displayName"] == .string("Ada King"))
-
-            // 6. Deactivate (fixture 04).
-            let deactivated = try await server.patch("/Users/\(id)", Fixtures.oktaDeactivate)
-            #expect(deactivated.status == 200)
-            #expect(deactivated["active"] == .bool(false))
-
-            // 7. Okta never deletes: the user stays readable and filterable.
-            let read = try await server.get("/Users/\(id)")
-            #expect(read.status == 200)
-            #expect(read["active"] == .bool(false))
-            #expect(try await server.get(existence).resources.first?["active"] == .bool(false))
-            let inactive = try await server.get("/Users?filter=active%20eq%20false")
-            #expect(inactive.resources.compactMap(\.id) == [id])
-            let stored = try #require(try await server.database.users(org: try server.org()).first)
-            #expect(stored.active == false)
-            #expect(stored.uid == 100001)
-
-            // 8. Reactivate.
-            let reactivated = try await server.patch("/Users/\(id)", Fixtures.oktaReactivate)
-            #expect(reactivated.status == 200)
-            #expect(reactivated["active"] == .bool(true))
-            #expect(try await server.get("/Users?filter=active%20eq%20false").resources.isEmpty)
-            #expect(reactivated.ext?["sunkSshKeys"] == .array([.string(adaWorkstationKey)]))
+            let answers = try await OktaReplay.run({ method, path, body, headers in
+                try await server.request(method, path, json: body, headers: headers)
+            }, deactivated: {
+                let stored = try #require(try await server.database.users(org: try server.org()).first)
+                #expect(stored.active == false)
+                #expect(stored.uid == 100001)
+            })
+            #expect(answers.count == 15, "every step of the sequence answered")
         }
     }
 

@@ -2,11 +2,12 @@
 import ArgumentParser
 import NodeDoctor
 import NodeSync
+import SunkPostgres
 
-struct DoctorCommand: ParsableCommand {
+struct DoctorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
-        abstract: "Check a login node: nsswitch, NSS module, sshd key command, helper, sync freshness, homes, id ranges, sudoers.",
+        abstract: "Check a login node (nsswitch, NSS module, sshd key command, helper, sync freshness, homes, id ranges, sudoers), or with --db a receiver's PostgreSQL database.",
         discussion: """
             Prints one line per finding, `ok|WARN|FAIL <check>: <finding>`, and a `fix:` line under each \
             problem. Reads only; changes nothing. Exit status 0 when nothing FAILs (warnings allowed), 1 otherwise.
@@ -35,7 +36,13 @@ struct DoctorCommand: ParsableCommand {
     @Option(name: .customLong("trust-key"), help: "The sync's trust key file (default: ROOT/etc/sunk-bridge/trust.pub).")
     var trustKey: String?
 
+    @Option(help: "A receiver's PostgreSQL database (postgresql://… URL): check only that it answers and has a schema this sunk-bridge serves.")
+    var db: String?
+
     func validate() throws {
+        if let db, !PostgresURL.isURL(db) {
+            throw ValidationError("--db takes a postgresql:// URL (an SQLite file needs no check: `sunk-bridge org list --db FILE` opens it)")
+        }
         if let f = nssFormat, NSSFormat(rawValue: f) == nil {
             throw ValidationError("--nss-format must be one of: extrausers, cache")
         }
@@ -43,7 +50,13 @@ struct DoctorCommand: ParsableCommand {
         if !root.hasPrefix("/") { throw ValidationError("--root must be an absolute path") }
     }
 
-    func run() throws {
+    func run() async throws {
+        if let db {
+            let report = DoctorReport(findings: [await ReceiverDatabaseCheck.run(url: db)])
+            print(report.rendered, terminator: "")
+            if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+            return
+        }
         let ctx = DoctorContext(root: root, sshdConfig: sshdConfig, nsswitch: nsswitch,
                                 format: nssFormat.flatMap(NSSFormat.init(rawValue:)),
                                 sshdBinary: sshdBinary == "none" || sshdBinary.isEmpty ? nil : sshdBinary,

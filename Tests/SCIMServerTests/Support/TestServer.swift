@@ -193,15 +193,23 @@ final class TestServer: Sendable {
             return try await routed(router, method, url, json: json, body: body, token: token, headers: headers,
                                     authorize: authorize)
         }
+        return try await Self.send(client, method, url, body: body ?? json?.serialized(),
+                                   bearer: authorize ? token ?? self.token : nil, headers: headers)
+    }
+
+    /// One request over HTTP with `client` (a live server, or any receiver this process reaches
+    /// over a socket); a body is `application/scim+json` unless `headers` say otherwise.
+    static func send(_ client: HTTPClient, _ method: HTTPMethod, _ url: String, body: [UInt8]?, bearer: String?,
+                     headers: [(String, String)]) async throws -> Reply {
         var request = HTTPClientRequest(url: url)
         request.method = method
-        if authorize { request.headers.add(name: "Authorization", value: "Bearer \(token ?? self.token)") }
+        if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let bytes = body ?? json?.serialized() {
+        if let body {
             if !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
                 request.headers.add(name: "Content-Type", value: "application/scim+json")
             }
-            request.body = .bytes(ByteBuffer(bytes: bytes))
+            request.body = .bytes(ByteBuffer(bytes: body))
         }
         let response = try await client.execute(request, timeout: .seconds(60))
         let buffer = try await response.body.collect(upTo: 64 << 20)

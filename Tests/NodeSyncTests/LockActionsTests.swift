@@ -43,6 +43,28 @@ struct LockActionsTests {
     /// Waits up to `seconds` for `p` to end; true when it did.
     /// Whether the process has died within `seconds`: gone from /proc or a zombie (signalled, not
     /// yet reaped: on a loaded machine the test's own reaper may lag behind the node's signal).
+    /// The signal that ended `p`: from its reaped status, or — while the test's reaper lags on a
+    /// loaded machine — from the zombie's own wait status in /proc/PID/stat (field 52, `exit_code`).
+    static func endingSignal(_ p: ChildProcess) async -> Int32? {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if let termination = await p.wait(seconds: 0.05) {
+                if case .signaled(let signal) = termination { return signal }
+                return nil
+            }
+            let stat = (try? String(contentsOfFile: "/proc/\(p.pid)/stat", encoding: .utf8)) ?? ""
+            // Fields after the command (in parentheses, which may hold spaces): field 3 is the state.
+            if let close = stat.lastIndex(of: ")") {
+                let fields = stat[stat.index(after: close)...].split(separator: " ")
+                if fields.first == "Z", fields.count >= 50, let status = Int32(fields[49].trimmingCharacters(in: .whitespacesAndNewlines)),
+                   status & 0x7f != 0 {
+                    return status & 0x7f
+                }
+            }
+        }
+        return nil
+    }
+
     static func ended(_ p: ChildProcess, within seconds: Double) async -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while ContinuousClock.now < deadline {
@@ -94,7 +116,7 @@ struct LockActionsTests {
 
         let locked = try await Self.sync(root, Self.body(adaActive: false, withBob: true, serial: 2), hook: hook)
         #expect(await Self.ended(adaProcess, within: 5), "ada's process still runs after the lock")
-        #expect(await adaProcess.wait(seconds: 30) == .signaled(SIGTERM), "ended by the SIGTERM, not the SIGKILL")
+        #expect(await Self.endingSignal(adaProcess) == SIGTERM, "ended by the SIGTERM, not the SIGKILL")
         #expect(bobProcess.isRunning && cleoProcess.isRunning, "only the locked user's processes end")
         #expect(locked.lockActions.map(\.name) == ["ada"])
         #expect(locked.lockActions.first?.sessions?.contains("SIGTERM to 1 process(es)") == true, "\(locked.lockActions)")

@@ -91,7 +91,7 @@ struct PostgresReceiversTests {
         }
     }
 
-    @Test("eight writers over two receivers, one SIGKILLed and restarted mid-run: every 201 stored, no uid twice, one serial per user")
+    @Test("eight writers over two receivers, one SIGKILLed and restarted mid-run: every 201 stored, no uid twice, one serial per user, the same snapshot from both")
     func receiverKilled() async throws {
         let binary = try Binaries.sunkBridge()
         try await PostgresCluster.shared().withDatabase { db in
@@ -141,6 +141,17 @@ struct PostgresReceiversTests {
                 return try await group.reduce(into: []) { $0 += $1 }
             }
             defer { b.signal(SIGKILL) }
+            // Nodes get the same signed snapshot from either receiver, the restarted one included.
+            let node = try await secret(binary, db, name: "node", scope: "node")
+            var snapshots: [[UInt8]] = []
+            for base in [urlA, urlB] {
+                var request = HTTPClientRequest(url: base + "/scim/default/export/v1/snapshot")
+                request.headers.add(name: "Authorization", value: "Bearer \(node)")
+                let response = try await client.execute(request, timeout: .seconds(60))
+                #expect(response.status.code == 200)
+                snapshots.append(Array(try await response.body.collect(upTo: 64 << 20).readableBytesView))
+            }
+            #expect(!snapshots[0].isEmpty && snapshots[0] == snapshots[1], "the same snapshot bytes from A and from B")
             try? await client.shutdown()
             #expect(outcomes.allSatisfy { $0.1 == 201 || $0.1 == 409 }, "\(outcomes.map(\.1))")
             #expect(outcomes.count == 64, "every write got an answer from one receiver or the other")

@@ -1,5 +1,5 @@
-import Crypto
 import Foundation
+import SunkStore
 
 /// A signed-in admin of one org.
 struct ConsoleSession: Sendable {
@@ -46,21 +46,12 @@ actor SessionStore {
 }
 
 enum RandomToken {
-    /// 32 bytes from the system's CSPRNG, URL-safe base64 without padding.
-    static func make() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
+    /// 256 random bits, URL-safe base64 (the rule of token secrets, `TokenSecret.random`).
+    static func make() -> String { TokenSecret.random() }
 
-    /// Equality whose time does not depend on where two values differ (both are hashed first, so
-    /// not on their lengths either).
+    /// Equality whose time does not depend on where two values differ: both are hashed first (so
+    /// not on their lengths either) and compared like token hashes (`TokenSecret.equal`).
     static func equal(_ a: String, _ b: String) -> Bool {
-        let x = SHA256.hash(data: Data(a.utf8)), y = SHA256.hash(data: Data(b.utf8))
-        var difference: UInt8 = 0
-        for (p, q) in zip(x, y) { difference |= p ^ q }
-        return difference == 0
+        TokenSecret.equal(TokenSecret.hash(a), TokenSecret.hash(b))
     }
 }

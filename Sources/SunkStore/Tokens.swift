@@ -40,13 +40,18 @@ package enum TokenSecret {
     package static let prefix = "sbt_"
 
     package static func generate() -> String {
+        prefix + random()
+    }
+
+    /// 32 bytes from the system's CSPRNG, URL-safe base64 without padding: a token's secret, and
+    /// the console's session ids and CSRF tokens.
+    package static func random() -> String {
         var rng = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &rng) }
-        let base64 = Data(bytes).base64EncodedString()
+        return Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
-        return prefix + base64
     }
 
     package static func hash(_ secret: String) -> Data {

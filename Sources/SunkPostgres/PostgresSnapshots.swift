@@ -34,7 +34,20 @@ extension PostgresStore {
 
     /// Every user and group (with members) of the org, for snapshot assembly.
     static func everything(_ db: PostgresConnection, org: Org) async throws -> ([StoredUser], [StoredGroup]) {
-        (try await users(db, orgID: org.id, lookup: .all), try await groups(db, orgID: org.id, lookup: .all, members: true))
+        (try await exportUsers(db, orgID: org.id), try await groups(db, orgID: org.id, lookup: .all, members: true))
+    }
+
+    /// Every user of the org as assembly reads them, like the SQLite engine's export load: without
+    /// the SCIM document (most of each row's bytes) and without the group list, neither of which a
+    /// snapshot carries.
+    static func exportUsers(_ db: PostgresConnection, orgID: Int64) async throws -> [StoredUser] {
+        let rows = try await db.rows("""
+            SELECT id, username, externalid, active, '' AS document, gecos, explicitname, posixname, explicituid,
+                   allocateduid, uid, explicitgid, gid, explicithome, home, explicitshell, shell, keys, exportproblem,
+                   version, createdat, modifiedat
+            FROM scimuser WHERE orgid = \(orgID) ORDER BY seq
+            """)
+        return try rows.map { try storedUser($0, groups: []) }
     }
 
     static func document(_ db: PostgresConnection, org: Org) async throws -> SnapshotDocument {

@@ -2,13 +2,11 @@ import Foundation
 
 /// A JSON document as a plain value tree.
 ///
-/// Numbers keep the distinction the wire made where Foundation lets us see it: a number without a
-/// fraction or exponent that fits in `Int64` becomes `.int`; anything else becomes `.double`.
-/// Whether `100001.0` comes back as `.int` or `.double` depends on the Foundation `JSONDecoder`
-/// (on swift-corelibs/swift-foundation for Linux it decodes as `.int(100001)`, because the decoder
-/// accepts a whole-valued number for `Int64`). Code in this module never relies on either: schema
-/// normalisation turns a whole `.double` into `.int` for integer attributes, and the writer prints a
-/// whole double as an integer.
+/// A number whose value is a whole number within `Int64` is `.int` (`100001`, and Okta's `100001.0`
+/// too); anything else is `.double`. `parse` and the `Decodable` conformance (through Foundation's
+/// `JSONDecoder`) agree on this. Code in this module never relies on it: schema normalisation turns
+/// a whole `.double` into `.int` for integer attributes, and the writer prints a whole double as an
+/// integer.
 public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
@@ -21,10 +19,10 @@ public enum JSONValue: Sendable, Hashable {
 
 extension JSONValue {
     /// Maximum nesting of arrays and objects accepted by ``parse(_:)``. SCIM documents nest a few
-    /// levels; anything deeper is refused before it reaches the recursive decoder.
+    /// levels; anything deeper is refused before the recursion goes further.
     public static let maximumNestingDepth = 64
 
-    /// Parses a UTF-8 JSON document.
+    /// Parses a UTF-8 JSON document (see `JSONParser` for the rules it shares with `JSONDecoder`).
     ///
     /// - Throws: `400 invalidSyntax` when the bytes are not UTF-8 (RFC 8259 §8.1: Foundation would
     ///   otherwise guess UTF-16 or UTF-32 from the first bytes and accept them), are not valid JSON,
@@ -33,47 +31,16 @@ extension JSONValue {
         if String(validating: bytes, as: UTF8.self) == nil {
             throw .invalidSyntax("The request body is not UTF-8; JSON must be sent as UTF-8.")
         }
-        if let problem = nestingProblem(bytes) { throw .invalidSyntax(problem) }
-        do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
-        } catch {
-            throw .invalidSyntax("The request body is not valid JSON.")
-        }
-    }
-
-    /// A quick scan outside strings that refuses hostile nesting (and the trailing commas Foundation
-    /// tolerates) before decoding.
-    private static func nestingProblem(_ bytes: [UInt8]) -> String? {
-        var depth = 0
-        var inString = false
-        var escaped = false
-        var last: UInt8 = 0
-        for b in bytes {
-            if inString {
-                if escaped { escaped = false }
-                else if b == UInt8(ascii: "\\") { escaped = true }
-                else if b == UInt8(ascii: "\"") { inString = false }
-                continue
-            }
-            if b == UInt8(ascii: " ") || b == UInt8(ascii: "\n") || b == UInt8(ascii: "\r") || b == UInt8(ascii: "\t") {
-                continue
-            }
-            defer { last = b }
-            if (b == UInt8(ascii: "]") || b == UInt8(ascii: "}")) && last == UInt8(ascii: ",") {
-                return "The request body is not valid JSON."
-            }
-            switch b {
-            case UInt8(ascii: "\""): inString = true
-            case UInt8(ascii: "["), UInt8(ascii: "{"):
-                depth += 1
-                if depth > maximumNestingDepth {
-                    return "The request body nests deeper than \(maximumNestingDepth) levels."
-                }
-            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
-            default: break
+        let parsed = bytes.withUnsafeBufferPointer { buffer in
+            Result { () throws(JSONParser.Failure) -> JSONValue in
+                try JSONParser.parse(buffer, maximumDepth: maximumNestingDepth)
             }
         }
-        return nil
+        switch parsed {
+        case .success(let value): return value
+        case .failure(.tooDeep): throw .invalidSyntax("The request body nests deeper than \(maximumNestingDepth) levels.")
+        case .failure(.invalid): throw .invalidSyntax("The request body is not valid JSON.")
+        }
     }
 }
 

@@ -20,18 +20,20 @@ enum APISurface {
 struct Authenticator: Sendable {
     let database: any IdentityStore
 
-    /// The principal of a live token of `orgName`; 401 for a missing, unknown or revoked one.
-    func authenticate(_ request: Request, org orgName: String) async throws -> Principal {
+    /// The principal of a live token of `orgName` and the org as read with it; 401 for a
+    /// missing, unknown or revoked token.
+    func authenticate(_ request: Request, org orgName: String) async throws -> Authorization {
         guard let secret = Self.bearerToken(request.headers[.authorization]),
-              let principal = try await database.authenticate(secret: secret, org: orgName)
+              let authorization = try await database.authorization(secret: secret, org: orgName)
         else { throw SCIMError.unauthorized() }
-        return principal
+        return authorization
     }
 
     /// The org, when an authenticated token may use `surface` (see `APISurface`); 403 (a refused
     /// write audited) when not.
-    func permit(_ principal: Principal, _ request: Request, org orgName: String, surface: APISurface) async throws -> Org {
-        let org = try await database.org(named: orgName)
+    func permit(_ authorization: Authorization, _ request: Request, org orgName: String,
+                surface: APISurface) async throws -> Org {
+        let (principal, org) = (authorization.principal, authorization.org)
         switch surface {
         case .scim(let write):
             var refusal: SCIMError?

@@ -4,7 +4,10 @@ import SunkModel
 import SunkStore
 
 extension PostgresStore {
-    static let orgColumns = "id, name, scimapi, provisioning, policy, serial, createdat, changedat"
+    private static let orgColumnNames = ["id", "name", "scimapi", "provisioning", "policy", "serial", "createdat", "changedat"]
+    static let orgColumns = orgColumnNames.joined(separator: ", ")
+    /// The same columns named by table, for a join (`org.id, org.name, …`).
+    static let orgColumnsInJoin = orgColumnNames.map { "org.\($0)" }.joined(separator: ", ")
 
     static func org(_ row: PostgresRandomAccessRow) throws -> Org {
         try Org(id: row.get("id"), name: row.get("name"), scimAPI: row.get("scimapi"),

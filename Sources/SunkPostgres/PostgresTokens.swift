@@ -49,21 +49,25 @@ extension PostgresStore {
 
     /// As `SQLiteStore.authenticate`: looked up by hash on every request, compared in constant
     /// time; "last used" written at most once a minute, outside any org lock (not a change).
-    public func authenticate(secret: String, org orgName: String) async throws -> Principal? {
+    public func authorization(secret: String, org orgName: String) async throws -> Authorization? {
         let hash = TokenSecret.hash(secret)
-        let found = try await withConnection { db -> (Principal, String?)? in
-            guard let row = try await db.row("""
-                SELECT token.orgid, token.name, token.scope, token.secrethash, token.lastusedat, org.name AS org
-                FROM token JOIN org ON org.id = token.orgid WHERE token.secrethash = \(hash)
-                """),
-                TokenSecret.equal(try row.get("secrethash", as: Data.self), hash),
-                try row.get("org", as: String.self) == orgName   // else another org's token
+        var binds = PostgresBindings()
+        try binds.append(hash)
+        let query = PostgresQuery(unsafeSQL: """
+            SELECT token.name AS tokenname, token.scope, token.secrethash, token.lastusedat, \(Self.orgColumnsInJoin)
+            FROM token JOIN org ON org.id = token.orgid WHERE token.secrethash = $1
+            """, binds: binds)
+        let found = try await withConnection { db -> (Authorization, String?)? in
+            guard let row = try await db.row(query),
+                  TokenSecret.equal(try row.get("secrethash", as: Data.self), hash),
+                  try row.get("name", as: String.self) == orgName   // else another org's token
             else { return nil }
-            let principal = Principal(orgID: try row.get("orgid"), org: orgName, tokenName: try row.get("name"),
+            let org = try Self.org(row)
+            let principal = Principal(orgID: org.id, org: orgName, tokenName: try row.get("tokenname"),
                                       scope: TokenScope(rawValue: try row.get("scope")) ?? .node)
-            return (principal, try row.get("lastusedat", as: String?.self))
+            return (Authorization(principal: principal, org: org), try row.get("lastusedat", as: String?.self))
         }
-        guard let (principal, lastUsed) = found else { return nil }
+        guard let (authorization, lastUsed) = found else { return nil }
         let now = Date()
         if TokenSecret.lastUseIsStale(lastUsed, now: now) {
             let stamp = now.formatted(.iso8601)
@@ -71,7 +75,7 @@ extension PostgresStore {
                 try await db.exec("UPDATE token SET lastusedat = \(stamp) WHERE secrethash = \(hash)")
             }
         }
-        return principal
+        return authorization
     }
 
     // MARK: Audit

@@ -60,8 +60,10 @@ public protocol IdentityStore: Sendable {
     func tokens(org: String?) async throws -> [TokenInfo]
     /// Deletes a token; `.notFound` when there is none of that name.
     func revokeToken(org: String, name: String, actor: String) async throws
-    /// The principal a presented secret stands for in `org`, or nil.
-    func authenticate(secret: String, org: String) async throws -> Principal?
+    /// The principal a presented secret stands for in `org`, with the org as read in the same
+    /// round trip (every SCIM request starts here), or nil for an unknown secret or another
+    /// org's token. "Last used" is recorded at most once a minute.
+    func authorization(secret: String, org: String) async throws -> Authorization?
 
     // MARK: Console
 
@@ -157,4 +159,11 @@ public protocol IdentityStore: Sendable {
 extension SQLiteStore: IdentityStore {
     /// The database file.
     public var location: String { path }
+}
+
+extension IdentityStore {
+    /// The principal a presented secret stands for in `org`, or nil (see `authorization`).
+    public func authenticate(secret: String, org: String) async throws -> Principal? {
+        try await authorization(secret: secret, org: org)?.principal
+    }
 }

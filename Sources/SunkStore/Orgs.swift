@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SunkModel
+import Synchronization
 
 /// An org: the tenant that an IdP provisions into (`/scim/ORG`), with its switches and policy.
 public struct Org: Sendable, Equatable {
@@ -31,7 +32,7 @@ extension Org {
         self.name = name
         self.scimAPI = scimAPI
         self.provisioning = provisioning
-        policy = try JSONDecoder().decode(Policy.self, from: Data(policyJSON.utf8))
+        policy = try StoredPolicies.decode(policyJSON)
         self.serial = serial
         self.createdAt = createdAt
         self.changedAt = changedAt
@@ -41,6 +42,23 @@ extension Org {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(policy), as: UTF8.self)
+    }
+}
+
+/// Decoded policies by their stored JSON. Every SCIM request reads its org, and decoding the
+/// policy was a tenth of a create's time; the JSON is the whole input of the decode, so a policy
+/// read again is the same value. Bounded: cleared when it holds more than a few hundred.
+enum StoredPolicies {
+    private static let decoded = Mutex<[String: Policy]>([:])
+
+    static func decode(_ json: String) throws -> Policy {
+        if let known = decoded.withLock({ $0[json] }) { return known }
+        let policy = try JSONDecoder().decode(Policy.self, from: Data(json.utf8))
+        decoded.withLock { cache in
+            if cache.count >= 256 { cache.removeAll() }
+            cache[json] = policy
+        }
+        return policy
     }
 }
 
@@ -93,7 +111,8 @@ extension SQLiteStore {
     }
 
     static func org(_ db: Database, named name: String) throws -> Org {
-        guard let record = try OrgRecord.filter(OrgRecord.Columns.name == name).fetchOne(db) else {
+        guard let record = try OrgRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM org WHERE name = ?"),
+                                                  arguments: [name]) else {
             throw StoreError.orgNotFound(name)
         }
         return try Org(record: record)
@@ -164,8 +183,8 @@ extension SQLiteStore {
 
     /// Records a change nodes can see: a new serial (and so a new snapshot ETag) and its time.
     static func bumpSerial(_ db: Database, orgID: Int64) throws {
-        try OrgRecord.filter(key: orgID).updateAll(
-            db, OrgRecord.Columns.serial += 1, OrgRecord.Columns.changedAt.set(to: StoreClock.now()))
+        try db.cachedStatement(sql: "UPDATE org SET serial = serial + 1, changedAt = ? WHERE id = ?")
+            .execute(arguments: [StoreClock.now(), orgID])
     }
 }
 

@@ -14,6 +14,8 @@ public final class SQLiteStore: Sendable {
 
     public let path: String
     let pool: DatabasePool
+    /// The door of `write`: concurrent writes share a transaction and its fsync.
+    private let groupCommit: GroupCommit
 
     /// Opens (and migrates) the database at `path`, creating parent directories with mode 0750
     /// and a new database file with mode 0600. Refuses a database that has migrations this build
@@ -47,6 +49,7 @@ public final class SQLiteStore: Sendable {
         } catch {
             throw StoreError.mapping(error)
         }
+        groupCommit = GroupCommit(pool: pool)
     }
 
     static func migrate(_ pool: DatabasePool) throws {
@@ -78,10 +81,12 @@ public final class SQLiteStore: Sendable {
         return stat(path, &info) == 0 && info.st_size > 0
     }
 
-    /// Runs `body` in one serialised write transaction. These four are the only doors to the
-    /// pool: each maps GRDB's errors to `StoreError` (see `StoreError.mapping`).
+    /// Runs `body` as one serialised write and returns once it is durable. These four are the
+    /// only doors to the pool: each maps GRDB's errors to `StoreError` (see `StoreError.mapping`).
+    /// Concurrent writes are group-committed (`GroupCommit`): each in its own savepoint of one
+    /// transaction, so `body` must not end the transaction itself.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do { return try await pool.write(body) } catch { throw StoreError.mapping(error) }
+        do { return try await groupCommit.write(body) } catch { throw StoreError.mapping(error) }
     }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {

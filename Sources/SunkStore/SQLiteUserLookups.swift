@@ -1,43 +1,48 @@
 import GRDB
 import SunkModel
 
-/// `UserLookups` for the SQLite engine: indexed queries in the open write transaction.
+/// `UserLookups` for the SQLite engine: indexed queries in the open write transaction, each a
+/// statement the connection keeps prepared (every create and update asks them).
 struct SQLiteUserLookups: UserLookups {
     let db: Database
     let org: Org
 
     func userNameHolder(key: String, except selfID: String) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT userName FROM scimUser WHERE orgID = ? AND userNameKey = ? AND id != ?",
-                            arguments: [org.id, key, selfID])
+        try String.fetchOne(
+            db.cachedStatement(sql: "SELECT userName FROM scimUser WHERE orgID = ? AND userNameKey = ? AND id != ?"),
+            arguments: [org.id, key, selfID])
     }
 
     func posixNameHolder(_ name: String, except selfID: String) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT userName FROM scimUser WHERE orgID = ? AND posixName = ? AND id != ?",
-                            arguments: [org.id, name, selfID])
+        try String.fetchOne(
+            db.cachedStatement(sql: "SELECT userName FROM scimUser WHERE orgID = ? AND posixName = ? AND id != ?"),
+            arguments: [org.id, name, selfID])
     }
 
     func uidHolder(_ uid: Int64, except selfID: String) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT userName FROM scimUser WHERE orgID = ? AND uid = ? AND id != ?",
-                            arguments: [org.id, uid, selfID])
+        try String.fetchOne(
+            db.cachedStatement(sql: "SELECT userName FROM scimUser WHERE orgID = ? AND uid = ? AND id != ?"),
+            arguments: [org.id, uid, selfID])
     }
 
     /// Uses the (orgID, home) index: ancestors by equality, descendants by a range scan.
     func homeHolder(_ home: String, except selfID: String) throws -> String? {
         let candidates = [home] + PosixRules.ancestors(of: home)
         let marks = Array(repeating: "?", count: candidates.count).joined(separator: ",")
-        if let holder = try String.fetchOne(
-            db, sql: "SELECT userName FROM scimUser WHERE orgID = ? AND home IN (\(marks)) AND id != ?",
-            arguments: [org.id] + StatementArguments(candidates) + [selfID]) {
+        let sql = "SELECT userName FROM scimUser WHERE orgID = ? AND home IN (\(marks)) AND id != ?"
+        // Kept prepared for the usual depths only: a prepared statement per depth is not unbounded.
+        let statement = candidates.count <= 8 ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
+        if let holder = try String.fetchOne(statement, arguments: [org.id] + StatementArguments(candidates) + [selfID]) {
             return holder
         }
         // "/home/ada/" < descendants < "/home/ada0" ('0' follows '/').
         return try String.fetchOne(
-            db, sql: "SELECT userName FROM scimUser WHERE orgID = ? AND home > ? AND home < ? AND id != ? LIMIT 1",
+            db.cachedStatement(sql: "SELECT userName FROM scimUser WHERE orgID = ? AND home > ? AND home < ? AND id != ? LIMIT 1"),
             arguments: [org.id, home + "/", home + "0", selfID])
     }
 
     func allocatedUID(of id: String) throws -> Int64? {
-        try UserRecord.fetchOne(db, key: id)?.allocatedUID
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT allocatedUID FROM scimUser WHERE id = ?"), arguments: [id])
     }
 
     func allocateUID() throws -> Int64 { try Allocator.allocateUID(db, org: org) }
@@ -46,15 +51,15 @@ struct SQLiteUserLookups: UserLookups {
 /// The SQLite side of `IDAllocation`: the cursors in `org` and what is taken.
 enum Allocator {
     static func allocateUID(_ db: Database, org: Org) throws -> Int64 {
-        let cursor = try OrgRecord.fetchOne(db, key: org.id)?.nextUID
+        let cursor = try Int64.fetchOne(db.cachedStatement(sql: "SELECT nextUID FROM org WHERE id = ?"), arguments: [org.id])
         let uid = try IDAllocation.next(kind: .uid, policy: org.policy, cursor: cursor) { next in
             // A group's gid is skipped too: the user's primary gid defaults to its uid.
-            try Int64.fetchOne(db, sql: "SELECT 1 FROM scimUser WHERE orgID = ? AND uid = ?",
+            try Int64.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM scimUser WHERE orgID = ? AND uid = ?"),
                                arguments: [org.id, next]) != nil
-                || Int64.fetchOne(db, sql: "SELECT 1 FROM scimGroup WHERE orgID = ? AND gid = ?",
+                || Int64.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM scimGroup WHERE orgID = ? AND gid = ?"),
                                   arguments: [org.id, next]) != nil
         }
-        try OrgRecord.filter(key: org.id).updateAll(db, OrgRecord.Columns.nextUID.set(to: uid + 1))
+        try db.cachedStatement(sql: "UPDATE org SET nextUID = ? WHERE id = ?").execute(arguments: [uid + 1, org.id])
         return uid
     }
 

@@ -33,6 +33,16 @@ public struct Principal: Sendable, Equatable {
     }
 }
 
+/// A presented token's principal and its org, as read together.
+public struct Authorization: Sendable, Equatable {
+    public var principal: Principal
+    public var org: Org
+
+    package init(principal: Principal, org: Org) {
+        self.principal = principal; self.org = org
+    }
+}
+
 /// Token secrets: 32 random bytes, URL-safe base64, with a recognisable prefix so a leaked
 /// secret is easy to grep for. Because they are high-entropy, a single SHA-256 is a safe
 /// storage hash; lookup is by hash, and the final comparison is constant-time.
@@ -144,19 +154,21 @@ extension SQLiteStore {
     /// Resolves a presented secret to its principal, or nil. Read from the database on every
     /// request, so a revocation or a new token takes effect at once. "Last used" is written at
     /// most once a minute per token and is not a change (no serial bump).
-    public func authenticate(secret: String, org orgName: String) async throws -> Principal? {
+    public func authorization(secret: String, org orgName: String) async throws -> Authorization? {
         let hash = TokenSecret.hash(secret)
-        let found: (Principal, String?)? = try await read { db in
-            guard let token = try TokenRecord.filter(TokenRecord.Columns.secretHash == hash).fetchOne(db),
+        let found: (Authorization, String?)? = try await read { db in
+            guard let token = try TokenRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM token WHERE secretHash = ?"),
+                                                        arguments: [hash]),
                   TokenSecret.equal(token.secretHash, hash),
-                  let org = try OrgRecord.fetchOne(db, key: token.orgID),
-                  org.name == orgName   // else another org's token
+                  let record = try OrgRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM org WHERE id = ?"),
+                                                      arguments: [token.orgID]),
+                  record.name == orgName   // else another org's token
             else { return nil }
-            let principal = Principal(orgID: token.orgID, org: org.name, tokenName: token.name,
+            let principal = Principal(orgID: token.orgID, org: record.name, tokenName: token.name,
                                       scope: TokenScope(rawValue: token.scope) ?? .node)
-            return (principal, token.lastUsedAt)
+            return (Authorization(principal: principal, org: try Org(record: record)), token.lastUsedAt)
         }
-        guard let (principal, lastUsed) = found else { return nil }
+        guard let (authorization, lastUsed) = found else { return nil }
         let now = Date()
         if TokenSecret.lastUseIsStale(lastUsed, now: now) {
             let stamp = now.formatted(.iso8601)
@@ -165,6 +177,6 @@ extension SQLiteStore {
                     .updateAll(db, TokenRecord.Columns.lastUsedAt.set(to: stamp))
             }
         }
-        return principal
+        return authorization
     }
 }

@@ -43,7 +43,8 @@ extension SQLiteStore {
     }
 
     static func userRecord(_ db: Database, orgID: Int64, id: String) throws -> UserRecord? {
-        try UserRecord.filter(UserRecord.Columns.orgID == orgID && UserRecord.Columns.id == id).fetchOne(db)
+        try UserRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM scimUser WHERE orgID = ? AND id = ?"),
+                                arguments: [orgID, id])
     }
 
     static func users(_ db: Database, orgID: Int64, lookup: UserLookup) throws -> [StoredUser] {
@@ -79,8 +80,10 @@ extension SQLiteStore {
         if let userIDs {
             if userIDs.isEmpty { return [:] }
             let marks = Array(repeating: "?", count: userIDs.count).joined(separator: ",")
-            rows = try Row.fetchAll(db, sql: base + " WHERE membership.userID IN (\(marks)) ORDER BY scimGroup.displayNameKey",
-                                    arguments: StatementArguments(userIDs))
+            let sql = base + " WHERE membership.userID IN (\(marks)) ORDER BY scimGroup.displayNameKey"
+            // One user's groups (every write answers with its user) from a statement kept prepared.
+            let statement = userIDs.count == 1 ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
+            rows = try Row.fetchAll(statement, arguments: StatementArguments(userIDs))
         } else {
             rows = try Row.fetchAll(db, sql: base + " ORDER BY scimGroup.displayNameKey")
         }

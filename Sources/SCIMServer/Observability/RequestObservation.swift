@@ -36,8 +36,8 @@ struct ObservedAuthenticator: Sendable {
 
     /// Notes the token as soon as it is known, so a 403 (wrong scope, SCIM API off) names it too.
     func authorize(_ request: Request, org: String, surface: APISurface) async throws -> (Org, Principal) {
-        let principal = try await base.authenticate(request, org: org)
-        RequestObservation.current?.noteToken(principal.tokenName)
-        return (try await base.permit(principal, request, org: org, surface: surface), principal)
+        let authorization = try await base.authenticate(request, org: org)
+        RequestObservation.current?.noteToken(authorization.principal.tokenName)
+        return (try await base.permit(authorization, request, org: org, surface: surface), authorization.principal)
     }
 }

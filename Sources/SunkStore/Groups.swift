@@ -61,14 +61,13 @@ extension SQLiteStore {
 
     static func groups(_ db: Database, orgID: Int64, lookup: GroupLookup, members withMembers: Bool = true) throws
         -> [StoredGroup] {
-        var request = GroupRecord.filter(GroupRecord.Columns.orgID == orgID)
+        let records: [GroupRecord]
         switch lookup {
-        case .all: break
-        case .displayName(let name): request = request.filter(GroupRecord.Columns.displayNameKey == name.lowercased())
-        case .externalID(let value): request = request.filter(GroupRecord.Columns.externalID == value)
-        case .id(let value): request = request.filter(GroupRecord.Columns.id == value)
+        case .all: records = try GroupRecord.filter(GroupRecord.Columns.orgID == orgID).order(Column.rowID).fetchAll(db)
+        case .displayName(let name): records = try groupRecords(db, orgID: orgID, where: "displayNameKey", is: name.lowercased())
+        case .externalID(let value): records = try groupRecords(db, orgID: orgID, where: "externalID", is: value)
+        case .id(let value): records = try groupRecords(db, orgID: orgID, where: "id", is: value)
         }
-        let records = try request.order(Column.rowID).fetchAll(db)
         let members = withMembers
             ? try members(db, groupIDs: lookup == .all ? nil : records.map(\.id), orgID: orgID) : [:]
         return records.map { StoredGroup(record: $0, members: members[$0.id] ?? []) }
@@ -201,10 +200,17 @@ extension SQLiteStore {
         String(decoding: JSONValue.array(ids.map { .string($0) }).serialized(), as: UTF8.self)
     }
 
+    /// The groups whose indexed `column` equals `value` (Group Push's lookups), from statements
+    /// the connection keeps prepared.
+    private static func groupRecords(_ db: Database, orgID: Int64, where column: String, is value: String) throws
+        -> [GroupRecord] {
+        try GroupRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM scimGroup WHERE orgID = ? AND \(column) = ? ORDER BY rowid"),
+                                 arguments: [orgID, value])
+    }
+
     /// The group's row; its members only when `members` is true (else `members` is empty).
     static func groupHeader(_ db: Database, orgID: Int64, id: String, members: Bool = false) throws -> StoredGroup {
-        guard let record = try GroupRecord.filter(GroupRecord.Columns.orgID == orgID && GroupRecord.Columns.id == id)
-            .fetchOne(db)
+        guard let record = try groupRecords(db, orgID: orgID, where: "id", is: id).first
         else { throw StoreError.notFound("group \(id)") }
         return StoredGroup(record: record, members: members ? try Self.members(db, groupIDs: [id])[id] ?? [] : [])
     }

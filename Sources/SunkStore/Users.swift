@@ -48,18 +48,28 @@ extension SQLiteStore {
     }
 
     static func users(_ db: Database, orgID: Int64, lookup: UserLookup) throws -> [StoredUser] {
-        var request = UserRecord.filter(UserRecord.Columns.orgID == orgID)
+        let records: [UserRecord]
         switch lookup {
-        case .all: break
-        case .userName(let name): request = request.filter(UserRecord.Columns.userNameKey == UserKey.fold(name))
+        case .all:
+            records = try UserRecord.filter(UserRecord.Columns.orgID == orgID).order(Column.rowID).fetchAll(db)
+        case .userName(let name): records = try userRecords(db, orgID: orgID, where: "userNameKey", is: UserKey.fold(name))
         case .userNamePrefix(let prefix):
             let range = UserLookup.prefixRange(prefix)
-            request = request.filter(UserRecord.Columns.userNameKey >= range.lower
-                                     && UserRecord.Columns.userNameKey < range.upper).limit(UserLookup.prefixLimit)
-        case .externalID(let value): request = request.filter(UserRecord.Columns.externalID == value)
-        case .id(let value): request = request.filter(UserRecord.Columns.id == value)
+            records = try UserRecord.filter(UserRecord.Columns.orgID == orgID && UserRecord.Columns.userNameKey >= range.lower
+                                            && UserRecord.Columns.userNameKey < range.upper)
+                .order(Column.rowID).limit(UserLookup.prefixLimit).fetchAll(db)
+        case .externalID(let value): records = try userRecords(db, orgID: orgID, where: "externalID", is: value)
+        case .id(let value): records = try userRecords(db, orgID: orgID, where: "id", is: value)
         }
-        return try storedUsers(db, try request.order(Column.rowID).fetchAll(db), allOfOrg: lookup == .all)
+        return try storedUsers(db, records, allOfOrg: lookup == .all)
+    }
+
+    /// The users whose indexed `column` equals `value`: the lookups of Okta's and Entra's
+    /// existence checks, from statements the connection keeps prepared.
+    private static func userRecords(_ db: Database, orgID: Int64, where column: String, is value: String) throws
+        -> [UserRecord] {
+        try UserRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM scimUser WHERE orgID = ? AND \(column) = ? ORDER BY rowid"),
+                                arguments: [orgID, value])
     }
 
     /// The users of `records` with their groups (read in one query: for the whole org when the

@@ -1371,7 +1371,10 @@ done
 
     def header(self, errors):
         commit = sh(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], check=False).stdout.strip() or "unknown"
-        dirty = sh(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no"], check=False).stdout.strip()
+        # The report itself (written section by section) and the in-process package's lock file
+        # (resolved by this run) do not make the measured code uncommitted.
+        dirty = sh(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no", "--", ".",
+                    ":!docs/benchmarks.md", ":!Benchmarks/InProcess/Package.resolved"], check=False).stdout.strip()
         mem = open("/proc/meminfo").readline().split()[1]
         cpu = ""
         for line in open("/proc/cpuinfo"):

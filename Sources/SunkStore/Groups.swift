@@ -165,13 +165,13 @@ extension SQLiteStore {
                 added += try insertMembers(db, groupID: current.id, members.replacement)
             }
             if let gone = members.removed {
-                try db.execute(sql: "DELETE FROM membership WHERE groupID = ? AND userID IN (SELECT value FROM json_each(?))",
-                               arguments: [current.id, gone.json])
+                try db.cachedStatement(sql: "DELETE FROM membership WHERE groupID = ? AND userID IN (SELECT value FROM json_each(?))")
+                    .execute(arguments: [current.id, gone.json])
                 removed += db.changesCount
             }
             if let new = members.added { added += try insertMembers(db, groupID: current.id, new) }
             if added == 0 && removed == 0 && GroupRules.sameRow(draft, as: current) { return }
-            guard var record = try GroupRecord.fetchOne(db, key: current.id) else {
+            guard var record = try groupRecords(db, orgID: mutation.org.id, where: "id", is: current.id).first else {
                 throw StoreError.notFound("group \(current.id)")
             }
             record.displayName = draft.displayName
@@ -190,8 +190,8 @@ extension SQLiteStore {
     /// `INSERT OR IGNORE` of every id in one statement; returns how many rows were new.
     static func insertMembers(_ db: Database, groupID: String, _ ids: IDList?) throws -> Int {
         guard let ids else { return 0 }
-        try db.execute(sql: "INSERT OR IGNORE INTO membership (groupID, userID) SELECT ?, value FROM json_each(?)",
-                       arguments: [groupID, ids.json])
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO membership (groupID, userID) SELECT ?, value FROM json_each(?)")
+            .execute(arguments: [groupID, ids.json])
         return db.changesCount
     }
 
@@ -225,12 +225,16 @@ extension SQLiteStore {
     }
 
     static func checkGroupUniqueness(_ db: Database, org: Org, draft: GroupDraft, selfID: String) throws {
-        let others = GroupRecord.filter(GroupRecord.Columns.orgID == org.id && GroupRecord.Columns.id != selfID)
-        if let other = try others.filter(GroupRecord.Columns.displayNameKey == draft.displayName.lowercased()).fetchOne(db) {
-            throw GroupRules.displayNameTaken(draft, by: other.displayName)
+        func holder(_ column: String, _ value: String) throws -> String? {
+            try String.fetchOne(
+                db.cachedStatement(sql: "SELECT displayName FROM scimGroup WHERE orgID = ? AND \(column) = ? AND id != ?"),
+                arguments: [org.id, value, selfID])
         }
-        if let other = try others.filter(GroupRecord.Columns.posixName == draft.posixName).fetchOne(db) {
-            throw GroupRules.posixNameTaken(draft, by: other.displayName)
+        if let other = try holder("displayNameKey", draft.displayName.lowercased()) {
+            throw GroupRules.displayNameTaken(draft, by: other)
+        }
+        if let other = try holder("posixName", draft.posixName) {
+            throw GroupRules.posixNameTaken(draft, by: other)
         }
     }
     /// Flat groups only: every member must be a user of this org. One counting query for the whole
@@ -240,10 +244,10 @@ extension SQLiteStore {
     /// loop: SQLite would otherwise scan the list once per user of the org.)
     static func validateMembers(_ db: Database, org: Org, _ ids: IDList?) throws {
         guard let ids else { return }
-        let found = try Int.fetchOne(db, sql: """
+        let found = try Int.fetchOne(db.cachedStatement(sql: """
             SELECT count(*) FROM json_each(?) AS wanted
             CROSS JOIN scimUser ON scimUser.id = wanted.value AND scimUser.orgID = ?
-            """, arguments: [ids.json, org.id]) ?? 0
+            """), arguments: [ids.json, org.id]) ?? 0
         if found == ids.count { return }
         let missing = try String.fetchAll(db, sql: """
             SELECT wanted.value FROM json_each(?) AS wanted

@@ -133,17 +133,27 @@ struct GenerationKillTests {
         let kills = environment["SUNK_KILLS"].flatMap { Int($0) } ?? 80
         var rng = SplitMix64(seed: seed)
         print("[kill] seed \(seed) (SUNK_KILL_SEED), \(kills) kills, one run \(Int(duration * 1000)) ms, "
-              + "delays uniform in [0, \(Int(duration * 1200))] ms")
+              + "delays uniform in [0, \(Int(duration * 1200))] ms, every other one aimed at the writing")
+        // The writing is a few milliseconds at the end of a run (its fsyncs are fast here), so kills
+        // spread over the whole run rarely land in it. Every other kill is aimed at it: between the
+        // latest moment (as a fraction of the run) a kill still found nothing changed and the
+        // earliest one a run had already written or finished, widened by a twentieth of a run each way.
+        var quietUntil = 0.0, writtenFrom = 1.2
 
         var counts = (noChange: 0, midWrite: 0, switched: 0, finished: 0)
         var nssChecks: [Int] = []
         let probes = ["k0004", "k0010", "k0020", "k0012", "k0999"]   // key change, removed in B, removed in A, other
         var i = 0
-        while counts.noChange + counts.midWrite + counts.switched < kills && i < 3 * kills {
+        // Until `kills` have landed and at least one of them after the writing began (a run's
+        // duration jitters by more than the writing lasts, so that one can take extra attempts).
+        while (counts.noChange + counts.midWrite + counts.switched < kills || counts.midWrite + counts.switched == 0)
+                && i < 3 * kills {
             defer { i += 1 }
             let target = i % 2 == 0 ? snapshots.b : snapshots.a
             let (targetView, previousView) = i % 2 == 0 ? (viewB, viewA) : (viewA, viewB)
-            let delay = rng.unit() * 1.2 * duration
+            let low = max(0, min(quietUntil, writtenFrom) - 0.05), high = max(quietUntil, writtenFrom) + 0.05
+            let fraction = i % 2 == 0 ? rng.unit() * 1.2 : low + rng.unit() * (high - low)
+            let delay = fraction * duration
             let r = try await KillSupport.sync(bin, snapshot: target, root: root, killAfter: delay)
 
             // Every fixed path in one generation, whose bytes are exactly A's or exactly B's.
@@ -153,6 +163,8 @@ struct GenerationKillTests {
             else if !strays.isEmpty { counts.midWrite += 1 }
             else if view == targetView { counts.switched += 1 }
             else { counts.noChange += 1 }
+            if r.killed && strays.isEmpty && view != targetView { quietUntil = max(quietUntil, fraction) }
+            else { writtenFrom = min(writtenFrom, fraction) }
             let which = view == viewA ? "A" : view == viewB ? "B" : "MIX"
             let mixDetail = "kill #\(i) after \(Int(delay * 1000)) ms: files from both generations: "
                 + "\(viewA.keys.filter { view[$0] != viewA[$0] }.sorted()) differ from A, "

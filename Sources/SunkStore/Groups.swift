@@ -64,9 +64,12 @@ extension SQLiteStore {
         let records: [GroupRecord]
         switch lookup {
         case .all: records = try GroupRecord.filter(GroupRecord.Columns.orgID == orgID).order(Column.rowID).fetchAll(db)
-        case .displayName(let name): records = try groupRecords(db, orgID: orgID, where: "displayNameKey", is: name.lowercased())
-        case .externalID(let value): records = try groupRecords(db, orgID: orgID, where: "externalID", is: value)
-        case .id(let value): records = try groupRecords(db, orgID: orgID, where: "id", is: value)
+        case .displayName(let name):
+            records = try PreparedLookups.rows(GroupRecord.self, db, orgID: orgID, where: "displayNameKey", is: name.lowercased())
+        case .externalID(let value):
+            records = try PreparedLookups.rows(GroupRecord.self, db, orgID: orgID, where: "externalID", is: value)
+        case .id(let value):
+            records = try PreparedLookups.rows(GroupRecord.self, db, orgID: orgID, where: "id", is: value)
         }
         let members = withMembers
             ? try members(db, groupIDs: lookup == .all ? nil : records.map(\.id), orgID: orgID) : [:]
@@ -171,7 +174,8 @@ extension SQLiteStore {
             }
             if let new = members.added { added += try insertMembers(db, groupID: current.id, new) }
             if added == 0 && removed == 0 && GroupRules.sameRow(draft, as: current) { return }
-            guard var record = try groupRecords(db, orgID: mutation.org.id, where: "id", is: current.id).first else {
+            guard var record = try PreparedLookups.rows(GroupRecord.self, db, orgID: mutation.org.id, where: "id",
+                                                        is: current.id).first else {
                 throw StoreError.notFound("group \(current.id)")
             }
             record.displayName = draft.displayName
@@ -200,17 +204,9 @@ extension SQLiteStore {
         String(decoding: JSONValue.array(ids.map { .string($0) }).serialized(), as: UTF8.self)
     }
 
-    /// The groups whose indexed `column` equals `value` (Group Push's lookups), from statements
-    /// the connection keeps prepared.
-    private static func groupRecords(_ db: Database, orgID: Int64, where column: String, is value: String) throws
-        -> [GroupRecord] {
-        try GroupRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM scimGroup WHERE orgID = ? AND \(column) = ? ORDER BY rowid"),
-                                 arguments: [orgID, value])
-    }
-
     /// The group's row; its members only when `members` is true (else `members` is empty).
     static func groupHeader(_ db: Database, orgID: Int64, id: String, members: Bool = false) throws -> StoredGroup {
-        guard let record = try groupRecords(db, orgID: orgID, where: "id", is: id).first
+        guard let record = try PreparedLookups.rows(GroupRecord.self, db, orgID: orgID, where: "id", is: id).first
         else { throw StoreError.notFound("group \(id)") }
         return StoredGroup(record: record, members: members ? try Self.members(db, groupIDs: [id])[id] ?? [] : [])
     }
@@ -226,9 +222,8 @@ extension SQLiteStore {
 
     static func checkGroupUniqueness(_ db: Database, org: Org, draft: GroupDraft, selfID: String) throws {
         func holder(_ column: String, _ value: String) throws -> String? {
-            try String.fetchOne(
-                db.cachedStatement(sql: "SELECT displayName FROM scimGroup WHERE orgID = ? AND \(column) = ? AND id != ?"),
-                arguments: [org.id, value, selfID])
+            try PreparedLookups.holder(db, table: GroupRecord.databaseTableName, answer: "displayName", orgID: org.id,
+                                       where: column, is: value, except: selfID)
         }
         if let other = try holder("displayNameKey", draft.displayName.lowercased()) {
             throw GroupRules.displayNameTaken(draft, by: other)

@@ -8,21 +8,15 @@ struct SQLiteUserLookups: UserLookups {
     let org: Org
 
     func userNameHolder(key: String, except selfID: String) throws -> String? {
-        try String.fetchOne(
-            db.cachedStatement(sql: "SELECT userName FROM scimUser WHERE orgID = ? AND userNameKey = ? AND id != ?"),
-            arguments: [org.id, key, selfID])
+        try holder(where: "userNameKey", is: key, except: selfID)
     }
 
     func posixNameHolder(_ name: String, except selfID: String) throws -> String? {
-        try String.fetchOne(
-            db.cachedStatement(sql: "SELECT userName FROM scimUser WHERE orgID = ? AND posixName = ? AND id != ?"),
-            arguments: [org.id, name, selfID])
+        try holder(where: "posixName", is: name, except: selfID)
     }
 
     func uidHolder(_ uid: Int64, except selfID: String) throws -> String? {
-        try String.fetchOne(
-            db.cachedStatement(sql: "SELECT userName FROM scimUser WHERE orgID = ? AND uid = ? AND id != ?"),
-            arguments: [org.id, uid, selfID])
+        try holder(where: "uid", is: uid, except: selfID)
     }
 
     /// Uses the (orgID, home) index: ancestors by equality, descendants by a range scan.
@@ -39,6 +33,11 @@ struct SQLiteUserLookups: UserLookups {
         return try String.fetchOne(
             db.cachedStatement(sql: "SELECT userName FROM scimUser WHERE orgID = ? AND home > ? AND home < ? AND id != ? LIMIT 1"),
             arguments: [org.id, home + "/", home + "0", selfID])
+    }
+
+    private func holder(where column: String, is value: some DatabaseValueConvertible, except selfID: String) throws -> String? {
+        try PreparedLookups.holder(db, table: UserRecord.databaseTableName, answer: "userName", orgID: org.id,
+                                   where: column, is: value, except: selfID)
     }
 
     func allocatedUID(of id: String) throws -> Int64? {

@@ -43,8 +43,7 @@ extension SQLiteStore {
     }
 
     static func userRecord(_ db: Database, orgID: Int64, id: String) throws -> UserRecord? {
-        try UserRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM scimUser WHERE orgID = ? AND id = ?"),
-                                arguments: [orgID, id])
+        try PreparedLookups.rows(UserRecord.self, db, orgID: orgID, where: "id", is: id).first
     }
 
     static func users(_ db: Database, orgID: Int64, lookup: UserLookup) throws -> [StoredUser] {
@@ -52,24 +51,19 @@ extension SQLiteStore {
         switch lookup {
         case .all:
             records = try UserRecord.filter(UserRecord.Columns.orgID == orgID).order(Column.rowID).fetchAll(db)
-        case .userName(let name): records = try userRecords(db, orgID: orgID, where: "userNameKey", is: UserKey.fold(name))
+        case .userName(let name):
+            records = try PreparedLookups.rows(UserRecord.self, db, orgID: orgID, where: "userNameKey", is: UserKey.fold(name))
         case .userNamePrefix(let prefix):
             let range = UserLookup.prefixRange(prefix)
             records = try UserRecord.filter(UserRecord.Columns.orgID == orgID && UserRecord.Columns.userNameKey >= range.lower
                                             && UserRecord.Columns.userNameKey < range.upper)
                 .order(Column.rowID).limit(UserLookup.prefixLimit).fetchAll(db)
-        case .externalID(let value): records = try userRecords(db, orgID: orgID, where: "externalID", is: value)
-        case .id(let value): records = try userRecords(db, orgID: orgID, where: "id", is: value)
+        case .externalID(let value):
+            records = try PreparedLookups.rows(UserRecord.self, db, orgID: orgID, where: "externalID", is: value)
+        case .id(let value):
+            records = try PreparedLookups.rows(UserRecord.self, db, orgID: orgID, where: "id", is: value)
         }
         return try storedUsers(db, records, allOfOrg: lookup == .all)
-    }
-
-    /// The users whose indexed `column` equals `value`: the lookups of Okta's and Entra's
-    /// existence checks, from statements the connection keeps prepared.
-    private static func userRecords(_ db: Database, orgID: Int64, where column: String, is value: String) throws
-        -> [UserRecord] {
-        try UserRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM scimUser WHERE orgID = ? AND \(column) = ? ORDER BY rowid"),
-                                arguments: [orgID, value])
     }
 
     /// The users of `records` with their groups (read in one query: for the whole org when the
